@@ -1,0 +1,198 @@
+"""The `driftloop` command: init, bootstrap, run, retrain, status, rollback, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from drift.errors import DriftError
+from driftloop.config import Config, find_config, load_config
+from driftloop.errors import DriftloopError
+from driftloop.runtime import prepare_environment, setup_logging
+
+
+def _load(args: argparse.Namespace) -> tuple[Config, str]:
+    path = str(find_config(args.config).resolve())
+    cfg = load_config(path)
+    prepare_environment(cfg)
+    return cfg, path
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write driftloop.toml from a sample data file."""
+    from driftloop.scaffold import write_config
+
+    path = write_config(
+        Path(args.data), args.target, args.name, Path(args.dir) if args.dir else None,
+        overwrite=args.force,
+    )
+    cfg = load_config(path)
+    cfg.ensure_dirs()
+    print(f"wrote {path}")
+    print(f"  numeric:     {cfg.features.numeric}")
+    print(f"  categorical: {cfg.features.categorical}")
+    print(f"  drop batches into {cfg.landing_dir}")
+    print(f"next: driftloop bootstrap --config {path} --data {args.data}")
+    return 0
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    """Train, register and crown the first model."""
+    cfg, _ = _load(args)
+    from drift import build_profile
+    from driftloop.ingest import read_table, sha256_of, validate_batch
+    from models import bootstrap_model
+
+    data = Path(args.data)
+    feats = cfg.features
+    frame = validate_batch(
+        read_table(data, feats.categorical), data.name, feats.numeric, feats.categorical,
+        cfg.model.target, cfg.ingest.extra_columns, cfg.ingest.min_rows,
+    )
+    profile = build_profile(
+        frame, feats.numeric, feats.categorical, max_values=cfg.drift.profile_max_values
+    )
+    cfg.ensure_dirs()
+    mv = bootstrap_model(frame, profile.to_dict(), cfg, data.name, sha256_of(data), args.force)
+    acc = float(mv.tags["driftloop.reference_accuracy"])
+    print(f"registered {cfg.model.name} version {mv.version} as champion "
+          f"(validation accuracy {acc:.4f}) in {cfg.mlflow_uri}")
+    return 0
+
+
+def _fmt(v: Any) -> str:
+    return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def format_row(r: dict[str, Any]) -> str:
+    """One human-readable line of a batch record."""
+    verdict = ("DRIFT " + ",".join(r["drifted_features"])) if r["drift"] else "no drift"
+    if r["status"] != "processed":
+        verdict = r["status"]
+    return (
+        f"{r['batch']:<24} {r['rows']:>6} {verdict[:44]:<44} {r['action']:<16} "
+        f"v{_fmt(r['champion_version']):<4} {_fmt(r['accuracy_before']):>6} "
+        f"{_fmt(r['accuracy_after']):>6}"
+    )
+
+
+HEADER = (
+    f"{'batch':<24} {'rows':>6} {'drift':<44} {'action':<16} {'champ':<5} "
+    f"{'before':>6} {'after':>6}"
+)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Process every waiting batch once through the monitor flow."""
+    cfg, path = _load(args)
+    from flows import monitor
+
+    records = monitor(config_path=path)
+    if args.json:
+        for r in records:
+            print(json.dumps(r, default=str), flush=True)
+    else:
+        print(HEADER)
+        for r in records:
+            print(format_row(r))
+        if not records:
+            print(f"(no batch waiting in {cfg.landing_dir})")
+    return 0
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    """Fine-tune the champion on the latest labelled batch now."""
+    _, path = _load(args)
+    from flows import retrain
+
+    out = retrain(config_path=path, force=args.force)
+    print(json.dumps(out, default=str) if args.json else
+          f"{out['action']}: challenger v{out['challenger_version']}; champion is "
+          f"v{out['champion_version']} ({out['reason']})")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Show the champion, its metrics and the last batches."""
+    cfg, _ = _load(args)
+    from driftloop.status import collect_status, format_status
+
+    status = collect_status(cfg, limit=args.limit)
+    print(json.dumps(status, default=str) if args.json else format_status(status))
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    """Point champion back at the previous version."""
+    cfg, _ = _load(args)
+    from models import connect, rollback
+
+    old, new = rollback(connect(cfg), cfg.model.name)
+    print(f"champion of {cfg.model.name}: version {old} -> {new}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the whole loop on a generated drifting stream."""
+    from driftloop.demo import run_demo
+
+    run_demo(Path(args.dir), rows=args.rows, seed=args.seed)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every verb."""
+    p = argparse.ArgumentParser(prog="driftloop", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logs on stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def verb(name: str, func: Any, help: str, config: bool = True) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        if config:
+            sp.add_argument("--config", help="config file (default: $DRIFTLOOP_CONFIG or ./driftloop.toml)")
+        return sp
+
+    sp = verb("init", cmd_init, "write driftloop.toml from a sample CSV or Parquet file", False)
+    sp.add_argument("--data", required=True, help="sample data file")
+    sp.add_argument("--target", required=True, help="label column")
+    sp.add_argument("--name", default="driftloop-model", help="registered model name")
+    sp.add_argument("--dir", help="folder for driftloop.toml (default: current)")
+    sp.add_argument("--force", action="store_true", help="overwrite an existing driftloop.toml")
+    sp = verb("bootstrap", cmd_bootstrap, "train and register the first model as champion")
+    sp.add_argument("--data", required=True, help="labelled training data (CSV or Parquet)")
+    sp.add_argument("--force", action="store_true", help="replace an existing champion")
+    sp = verb("run", cmd_run, "process every batch waiting in the landing folder, once")
+    sp.add_argument("--json", action="store_true", help="one JSON object per batch on stdout")
+    sp = verb("retrain", cmd_retrain, "fine-tune the champion on the latest labelled batch now")
+    sp.add_argument("--force", action="store_true",
+                    help="retrain even if the champion was made from that batch")
+    sp.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    sp = verb("status", cmd_status, "champion, its metrics, and the last batches")
+    sp.add_argument("--json", action="store_true", help="print as JSON")
+    sp.add_argument("--limit", type=int, default=10, help="how many recent batches to list")
+    verb("rollback", cmd_rollback, "point champion back at the previous version")
+    sp = verb("demo", cmd_demo, "run the whole loop on a generated drifting stream", False)
+    sp.add_argument("--dir", default="driftloop-demo", help="work folder of the demo (recreated)")
+    sp.add_argument("--rows", type=int, default=2000, help="rows per batch")
+    sp.add_argument("--seed", type=int, default=0, help="seed of the generated stream")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `driftloop` command."""
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return int(args.func(args))
+    except (DriftloopError, DriftError) as err:
+        print(f"driftloop {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""The one validated configuration object, and the one place it is read from disk."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from driftloop.errors import ConfigError
+
+CONFIG_ENV = "DRIFTLOOP_CONFIG"
+DEFAULT_CONFIG_NAME = "driftloop.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSection(_Section):
+    """What is being predicted and under which registered name."""
+
+    name: str = Field(default="driftloop-model", min_length=1)
+    target: str = Field(min_length=1)
+    task: Literal["classification"] = "classification"
+
+
+class FeaturesSection(_Section):
+    """The feature schema: every column the model reads, by kind."""
+
+    numeric: list[str] = Field(default_factory=list)
+    categorical: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> FeaturesSection:
+        names = [*self.numeric, *self.categorical]
+        if not names:
+            raise ValueError("no feature listed: put column names in numeric and/or categorical")
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"columns listed more than once: {dupes}; list each column once")
+        return self
+
+    @property
+    def all(self) -> list[str]:
+        """Every feature column, numeric first."""
+        return [*self.numeric, *self.categorical]
+
+
+class IngestSection(_Section):
+    """How batches in the landing folder are accepted."""
+
+    extra_columns: Literal["ignore", "reject"] = "ignore"
+    min_rows: int = Field(default=20, ge=1)
+
+
+class DriftSection(_Section):
+    """The drift test: significance level and multiple-testing correction."""
+
+    alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
+    correction: Literal["bonferroni", "holm", "benjamini-hochberg"] = "bonferroni"
+    profile_max_values: int = Field(default=50_000, ge=100)
+
+
+class TrainingSection(_Section):
+    """Initial training of the first model."""
+
+    hidden_units: list[int] = Field(default_factory=lambda: [32, 16])
+    epochs: int = Field(default=40, ge=1)
+    batch_size: int = Field(default=64, ge=1)
+    learning_rate: float = Field(default=3e-3, gt=0.0)
+    validation_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    patience: int = Field(default=4, ge=1)
+    seed: int = 42
+
+
+class FinetuneSection(_Section):
+    """Fine-tuning of the champion and the gate a challenger must pass."""
+
+    learning_rate: float = Field(default=1e-3, gt=0.0)
+    epochs: int = Field(default=30, ge=1)
+    replay_rows: int = Field(default=2000, ge=0)
+    replay_fraction: float = Field(default=0.3, ge=0.0, lt=1.0)
+    holdout_fraction: float = Field(default=0.3, gt=0.0, lt=1.0)
+    min_improvement: float = Field(default=0.0, ge=0.0, lt=1.0)
+
+
+class TrackingSection(_Section):
+    """Where MLflow keeps runs and the model registry."""
+
+    tracking_uri: str = ""
+    experiment: str = Field(default="driftloop", min_length=1)
+
+
+class PrefectSection(_Section):
+    """Where Prefect runs: empty api_url means the embedded, ephemeral mode."""
+
+    api_url: str = ""
+
+
+class Config(_Section):
+    """Everything driftloop reads: one object, validated once."""
+
+    work_dir: Path = Path("driftloop-work")
+    model: ModelSection
+    features: FeaturesSection
+    ingest: IngestSection = Field(default_factory=IngestSection)
+    drift: DriftSection = Field(default_factory=DriftSection)
+    training: TrainingSection = Field(default_factory=TrainingSection)
+    finetune: FinetuneSection = Field(default_factory=FinetuneSection)
+    tracking: TrackingSection = Field(default_factory=TrackingSection)
+    prefect: PrefectSection = Field(default_factory=PrefectSection)
+    source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _target_not_feature(self) -> Config:
+        if self.model.target in self.features.all:
+            raise ValueError(
+                f"the target column {self.model.target!r} is also listed as a feature; "
+                "remove it from [features]"
+            )
+        return self
+
+    @property
+    def landing_dir(self) -> Path:
+        """Folder where new batches arrive."""
+        return self.work_dir / "landing"
+
+    @property
+    def processed_dir(self) -> Path:
+        """Folder where accepted batches end."""
+        return self.work_dir / "processed"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Folder where rejected batches end, each beside a reason file."""
+        return self.work_dir / "quarantine"
+
+    @property
+    def ledger_path(self) -> Path:
+        """SQLite file recording every batch seen, by content hash."""
+        return self.work_dir / "ledger.sqlite"
+
+    @property
+    def prefect_home(self) -> Path:
+        """PREFECT_HOME of the embedded mode (holds Prefect's own database)."""
+        return self.work_dir / "prefect"
+
+    @property
+    def mlflow_uri(self) -> str:
+        """MLflow tracking URI: the configured one, else SQLite in the work folder."""
+        return self.tracking.tracking_uri or f"sqlite:///{self.work_dir / 'mlflow.db'}"
+
+    @property
+    def artifact_location(self) -> str | None:
+        """Artifact root for the embedded store; None lets a tracking server decide."""
+        if self.tracking.tracking_uri:
+            return None
+        return (self.work_dir / "mlartifacts").as_uri()
+
+    def ensure_dirs(self) -> None:
+        """Create the work folder and its landing, processed and quarantine folders."""
+        for d in (self.landing_dir, self.processed_dir, self.quarantine_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+def find_config(path: str | os.PathLike[str] | None = None) -> Path:
+    """Return the config path: the argument, else $DRIFTLOOP_CONFIG, else ./driftloop.toml."""
+    if path:
+        found, how = Path(path), "--config"
+    elif os.environ.get(CONFIG_ENV):
+        found, how = Path(os.environ[CONFIG_ENV]), f"${CONFIG_ENV}"
+    else:
+        found, how = Path.cwd() / DEFAULT_CONFIG_NAME, "the current folder"
+    if not found.is_file():
+        raise ConfigError(
+            f"no config file at {found} (taken from {how}). Create one with "
+            "`driftloop init --data FILE --target COLUMN`, or pass --config PATH, "
+            f"or set {CONFIG_ENV}."
+        )
+    return found
+
+
+def _describe(err: ValidationError, source: Path) -> str:
+    lines = [f"invalid config {source}:"]
+    for e in err.errors():
+        loc = [str(p) for p in e["loc"]]
+        key = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else (loc[0] if loc else "")
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key; check its spelling against `driftloop init` output"
+        elif e["type"] == "missing":
+            msg = "required key is missing; add it"
+        got = e.get("input")
+        shown = "" if e["type"] in ("missing",) or isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"  {key}: {msg}{shown}".rstrip())
+    return "\n".join(lines)
+
+
+def config_from_dict(data: dict[str, Any], source: Path | None = None) -> Config:
+    """Validate a config mapping; relative work_dir is taken against the config's folder."""
+    where = source or Path("<config>")
+    try:
+        cfg = Config.model_validate({**data, "source": source})
+    except ValidationError as err:
+        raise ConfigError(_describe(err, where)) from None
+    base = source.parent if source else Path.cwd()
+    work = cfg.work_dir if cfg.work_dir.is_absolute() else (base / cfg.work_dir)
+    return cfg.model_copy(update={"work_dir": work.resolve()})
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Find, read and validate the config file."""
+    source = find_config(path).resolve()
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source} is not valid TOML: {err}") from None
+    return config_from_dict(data, source)

@@ -1,0 +1,151 @@
+"""`driftloop demo`: the whole loop on a generated drifting stream, with a table and a plot."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from driftloop.config import load_config
+from driftloop.errors import DriftloopError
+from driftloop.runtime import prepare_environment
+from driftloop.scaffold import write_config
+from driftloop.stream import TARGET, Stream, make_stream
+
+MARKER = ".driftloop-demo"
+
+
+@dataclass
+class DemoResult:
+    """What the demo did: the stream, one record per batch, and where things were written."""
+
+    stream: Stream
+    records: list[dict[str, Any]]
+    config_path: Path
+    plot_path: Path
+    follow_ups: list[dict[str, Any]]
+
+
+def _fresh_dir(folder: Path) -> None:
+    if folder.exists():
+        if not (folder / MARKER).exists():
+            raise DriftloopError(
+                f"{folder} exists and was not made by `driftloop demo`; pass --dir with a new folder"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("made by driftloop demo; deleted by the next demo run\n")
+
+
+def compare_after_promotions(
+    config_path: Path, records: list[dict[str, Any]], stream: Stream
+) -> list[dict[str, Any]]:
+    """For each promotion at batch k, old and new champion accuracy on batch k+1."""
+    from models import accuracy, connect, load_version
+
+    cfg = load_config(config_path)
+    client = connect(cfg)
+    out = []
+    for k, rec in enumerate(records[:-1]):
+        if rec["action"] != "promoted":
+            continue
+        old_v = str(client.get_model_version(cfg.model.name, rec["challenger_version"]).tags[
+            "driftloop.parent_version"])
+        nxt = stream.batches[k + 1].frame
+        old, new = load_version(cfg, client, old_v), load_version(cfg, client, rec["challenger_version"])
+        out.append({
+            "promoted_at": rec["batch"],
+            "next_batch": stream.batches[k + 1].name,
+            "old_version": old_v,
+            "new_version": rec["challenger_version"],
+            "old_accuracy": accuracy(old.model, nxt, old.meta),
+            "new_accuracy": accuracy(new.model, nxt, new.meta),
+        })
+    return out
+
+
+def plot_demo(records: list[dict[str, Any]], stream: Stream, path: Path) -> Path:
+    """PNG of champion accuracy per batch, drift verdicts, promotions and true drift points."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xs = list(range(len(records)))
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    ax.plot(xs, [r["accuracy_batch"] for r in records], "o-", label="champion accuracy on arriving batch")
+    after = [r["accuracy_after"] if r["action"] == "promoted" else None for r in records]
+    ax.plot(xs, [a if a is not None else float("nan") for a in after], "g^", ms=10,
+            label="new champion on batch holdout")
+    for x in stream.drift_points:
+        ax.axvline(x, color="grey", ls="--", lw=1)
+    flagged = [x for x, r in zip(xs, records, strict=True) if r["drift"]]
+    ax.scatter(flagged, [0.02] * len(flagged), marker="v", color="red", s=60,
+               label="drift flagged", transform=ax.get_xaxis_transform())
+    ax.set_xticks(xs, [str(i) for i in xs])
+    ax.set_xlabel("batch (dashed: true drift points)")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("driftloop demo: covariate shift at batch %d, concept change at batch %d"
+                 % tuple(stream.drift_points[:2]))
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> DemoResult:
+    """Generate a stream, bootstrap a model, process every batch through the monitor flow."""
+    out = out or sys.stdout
+    folder = folder.resolve()
+    _fresh_dir(folder)
+    stream = make_stream(seed=seed, rows=rows)
+    data = folder / "bootstrap.csv"
+    stream.bootstrap.to_csv(data, index=False)
+    config_path = write_config(data, TARGET, "demo-model", folder)
+    cfg = load_config(config_path)
+    cfg.ensure_dirs()
+    prepare_environment(cfg)
+    from drift import build_profile
+    from driftloop.cli import HEADER, format_row
+    from driftloop.ingest import sha256_of
+    from flows import monitor
+    from models import bootstrap_model
+
+    print(f"driftloop demo in {folder}: {len(stream.batches)} batches of {rows} rows; "
+          f"true drift points at batches {stream.drift_points}", file=out)
+    t0 = time.perf_counter()
+    profile = build_profile(stream.bootstrap, cfg.features.numeric, cfg.features.categorical)
+    mv = bootstrap_model(stream.bootstrap, profile.to_dict(), cfg, data.name, sha256_of(data))
+    print(f"bootstrapped {cfg.model.name} v{mv.version} "
+          f"(validation accuracy {float(mv.tags['driftloop.reference_accuracy']):.3f})", file=out)
+    print(HEADER, file=out)
+    records: list[dict[str, Any]] = []
+    for batch in stream.batches:
+        landing = cfg.landing_dir / f"{batch.name}.csv"
+        tmp = landing.with_name(f".{landing.name}.tmp")
+        batch.frame.to_csv(tmp, index=False)
+        os.replace(tmp, landing)  # arrive atomically, as a producer should
+        recs = monitor(config_path=str(config_path))
+        records.extend(recs)
+        for r in recs:
+            print(format_row(r), file=out, flush=True)
+    follow = compare_after_promotions(config_path, records, stream)
+    for f in follow:
+        print(f"after promotion at {f['promoted_at']}: on {f['next_batch']} the new champion "
+              f"v{f['new_version']} scores {f['new_accuracy']:.3f}, the old v{f['old_version']} "
+              f"{f['old_accuracy']:.3f}", file=out)
+    plot = plot_demo(records, stream, folder / "demo.png")
+    print(f"\nloop done in {time.perf_counter() - t0:.0f} s; plot: {plot}", file=out)
+    print(f"MLflow store:  {cfg.mlflow_uri} (artifacts {cfg.artifact_location})", file=out)
+    print(f"  open its UI: mlflow ui --backend-store-uri {cfg.mlflow_uri} "
+          f"--default-artifact-root {cfg.artifact_location}", file=out)
+    print(f"Prefect store: {cfg.prefect_home}", file=out)
+    print(f"  open its UI: PREFECT_HOME={cfg.prefect_home} prefect server start", file=out)
+    print(f"Try the CLI on it: driftloop status --config {config_path}", file=out)
+    return DemoResult(stream, records, config_path, plot, follow)

@@ -1,0 +1,73 @@
+"""`driftloop status`: the champion, its metrics, and the last batches with their verdicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from driftloop.config import Config
+from driftloop.ingest import Ledger
+
+
+def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
+    """Champion version, tags and run metrics, plus the most recent ledger entries."""
+    from mlflow.tracking import MlflowClient
+
+    from models.registry import CHAMPION, PREVIOUS, TAG, alias_version, connect
+
+    client: MlflowClient = connect(cfg)
+    name = cfg.model.name
+    champion = alias_version(client, name, CHAMPION)
+    info: dict[str, Any] = {
+        "model": name,
+        "tracking_uri": cfg.mlflow_uri,
+        "champion_version": champion,
+        "previous_version": alias_version(client, name, PREVIOUS),
+        "champion": None,
+    }
+    if champion is not None:
+        mv = client.get_model_version(name, champion)
+        tags = {k.removeprefix(TAG): v for k, v in mv.tags.items() if k.startswith(TAG)}
+        metrics = dict(client.get_run(mv.run_id).data.metrics) if mv.run_id else {}
+        info["champion"] = {"version": champion, "run_id": mv.run_id, "tags": tags, "metrics": metrics}
+    info["batches"] = [
+        {
+            "batch": e.batch,
+            "status": e.status,
+            "recorded_at": e.recorded_at,
+            "rows": e.rows,
+            "drift": e.result.get("drift"),
+            "drifted_features": e.result.get("drifted_features", []),
+            "action": e.result.get("action", e.status),
+            "champion_version": e.result.get("champion_version"),
+            "reason": e.reason or e.result.get("reason", ""),
+        }
+        for e in Ledger(cfg.ledger_path).recent(limit)
+    ]
+    return info
+
+
+def format_status(info: dict[str, Any]) -> str:
+    """The status as text for a terminal."""
+    lines = [f"model {info['model']} in {info['tracking_uri']}"]
+    ch = info["champion"]
+    if ch is None:
+        lines.append("  no champion yet: run `driftloop bootstrap --data FILE`")
+    else:
+        tags = ch["tags"]
+        lines.append(
+            f"  champion: version {ch['version']} ({tags.get('kind', '?')}, parent "
+            f"{tags.get('parent_version') or '-'}), reference accuracy "
+            f"{float(tags.get('reference_accuracy', 'nan')):.4f} on "
+            f"{tags.get('reference_rows', '?')} rows"
+        )
+        lines.append(f"  previous: version {info['previous_version'] or '-'}")
+    lines.append(f"last {len(info['batches'])} batch(es), newest first:")
+    for b in info["batches"]:
+        verdict = "-" if b["drift"] is None else ("drift " + ",".join(b["drifted_features"]) if b["drift"] else "no drift")
+        lines.append(
+            f"  {b['recorded_at']}  {b['batch']:<28} {b['status']:<12} {verdict:<30} "
+            f"{b['action']:<16} v{b['champion_version'] or '-'}"
+        )
+        if b["status"] != "processed" and b["reason"]:
+            lines.append(f"      reason: {b['reason'][:160]}")
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""The per-batch flow: ingest, drift test, fine-tune and gate when drift is proven, record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+
+import drift
+from driftloop.config import load_config
+from driftloop.ingest import Ledger
+from driftloop.ingest.admit import ACCEPTED
+from flows.tasks import (
+    challenge_task,
+    complete_task,
+    drift_task,
+    ingest_task,
+    load_champion_task,
+    profile_task,
+    score_task,
+    track_task,
+)
+from models.tracking import log_to_run
+
+
+def _base_record(name: str, sha256: str, status: str, reason: str, rows: int) -> dict[str, Any]:
+    return {
+        "batch": name,
+        "sha256": sha256,
+        "rows": rows,
+        "status": status,
+        "reason": reason,
+        "drift": False,
+        "drifted_features": [],
+        "p_values": {},
+        "action": status,
+        "champion_version": None,
+        "accuracy_before": None,
+        "accuracy_after": None,
+        "accuracy_batch": None,
+        "challenger_version": None,
+        "mlflow_run_id": None,
+        "flow_run_id": str(flow_run.get_id() or ""),
+    }
+
+
+@flow(name="process-batch")
+def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
+    """Process one waiting batch end to end and return its record (as `driftloop run --json`)."""
+    cfg = load_config(config_path)
+    logger = get_run_logger()
+    ledger = Ledger(cfg.ledger_path)
+    adm = ingest_task(Path(path), cfg, ledger)
+    if adm.status != ACCEPTED or adm.frame is None:
+        return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0)
+    frame = adm.frame
+    client, champion = load_champion_task(cfg)
+    before = score_task(champion, frame) if adm.has_labels else None
+    report = drift_task(champion, frame, cfg, before)
+    run_id = track_task(adm, champion, report, before)
+    record = _base_record(adm.path.name, adm.sha256, "processed", "", adm.rows)
+    record.update(
+        drift=report.drift,
+        drifted_features=report.drifted_features,
+        p_values=report.p_values,
+        champion_version=champion.version,
+        accuracy_before=before,
+        accuracy_after=before,
+        accuracy_batch=before,
+        mlflow_run_id=run_id,
+        action="none",
+    )
+    if report.drift and not adm.has_labels:
+        record["action"] = "drift-unlabelled"
+        record["reason"] = "drift found, but the batch has no labels to fine-tune on"
+    elif report.drift:
+        outcome = challenge_task(
+            champion,
+            frame,
+            profile_task(frame, cfg),
+            cfg,
+            client,
+            run_id,
+            {"batch_sha256": adm.sha256, "batch": adm.path.name, "trigger": "drift"},
+        )
+        d = outcome.decision
+        record.update(
+            action="promoted" if d.promote else "rejected",
+            reason=d.reason,
+            challenger_version=outcome.challenger_version,
+            champion_version=outcome.champion_version,
+            accuracy_before=d.champion_accuracy,
+            accuracy_after=d.challenger_accuracy if d.promote else d.champion_accuracy,
+        )
+    if record["accuracy_after"] is not None:
+        log_to_run(run_id, metrics={"accuracy_after": record["accuracy_after"]},
+                   tags={"driftloop.action": record["action"]})
+    create_markdown_artifact(
+        markdown=drift.report_markdown(report),
+        key=f"drift-{adm.sha256[:12]}",
+        description=f"Drift report of {adm.path.name}",
+    )
+    complete_task(adm, cfg, ledger, record)
+    logger.info("%s: %s, action %s, champion v%s", adm.path.name,
+                "drift" if report.drift else "no drift", record["action"], record["champion_version"])
+    return record

@@ -1,0 +1,69 @@
+"""The manual retrain trigger: fine-tune the champion on the latest labelled batch, same gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from driftloop.config import load_config
+from driftloop.errors import DriftloopError
+from driftloop.ingest import Ledger, read_table, validate_batch
+from flows.tasks import challenge_task, load_champion_task, profile_task
+from models.registry import TAG
+from models.tracking import start_batch_run
+
+
+def latest_labelled_batch(ledger: Ledger) -> tuple[str, str, Path]:
+    """Name, hash and path of the most recent processed batch that carried labels."""
+    for entry in ledger.recent(limit=1000, status="processed"):
+        if entry.result.get("accuracy_batch") is not None and Path(entry.destination).is_file():
+            return entry.batch, entry.sha256, Path(entry.destination)
+    raise DriftloopError(
+        "no processed batch with labels to retrain on; put a labelled batch in the landing "
+        "folder and run `driftloop run` first."
+    )
+
+
+@flow(name="retrain")
+def retrain(config_path: str | None = None, force: bool = False) -> dict[str, Any]:
+    """Fine-tune the champion on the most recent labelled batch, whatever the drift verdict."""
+    cfg = load_config(config_path)
+    logger = get_run_logger()
+    name, sha, path = latest_labelled_batch(Ledger(cfg.ledger_path))
+    client, champion = load_champion_task(cfg)
+    if champion.tags.get(TAG + "batch_sha256") == sha and not force:
+        raise DriftloopError(
+            f"champion version {champion.version} was already trained on {name}, the latest "
+            "labelled batch; pass --force to fine-tune on it again."
+        )
+    feats = cfg.features
+    frame = validate_batch(
+        read_table(path, feats.categorical), name, feats.numeric, feats.categorical,
+        cfg.model.target, cfg.ingest.extra_columns, cfg.ingest.min_rows,
+    )
+    run_id = start_batch_run(
+        f"retrain:{name}",
+        params={"batch": name, "sha256": sha, "rows": len(frame), "force": force,
+                "champion_version": champion.version},
+        tags={"driftloop.kind": "retrain", "driftloop.batch_sha256": sha},
+    )
+    outcome = challenge_task(
+        champion, frame, profile_task(frame, cfg), cfg, client, run_id,
+        {"batch_sha256": sha, "batch": name, "trigger": "manual"},
+    )
+    d = outcome.decision
+    logger.info("retrain on %s: %s", name, d.reason)
+    return {
+        "batch": name,
+        "sha256": sha,
+        "action": "promoted" if d.promote else "rejected",
+        "reason": d.reason,
+        "challenger_version": outcome.challenger_version,
+        "champion_version": outcome.champion_version,
+        "previous_champion": champion.version,
+        "accuracy_before": d.champion_accuracy,
+        "accuracy_after": d.challenger_accuracy if d.promote else d.champion_accuracy,
+        "mlflow_run_id": run_id,
+    }

@@ -1,0 +1,62 @@
+"""The Keras model, preprocessing inside: normalisation for numeric, one-hot lookup for categorical."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models._keras import keras_module
+from models.serving import MISSING_CATEGORY
+
+
+def feature_meta(
+    frame: pd.DataFrame,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    target: str,
+    classes: Sequence[Any],
+) -> dict[str, Any]:
+    """The metadata served with a model: schema, classes and numeric fill values."""
+    fill = {c: float(np.nanmean(frame[c].to_numpy(dtype="float64"))) for c in numeric}
+    return {
+        "numeric": list(numeric),
+        "categorical": list(categorical),
+        "target": target,
+        "classes": list(classes),
+        "numeric_fill": fill,
+    }
+
+
+def build_model(
+    frame: pd.DataFrame, meta: dict[str, Any], hidden_units: Sequence[int], seed: int
+) -> Any:
+    """A fresh classifier whose preprocessing layers are fitted to `frame`."""
+    keras = keras_module(seed)
+    inputs: dict[str, Any] = {}
+    encoded = []
+    for col in meta["numeric"]:
+        values = frame[col].to_numpy(dtype="float64")
+        values = np.where(np.isnan(values), meta["numeric_fill"][col], values)
+        inp = keras.Input(shape=(1,), name=col, dtype="float32")
+        norm = keras.layers.Normalization(
+            mean=float(values.mean()), variance=float(values.var()) or 1.0, name=f"norm_{col}"
+        )
+        inputs[col] = inp
+        encoded.append(norm(inp))
+    for col in meta["categorical"]:
+        seen = frame[col].dropna().astype("str").unique().tolist()
+        vocab = sorted(set(seen) | {MISSING_CATEGORY})
+        inp = keras.Input(shape=(1,), name=col, dtype="string")
+        lookup = keras.layers.StringLookup(
+            vocabulary=vocab, output_mode="one_hot", num_oov_indices=1, name=f"lookup_{col}"
+        )
+        inputs[col] = inp
+        encoded.append(lookup(inp))
+    x = keras.layers.Concatenate(name="features")(encoded) if len(encoded) > 1 else encoded[0]
+    for i, units in enumerate(hidden_units):
+        x = keras.layers.Dense(units, activation="relu", name=f"hidden_{i}")(x)
+    out = keras.layers.Dense(len(meta["classes"]), activation="softmax", name="proba")(x)
+    return keras.Model(inputs=inputs, outputs=out, name="driftloop_classifier")

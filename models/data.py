@@ -1,0 +1,45 @@
+"""Label encoding and seeded splits of a labelled batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftloop.errors import TrainingError
+
+
+def class_list(labels: pd.Series) -> list[Any]:
+    """Sorted distinct labels as plain Python values (what the served model predicts)."""
+    return sorted({v.item() if hasattr(v, "item") else v for v in labels.unique()}, key=str)
+
+
+def encode_labels(labels: pd.Series, classes: Sequence[Any], where: str) -> np.ndarray:
+    """Map labels to class indices; a label the model does not know is a TrainingError."""
+    index = {str(c): i for i, c in enumerate(classes)}
+    keys = labels.astype("str")
+    unknown = sorted(set(keys) - set(index))
+    if unknown:
+        raise TrainingError(
+            f"{where}: label(s) {unknown[:5]} are not classes the model knows ({list(classes)}); "
+            "a new class needs a new model: run `driftloop bootstrap` on data that has it."
+        )
+    return keys.map(index).to_numpy(dtype="int64")
+
+
+def split_frame(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Seeded random split: (rest, held-out part of about `fraction` of the rows)."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(frame))
+    n_hold = max(1, int(round(len(frame) * fraction)))
+    if n_hold >= len(frame):
+        raise TrainingError(
+            f"cannot hold out {fraction:.0%} of {len(frame)} rows and still train; send larger batches"
+        )
+    hold, rest = order[:n_hold], order[n_hold:]
+    return (
+        frame.iloc[np.sort(rest)].reset_index(drop=True),
+        frame.iloc[np.sort(hold)].reset_index(drop=True),
+    )

@@ -1,0 +1,86 @@
+"""The served form of a model: raw feature columns in, predicted class and probabilities out.
+
+This module is pickled by value into every logged model, so a plain MLflow client can load
+``models:/NAME@champion`` through ``mlflow.pyfunc`` without driftloop installed. It must
+therefore import nothing from driftloop, and only numpy, pandas, keras and mlflow at call time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+
+MISSING_CATEGORY = "__missing__"
+KERAS_FILE = "model.keras"
+META_FILE = "meta.json"
+
+
+def frame_to_inputs(frame: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Turn raw feature columns into the Keras model's named inputs (missing values filled)."""
+    missing = [c for c in [*meta["numeric"], *meta["categorical"]] if c not in frame.columns]
+    if missing:
+        raise KeyError(f"input frame lacks feature column(s) {missing}; the model reads "
+                       f"{[*meta['numeric'], *meta['categorical']]}")
+    inputs: dict[str, np.ndarray] = {}
+    fill = meta["numeric_fill"]
+    for col in meta["numeric"]:
+        values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        inputs[col] = values.fillna(fill[col]).to_numpy(dtype="float32").reshape(-1, 1)
+    for col in meta["categorical"]:
+        raw = frame[col]
+        text = raw.astype("str").where(raw.notna(), MISSING_CATEGORY)
+        inputs[col] = text.to_numpy(dtype=object).reshape(-1, 1)
+    return inputs
+
+
+def predict_proba(
+    model: Any, frame: pd.DataFrame, meta: Mapping[str, Any], chunk: int = 65_536
+) -> np.ndarray:
+    """Class probabilities, one row per input row, columns in meta["classes"] order."""
+    if len(frame) == 0:
+        return np.zeros((0, len(meta["classes"])), dtype="float32")
+    inputs = frame_to_inputs(frame, meta)
+    parts = []
+    for start in range(0, len(frame), chunk):
+        part = to_tensors({k: v[start : start + chunk] for k, v in inputs.items()})
+        parts.append(np.asarray(model(part, training=False)))
+    return np.concatenate(parts)
+
+
+def to_tensors(inputs: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Model inputs as TensorFlow tensors (string columns as tf.string)."""
+    import tensorflow as tf
+
+    return {k: tf.constant(v) for k, v in inputs.items()}
+
+
+def proba_to_frame(proba: np.ndarray, classes: list[Any]) -> pd.DataFrame:
+    """The served output: a "prediction" column and one "proba_<class>" column per class."""
+    out = pd.DataFrame({"prediction": [classes[i] for i in np.argmax(proba, axis=1)]})
+    for i, cls in enumerate(classes):
+        out[f"proba_{cls}"] = proba[:, i].astype("float64")
+    return out
+
+
+class KerasTabularModel(PythonModel):
+    """MLflow pyfunc wrapper around the Keras model and its feature metadata."""
+
+    def load_context(self, context: Any) -> None:
+        """Load the Keras file and metadata logged with the model."""
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        import keras
+
+        self.model = keras.saving.load_model(context.artifacts["keras_model"], compile=False)
+        self.meta = json.loads(Path(context.artifacts["meta"]).read_text(encoding="utf-8"))
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
+        """Predict the class of each row of raw feature columns."""
+        frame = pd.DataFrame(model_input)
+        return proba_to_frame(predict_proba(self.model, frame, self.meta), self.meta["classes"])

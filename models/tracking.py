@@ -1,0 +1,49 @@
+"""One MLflow run per batch: its parameters, metrics, tags and report files."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import mlflow
+
+
+def start_batch_run(run_name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
+    """Create a finished-later MLflow run for a batch in the current experiment; return its id."""
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.set_tags(dict(tags))
+    return run.info.run_id
+
+
+def log_to_run(
+    run_id: str,
+    metrics: Mapping[str, float] | None = None,
+    tags: Mapping[str, str] | None = None,
+    json_files: Mapping[str, Any] | None = None,
+    text_files: Mapping[str, str] | None = None,
+) -> None:
+    """Add metrics, tags, JSON documents and text files to an existing run."""
+    with mlflow.start_run(run_id=run_id):
+        if metrics:
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        if tags:
+            mlflow.set_tags(dict(tags))
+        if json_files or text_files:
+            with tempfile.TemporaryDirectory() as tmp:
+                for name, doc in (json_files or {}).items():
+                    path = Path(tmp) / name
+                    path.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str), "utf-8")
+                    mlflow.log_artifact(str(path))
+                for name, text in (text_files or {}).items():
+                    path = Path(tmp) / name
+                    path.write_text(text, "utf-8")
+                    mlflow.log_artifact(str(path))
+
+
+def run_metrics(run_id: str) -> dict[str, float]:
+    """The latest value of every metric of a run."""
+    return dict(mlflow.get_run(run_id).data.metrics)
