@@ -28,7 +28,10 @@ def to_labels(values: pd.Series | Iterable[object]) -> pd.Series:
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     missing = series.isna().to_numpy()
-    labels = [MISSING if gone else str(value) for value, gone in zip(series.tolist(), missing)]
+    labels = [
+        MISSING if gone else str(value)
+        for value, gone in zip(series.tolist(), missing, strict=True)
+    ]
     return pd.Series(labels, index=series.index, dtype=object)
 
 

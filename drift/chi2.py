@@ -102,8 +102,8 @@ def chi2_test(reference_counts: Mapping[str, int], batch: pd.Series) -> TestResu
         rows[1].append(sum(unseen.values()))
     table = np.array(rows, dtype=np.float64)
     nonzero = table.sum(axis=0) > 0
-    dropped = [label for label, keep in zip(labels, nonzero) if not keep]
-    labels = [label for label, keep in zip(labels, nonzero) if keep]
+    dropped = [label for label, keep in zip(labels, nonzero, strict=True) if not keep]
+    labels = [label for label, keep in zip(labels, nonzero, strict=True) if keep]
     labels, table, absorbed = merge_sparse(labels, table[:, nonzero])
     details: dict[str, object] = {
         "categories": labels,

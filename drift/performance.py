@@ -1,4 +1,4 @@
-"""Performance drift: is the model's accuracy on a labelled batch lower than its reference accuracy?"""
+"""Performance drift: is a model's accuracy on a labelled batch below its reference accuracy?"""
 
 from __future__ import annotations
 

@@ -27,7 +27,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     from driftloop.scaffold import write_config
 
     path = write_config(
-        Path(args.data), args.target, args.name, Path(args.dir) if args.dir else None,
+        Path(args.data),
+        args.target,
+        args.name,
+        Path(args.dir) if args.dir else None,
         overwrite=args.force,
     )
     cfg = load_config(path)
@@ -50,8 +53,13 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     data = Path(args.data)
     feats = cfg.features
     frame = validate_batch(
-        read_table(data, feats.categorical), data.name, feats.numeric, feats.categorical,
-        cfg.model.target, cfg.ingest.extra_columns, cfg.ingest.min_rows,
+        read_table(data, feats.categorical),
+        data.name,
+        feats.numeric,
+        feats.categorical,
+        cfg.model.target,
+        cfg.ingest.extra_columns,
+        cfg.ingest.min_rows,
     )
     profile = build_profile(
         frame, feats.numeric, feats.categorical, max_values=cfg.drift.profile_max_values
@@ -59,8 +67,10 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     cfg.ensure_dirs()
     mv = bootstrap_model(frame, profile.to_dict(), cfg, data.name, sha256_of(data), args.force)
     acc = float(mv.tags["driftloop.reference_accuracy"])
-    print(f"registered {cfg.model.name} version {mv.version} as champion "
-          f"(validation accuracy {acc:.4f}) in {cfg.mlflow_uri}")
+    print(
+        f"registered {cfg.model.name} version {mv.version} as champion "
+        f"(validation accuracy {acc:.4f}) in {cfg.mlflow_uri}"
+    )
     return 0
 
 
@@ -110,9 +120,12 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     from flows import retrain
 
     out = retrain(config_path=path, force=args.force)
-    print(json.dumps(out, default=str) if args.json else
-          f"{out['action']}: challenger v{out['challenger_version']}; champion is "
-          f"v{out['champion_version']} ({out['reason']})")
+    print(
+        json.dumps(out, default=str)
+        if args.json
+        else f"{out['action']}: challenger v{out['challenger_version']}; champion is "
+        f"v{out['champion_version']} ({out['reason']})"
+    )
     return 0
 
 
@@ -154,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
         sp.set_defaults(func=func)
         if config:
-            sp.add_argument("--config", help="config file (default: $DRIFTLOOP_CONFIG or ./driftloop.toml)")
+            sp.add_argument(
+                "--config", help="config file (default: $DRIFTLOOP_CONFIG or ./driftloop.toml)"
+            )
         return sp
 
     sp = verb("init", cmd_init, "write driftloop.toml from a sample CSV or Parquet file", False)
@@ -169,8 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = verb("run", cmd_run, "process every batch waiting in the landing folder, once")
     sp.add_argument("--json", action="store_true", help="one JSON object per batch on stdout")
     sp = verb("retrain", cmd_retrain, "fine-tune the champion on the latest labelled batch now")
-    sp.add_argument("--force", action="store_true",
-                    help="retrain even if the champion was made from that batch")
+    sp.add_argument(
+        "--force", action="store_true", help="retrain even if the champion was made from that batch"
+    )
     sp.add_argument("--json", action="store_true", help="print the outcome as JSON")
     sp = verb("status", cmd_status, "champion, its metrics, and the last batches")
     sp.add_argument("--json", action="store_true", help="print as JSON")

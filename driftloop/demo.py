@@ -34,7 +34,7 @@ def _fresh_dir(folder: Path) -> None:
     if folder.exists():
         if not (folder / MARKER).exists():
             raise DriftloopError(
-                f"{folder} exists and was not made by `driftloop demo`; pass --dir with a new folder"
+                f"{folder} exists and was not made by `driftloop demo`; pass --dir with a new one"
             )
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -53,18 +53,26 @@ def compare_after_promotions(
     for k, rec in enumerate(records[:-1]):
         if rec["action"] != "promoted":
             continue
-        old_v = str(client.get_model_version(cfg.model.name, rec["challenger_version"]).tags[
-            "driftloop.parent_version"])
+        old_v = str(
+            client.get_model_version(cfg.model.name, rec["challenger_version"]).tags[
+                "driftloop.parent_version"
+            ]
+        )
         nxt = stream.batches[k + 1].frame
-        old, new = load_version(cfg, client, old_v), load_version(cfg, client, rec["challenger_version"])
-        out.append({
-            "promoted_at": rec["batch"],
-            "next_batch": stream.batches[k + 1].name,
-            "old_version": old_v,
-            "new_version": rec["challenger_version"],
-            "old_accuracy": accuracy(old.model, nxt, old.meta),
-            "new_accuracy": accuracy(new.model, nxt, new.meta),
-        })
+        old, new = (
+            load_version(cfg, client, old_v),
+            load_version(cfg, client, rec["challenger_version"]),
+        )
+        out.append(
+            {
+                "promoted_at": rec["batch"],
+                "next_batch": stream.batches[k + 1].name,
+                "old_version": old_v,
+                "new_version": rec["challenger_version"],
+                "old_accuracy": accuracy(old.model, nxt, old.meta),
+                "new_accuracy": accuracy(new.model, nxt, new.meta),
+            }
+        )
     return out
 
 
@@ -77,21 +85,38 @@ def plot_demo(records: list[dict[str, Any]], stream: Stream, path: Path) -> Path
 
     xs = list(range(len(records)))
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    ax.plot(xs, [r["accuracy_batch"] for r in records], "o-", label="champion accuracy on arriving batch")
+    ax.plot(
+        xs,
+        [r["accuracy_batch"] for r in records],
+        "o-",
+        label="champion accuracy on arriving batch",
+    )
     after = [r["accuracy_after"] if r["action"] == "promoted" else None for r in records]
-    ax.plot(xs, [a if a is not None else float("nan") for a in after], "g^", ms=10,
-            label="new champion on batch holdout")
+    ax.plot(
+        xs,
+        [a if a is not None else float("nan") for a in after],
+        "g^",
+        ms=10,
+        label="new champion on batch holdout",
+    )
     for x in stream.drift_points:
         ax.axvline(x, color="grey", ls="--", lw=1)
     flagged = [x for x, r in zip(xs, records, strict=True) if r["drift"]]
-    ax.scatter(flagged, [0.02] * len(flagged), marker="v", color="red", s=60,
-               label="drift flagged", transform=ax.get_xaxis_transform())
+    ax.scatter(
+        flagged,
+        [0.02] * len(flagged),
+        marker="v",
+        color="red",
+        s=60,
+        label="drift flagged",
+        transform=ax.get_xaxis_transform(),
+    )
     ax.set_xticks(xs, [str(i) for i in xs])
     ax.set_xlabel("batch (dashed: true drift points)")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
-    ax.set_title("driftloop demo: covariate shift at batch %d, concept change at batch %d"
-                 % tuple(stream.drift_points[:2]))
+    shift, concept = stream.drift_points[:2]
+    ax.set_title(f"driftloop demo: covariate shift at batch {shift}, concept change at {concept}")
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -117,13 +142,19 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
     from flows import monitor
     from models import bootstrap_model
 
-    print(f"driftloop demo in {folder}: {len(stream.batches)} batches of {rows} rows; "
-          f"true drift points at batches {stream.drift_points}", file=out)
+    print(
+        f"driftloop demo in {folder}: {len(stream.batches)} batches of {rows} rows; "
+        f"true drift points at batches {stream.drift_points}",
+        file=out,
+    )
     t0 = time.perf_counter()
     profile = build_profile(stream.bootstrap, cfg.features.numeric, cfg.features.categorical)
     mv = bootstrap_model(stream.bootstrap, profile.to_dict(), cfg, data.name, sha256_of(data))
-    print(f"bootstrapped {cfg.model.name} v{mv.version} "
-          f"(validation accuracy {float(mv.tags['driftloop.reference_accuracy']):.3f})", file=out)
+    print(
+        f"bootstrapped {cfg.model.name} v{mv.version} "
+        f"(validation accuracy {float(mv.tags['driftloop.reference_accuracy']):.3f})",
+        file=out,
+    )
     print(HEADER, file=out)
     records: list[dict[str, Any]] = []
     for batch in stream.batches:
@@ -137,14 +168,20 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
             print(format_row(r), file=out, flush=True)
     follow = compare_after_promotions(config_path, records, stream)
     for f in follow:
-        print(f"after promotion at {f['promoted_at']}: on {f['next_batch']} the new champion "
-              f"v{f['new_version']} scores {f['new_accuracy']:.3f}, the old v{f['old_version']} "
-              f"{f['old_accuracy']:.3f}", file=out)
+        print(
+            f"after promotion at {f['promoted_at']}: on {f['next_batch']} the new champion "
+            f"v{f['new_version']} scores {f['new_accuracy']:.3f}, the old v{f['old_version']} "
+            f"{f['old_accuracy']:.3f}",
+            file=out,
+        )
     plot = plot_demo(records, stream, folder / "demo.png")
     print(f"\nloop done in {time.perf_counter() - t0:.0f} s; plot: {plot}", file=out)
     print(f"MLflow store:  {cfg.mlflow_uri} (artifacts {cfg.artifact_location})", file=out)
-    print(f"  open its UI: mlflow ui --backend-store-uri {cfg.mlflow_uri} "
-          f"--default-artifact-root {cfg.artifact_location}", file=out)
+    print(
+        f"  open its UI: mlflow ui --backend-store-uri {cfg.mlflow_uri} "
+        f"--default-artifact-root {cfg.artifact_location}",
+        file=out,
+    )
     print(f"Prefect store: {cfg.prefect_home}", file=out)
     print(f"  open its UI: PREFECT_HOME={cfg.prefect_home} prefect server start", file=out)
     print(f"Try the CLI on it: driftloop status --config {config_path}", file=out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -78,8 +79,12 @@ def infer_schema(frame: pd.DataFrame, target: str) -> tuple[list[str], list[str]
 
 
 def write_config(
-    data: Path, target: str, name: str = "driftloop-model", folder: Path | None = None,
-    work_dir: str = "driftloop-work", overwrite: bool = False,
+    data: Path,
+    target: str,
+    name: str = "driftloop-model",
+    folder: Path | None = None,
+    work_dir: str = "driftloop-work",
+    overwrite: bool = False,
 ) -> Path:
     """Write driftloop.toml into `folder` (default: the current one); return its path."""
     folder = folder or Path.cwd()
@@ -100,8 +105,6 @@ def write_config(
         numeric=json.dumps(numeric),
         categorical=json.dumps(categorical),
     )
-    import tomllib
-
     config_from_dict(tomllib.loads(text), path)  # fail now, not at the first run
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

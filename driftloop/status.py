@@ -28,7 +28,12 @@ def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
         mv = client.get_model_version(name, champion)
         tags = {k.removeprefix(TAG): v for k, v in mv.tags.items() if k.startswith(TAG)}
         metrics = dict(client.get_run(mv.run_id).data.metrics) if mv.run_id else {}
-        info["champion"] = {"version": champion, "run_id": mv.run_id, "tags": tags, "metrics": metrics}
+        info["champion"] = {
+            "version": champion,
+            "run_id": mv.run_id,
+            "tags": tags,
+            "metrics": metrics,
+        }
     info["batches"] = [
         {
             "batch": e.batch,
@@ -63,7 +68,11 @@ def format_status(info: dict[str, Any]) -> str:
         lines.append(f"  previous: version {info['previous_version'] or '-'}")
     lines.append(f"last {len(info['batches'])} batch(es), newest first:")
     for b in info["batches"]:
-        verdict = "-" if b["drift"] is None else ("drift " + ",".join(b["drifted_features"]) if b["drift"] else "no drift")
+        verdict = (
+            "-"
+            if b["drift"] is None
+            else ("drift " + ",".join(b["drifted_features"]) if b["drift"] else "no drift")
+        )
         lines.append(
             f"  {b['recorded_at']}  {b['batch']:<28} {b['status']:<12} {verdict:<30} "
             f"{b['action']:<16} v{b['champion_version'] or '-'}"

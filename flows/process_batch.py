@@ -96,14 +96,22 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
             accuracy_after=d.challenger_accuracy if d.promote else d.champion_accuracy,
         )
     if record["accuracy_after"] is not None:
-        log_to_run(run_id, metrics={"accuracy_after": record["accuracy_after"]},
-                   tags={"driftloop.action": record["action"]})
+        log_to_run(
+            run_id,
+            metrics={"accuracy_after": record["accuracy_after"]},
+            tags={"driftloop.action": record["action"]},
+        )
     create_markdown_artifact(
         markdown=drift.report_markdown(report),
         key=f"drift-{adm.sha256[:12]}",
         description=f"Drift report of {adm.path.name}",
     )
     complete_task(adm, cfg, ledger, record)
-    logger.info("%s: %s, action %s, champion v%s", adm.path.name,
-                "drift" if report.drift else "no drift", record["action"], record["champion_version"])
+    logger.info(
+        "%s: %s, action %s, champion v%s",
+        adm.path.name,
+        "drift" if report.drift else "no drift",
+        record["action"],
+        record["champion_version"],
+    )
     return record

@@ -40,17 +40,32 @@ def retrain(config_path: str | None = None, force: bool = False) -> dict[str, An
         )
     feats = cfg.features
     frame = validate_batch(
-        read_table(path, feats.categorical), name, feats.numeric, feats.categorical,
-        cfg.model.target, cfg.ingest.extra_columns, cfg.ingest.min_rows,
+        read_table(path, feats.categorical),
+        name,
+        feats.numeric,
+        feats.categorical,
+        cfg.model.target,
+        cfg.ingest.extra_columns,
+        cfg.ingest.min_rows,
     )
     run_id = start_batch_run(
         f"retrain:{name}",
-        params={"batch": name, "sha256": sha, "rows": len(frame), "force": force,
-                "champion_version": champion.version},
+        params={
+            "batch": name,
+            "sha256": sha,
+            "rows": len(frame),
+            "force": force,
+            "champion_version": champion.version,
+        },
         tags={"driftloop.kind": "retrain", "driftloop.batch_sha256": sha},
     )
     outcome = challenge_task(
-        champion, frame, profile_task(frame, cfg), cfg, client, run_id,
+        champion,
+        frame,
+        profile_task(frame, cfg),
+        cfg,
+        client,
+        run_id,
         {"batch_sha256": sha, "batch": name, "trigger": "manual"},
     )
     d = outcome.decision

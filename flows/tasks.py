@@ -78,15 +78,26 @@ def profile_task(frame: pd.DataFrame, cfg: Config) -> dict[str, Any]:
 
 @task(name="track-batch", **_IO)
 def track_task(
-    adm: Admission, champion: registry.Champion, report: drift.DriftReport, accuracy_before: float | None
+    adm: Admission,
+    champion: registry.Champion,
+    report: drift.DriftReport,
+    accuracy_before: float | None,
 ) -> str:
     """Open the batch's MLflow run with its parameters, drift metrics and report files."""
     run_id = start_batch_run(
         adm.path.name,
-        params={"batch": adm.path.name, "sha256": adm.sha256, "rows": adm.rows,
-                "champion_version": champion.version, "labelled": adm.has_labels},
-        tags={"driftloop.kind": "batch", "driftloop.batch_sha256": adm.sha256,
-              "driftloop.drift": str(report.drift).lower()},
+        params={
+            "batch": adm.path.name,
+            "sha256": adm.sha256,
+            "rows": adm.rows,
+            "champion_version": champion.version,
+            "labelled": adm.has_labels,
+        },
+        tags={
+            "driftloop.kind": "batch",
+            "driftloop.batch_sha256": adm.sha256,
+            "driftloop.drift": str(report.drift).lower(),
+        },
     )
     metrics = {f"p_value.{f.feature}": f.p_value for f in report.features}
     metrics["drifted_features"] = len(report.drifted_features)
@@ -113,9 +124,7 @@ def challenge_task(
 ) -> ChallengeOutcome:
     """Fine-tune the champion, gate the challenger on a holdout, register it, promote if better."""
     outcome = challenge(champion, frame, profile, cfg, client, run_id, tags)
-    get_run_logger().info(
-        "challenger v%s: %s", outcome.challenger_version, outcome.decision.reason
-    )
+    get_run_logger().info("challenger v%s: %s", outcome.challenger_version, outcome.decision.reason)
     return outcome
 
 

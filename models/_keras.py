@@ -1,4 +1,4 @@
-"""Lazy, seeded access to Keras on the TensorFlow backend (TensorFlow loads only when a model is used)."""
+"""Lazy, seeded access to Keras on TensorFlow (TensorFlow loads only when a model is used)."""
 
 from __future__ import annotations
 

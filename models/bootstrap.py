@@ -16,7 +16,12 @@ from models.train import train_initial
 
 
 def bootstrap_model(
-    frame: pd.DataFrame, profile: dict[str, Any], cfg: Config, source: str, sha256: str, force: bool = False
+    frame: pd.DataFrame,
+    profile: dict[str, Any],
+    cfg: Config,
+    source: str,
+    sha256: str,
+    force: bool = False,
 ) -> ModelVersion:
     """Train the first model on labelled data, register it and point `champion` at it."""
     client = connect(cfg)

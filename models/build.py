@@ -1,4 +1,4 @@
-"""The Keras model, preprocessing inside: normalisation for numeric, one-hot lookup for categorical."""
+"""The Keras model with its preprocessing inside: normalisation and one-hot category lookup."""
 
 from __future__ import annotations
 

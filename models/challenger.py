@@ -1,4 +1,4 @@
-"""Challenger against champion: fine-tune, score both on the same holdout, register, maybe promote."""
+"""Challenger against champion: fine-tune, score both on one holdout, register, maybe promote."""
 
 from __future__ import annotations
 

@@ -29,14 +29,17 @@ def encode_labels(labels: pd.Series, classes: Sequence[Any], where: str) -> np.n
     return keys.map(index).to_numpy(dtype="int64")
 
 
-def split_frame(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_frame(
+    frame: pd.DataFrame, fraction: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Seeded random split: (rest, held-out part of about `fraction` of the rows)."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(frame))
-    n_hold = max(1, int(round(len(frame) * fraction)))
+    n_hold = max(1, round(len(frame) * fraction))
     if n_hold >= len(frame):
         raise TrainingError(
-            f"cannot hold out {fraction:.0%} of {len(frame)} rows and still train; send larger batches"
+            f"cannot hold out {fraction:.0%} of {len(frame)} rows and still train; "
+            "send larger batches"
         )
     hold, rest = order[:n_hold], order[n_hold:]
     return (

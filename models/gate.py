@@ -1,4 +1,4 @@
-"""The promotion gate: a challenger replaces the champion only if it scores better on the same data."""
+"""The promotion gate: a challenger replaces the champion only if it scores better."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def judge(
         'challenger 0.8050 does not beat champion 0.8000 by more than 0.0100 on 600 holdout rows'
     """
     gain = challenger_accuracy - champion_accuracy
-    promote = gain > min_improvement
+    promote = gain > min_improvement + 1e-12  # accuracies are ratios: ignore float noise
     verb = "beats" if promote else "does not beat"
     reason = (
         f"challenger {challenger_accuracy:.4f} {verb} champion {champion_accuracy:.4f} "

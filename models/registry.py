@@ -19,7 +19,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
-from mlflow.types import ColSpec, Schema
+from mlflow.types import ColSpec, Schema, TensorSpec
 
 import models.serving as serving
 from driftloop.config import Config
@@ -97,9 +97,11 @@ def connect(cfg: Config) -> MlflowClient:
 
 
 def _signature(meta: dict[str, Any]) -> ModelSignature:
-    inputs = [ColSpec("double", c) for c in meta["numeric"]]
+    inputs: list[ColSpec | TensorSpec] = [ColSpec("double", c) for c in meta["numeric"]]
     inputs += [ColSpec("string", c, required=False) for c in meta["categorical"]]
-    outputs = [ColSpec("string" if isinstance(meta["classes"][0], str) else "long", "prediction")]
+    outputs: list[ColSpec | TensorSpec] = [
+        ColSpec("string" if isinstance(meta["classes"][0], str) else "long", "prediction")
+    ]
     outputs += [ColSpec("double", f"proba_{c}") for c in meta["classes"]]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
@@ -114,7 +116,7 @@ def log_version(
     tags: dict[str, str],
     run_id: str,
 ) -> ModelVersion:
-    """Log the model (pyfunc with its Keras file, profile and replay rows) and register a version."""
+    """Log the model (pyfunc: Keras file, profile, replay rows) and register a version."""
     with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(run_id=run_id):
         folder = Path(tmp)
         trained.model.save(folder / serving.KERAS_FILE)

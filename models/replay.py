@@ -1,4 +1,4 @@
-"""The replay buffer: a bounded uniform sample of every labelled row seen, kept with each version."""
+"""The replay buffer: a bounded uniform sample of all labelled rows seen, kept per version."""
 
 from __future__ import annotations
 
@@ -41,6 +41,6 @@ def replay_sample(buffer: pd.DataFrame, new_rows: int, fraction: float, seed: in
     """Rows of the buffer to mix with `new_rows` new rows so replay is `fraction` of the mix."""
     if fraction <= 0 or buffer.empty:
         return buffer.iloc[0:0]
-    want = min(len(buffer), int(round(new_rows * fraction / (1.0 - fraction))))
+    want = min(len(buffer), round(new_rows * fraction / (1.0 - fraction)))
     rng = np.random.default_rng(seed)
     return buffer.iloc[np.sort(rng.choice(len(buffer), want, replace=False))].reset_index(drop=True)

@@ -26,8 +26,10 @@ def frame_to_inputs(frame: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, n
     """Turn raw feature columns into the Keras model's named inputs (missing values filled)."""
     missing = [c for c in [*meta["numeric"], *meta["categorical"]] if c not in frame.columns]
     if missing:
-        raise KeyError(f"input frame lacks feature column(s) {missing}; the model reads "
-                       f"{[*meta['numeric'], *meta['categorical']]}")
+        raise KeyError(
+            f"input frame lacks feature column(s) {missing}; the model reads "
+            f"{[*meta['numeric'], *meta['categorical']]}"
+        )
     inputs: dict[str, np.ndarray] = {}
     fill = meta["numeric_fill"]
     for col in meta["numeric"]:

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from driftloop.config import Config
@@ -58,7 +57,12 @@ def fit(
         monitor="val_loss", patience=patience, restore_best_weights=True
     )
     history = model.fit(
-        train_ds, validation_data=valid_ds, epochs=epochs, callbacks=[stop], verbose=0, shuffle=False
+        train_ds,
+        validation_data=valid_ds,
+        epochs=epochs,
+        callbacks=[stop],
+        verbose=0,
+        shuffle=False,
     )
     return len(history.history["loss"])
 
@@ -91,6 +95,7 @@ def train_initial(frame: pd.DataFrame, cfg: Config) -> TrainedModel:
         "validation_accuracy": accuracy(model, valid, meta),
         "validation_rows": float(len(valid)),
     }
-    log.info("initial model: %d epochs, validation accuracy %.4f", epochs, metrics["validation_accuracy"])
+    log.info(
+        "initial model: %d epochs, validation accuracy %.4f", epochs, metrics["validation_accuracy"]
+    )
     return TrainedModel(model=model, meta=meta, metrics=metrics, epochs_run=epochs)
-

@@ -8,11 +8,11 @@ from driftloop.ingest.validate import validate_batch
 
 __all__ = [
     "Admission",
-    "admit",
-    "complete",
     "Ledger",
     "LedgerEntry",
+    "admit",
     "batch_format",
+    "complete",
     "move_batch",
     "pending_batches",
     "read_table",

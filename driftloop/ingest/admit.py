@@ -42,10 +42,14 @@ class Admission:
         return self.frame is not None and self.frame.attrs.get("target") in self.frame.columns
 
 
-def _reject(path: Path, sha: str, status: str, reason: str, cfg: Config, ledger: Ledger) -> Admission:
+def _reject(
+    path: Path, sha: str, status: str, reason: str, cfg: Config, ledger: Ledger
+) -> Admission:
     target = move_batch(path, cfg.quarantine_dir, sha, reason)
     ledger.record(
-        LedgerEntry(batch=path.name, sha256=sha, status=status, reason=reason, destination=str(target))
+        LedgerEntry(
+            batch=path.name, sha256=sha, status=status, reason=reason, destination=str(target)
+        )
     )
     log.warning("%s: %s -> %s", path.name, status, reason)
     return Admission(path, sha, status, reason, destination=str(target))

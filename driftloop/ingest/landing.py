@@ -10,7 +10,7 @@ IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
 
 
 def is_waiting(path: Path) -> bool:
-    """True for a regular file that a producer has finished writing (no dot prefix, no temp suffix)."""
+    """True for a regular file a producer has finished writing (no dot prefix, no temp suffix)."""
     return (
         path.is_file()
         and not path.name.startswith(".")
@@ -44,7 +44,7 @@ def _free_name(folder: Path, name: str, sha256: str) -> Path:
 
 
 def move_batch(path: Path, folder: Path, sha256: str, reason: str = "") -> Path:
-    """Move a batch into folder (atomic rename, never overwriting); write reason beside it if any."""
+    """Move a batch into folder (atomic rename, never overwriting); write any reason beside it."""
     folder.mkdir(parents=True, exist_ok=True)
     target = _free_name(folder, path.name, sha256)
     os.replace(path, target)

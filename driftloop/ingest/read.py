@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,14 @@ def batch_format(path: Path) -> str | None:
     return SUFFIXES.get(path.suffix.lower())
 
 
+def _check_csv_header(path: Path) -> None:
+    with path.open(encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise IngestError(f"{path.name}: duplicate column names {dupes}; give each column one name")
+
+
 def read_table(path: Path, categorical: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV or Parquet batch; categorical columns of a CSV are read as text."""
     fmt = batch_format(path)
@@ -27,11 +36,16 @@ def read_table(path: Path, categorical: Sequence[str] = ()) -> pd.DataFrame:
         )
     try:
         if fmt == "csv":
+            _check_csv_header(path)
             frame = pd.read_csv(path, dtype={c: "str" for c in categorical})
         else:
             frame = pd.read_parquet(path)
+    except IngestError:
+        raise
     except pd.errors.EmptyDataError:
-        raise IngestError(f"{path.name}: the file is empty; the producer wrote no header and no rows") from None
+        raise IngestError(
+            f"{path.name}: the file is empty; the producer wrote no header and no rows"
+        ) from None
     except UnicodeDecodeError as err:
         raise IngestError(
             f"{path.name}: not UTF-8 text ({err.reason} at byte {err.start}); "

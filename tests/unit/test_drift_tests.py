@@ -225,11 +225,11 @@ def test_corrections_match_hand_computed_results(method: str, vector: str) -> No
 
 
 def test_named_functions_are_the_registered_corrections() -> None:
-    assert CORRECTIONS == {
+    assert {
         "bonferroni": bonferroni,
         "holm": holm,
         "benjamini_hochberg": benjamini_hochberg,
-    }
+    } == CORRECTIONS
 
 
 def test_bonferroni_boundary_is_inclusive() -> None:

@@ -1,0 +1,24 @@
+"""Process-wide test environment, set before any test imports Prefect, MLflow or TensorFlow."""
+
+import os
+import tempfile
+
+# Set before Prefect, MLflow or TensorFlow is imported by any test module.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="driftloop-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.pop("PREFECT_API_URL", None)
+os.environ.pop("DRIFTLOOP_CONFIG", None)
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+
+def pytest_sessionfinish(session: object, exitstatus: int) -> None:
+    """Remove this process's temporary Prefect home."""
+    import shutil
+
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)

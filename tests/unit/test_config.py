@@ -1,0 +1,131 @@
+"""The config: found in one order, validated once, errors naming the key and the fix."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from driftloop.config import (
+    Config,
+    DriftSection,
+    FinetuneSection,
+    IngestSection,
+    PrefectSection,
+    TrackingSection,
+    TrainingSection,
+    config_from_dict,
+    find_config,
+    load_config,
+)
+from driftloop.errors import ConfigError
+from driftloop.scaffold import TEMPLATE, infer_schema, write_config
+
+BASE = {"model": {"target": "y"}, "features": {"numeric": ["a"], "categorical": ["b"]}}
+
+
+def test_defaults_and_derived_paths(tmp_path: Path) -> None:
+    cfg = config_from_dict(BASE, tmp_path / "driftloop.toml")
+    assert cfg.work_dir == (tmp_path / "driftloop-work").resolve()
+    assert cfg.landing_dir == cfg.work_dir / "landing"
+    assert cfg.mlflow_uri == f"sqlite:///{cfg.work_dir / 'mlflow.db'}"
+    assert cfg.artifact_location == (cfg.work_dir / "mlartifacts").as_uri()
+    assert cfg.drift.alpha == 0.05 and cfg.drift.correction == "bonferroni"
+    assert cfg.features.all == ["a", "b"]
+
+
+def test_tracking_uri_overrides_embedded_store(tmp_path: Path) -> None:
+    cfg = config_from_dict(
+        {**BASE, "tracking": {"tracking_uri": "http://127.0.0.1:5000"}}, tmp_path / "c.toml"
+    )
+    assert cfg.mlflow_uri == "http://127.0.0.1:5000"
+    assert cfg.artifact_location is None
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ({"drift": {"alpha": 1.5}}, "[drift] alpha: Input should be less than 1 (got 1.5)"),
+        ({"drift": {"alpah": 0.1}}, "[drift] alpah: unknown key"),
+        ({"model": {}}, "[model] target: required key is missing; add it"),
+        ({"features": {"numeric": []}}, "no feature listed"),
+        ({"features": {"numeric": ["a", "a"]}}, "columns listed more than once: ['a']"),
+        ({"features": {"numeric": ["y"]}}, "target column 'y' is also listed as a feature"),
+        ({"drift": {"correction": "sidak"}}, "[drift] correction: Input should be"),
+    ],
+)
+def test_invalid_config_names_key(tmp_path: Path, patch: dict, expected: str) -> None:
+    data = {**BASE, **patch}
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(data, tmp_path / "driftloop.toml")
+    assert expected in str(err.value)
+    assert str(tmp_path / "driftloop.toml") in str(err.value)
+
+
+def test_find_order_argument_env_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, c = (tmp_path / n for n in ("a.toml", "b.toml", "driftloop.toml"))
+    for p in (a, b, c):
+        p.write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DRIFTLOOP_CONFIG", str(b))
+    assert find_config(a) == a
+    assert find_config() == b
+    monkeypatch.delenv("DRIFTLOOP_CONFIG")
+    assert find_config() == tmp_path / "driftloop.toml"
+
+
+def test_missing_config_says_how_to_create_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="driftloop init --data FILE --target COLUMN"):
+        load_config()
+    monkeypatch.setenv("DRIFTLOOP_CONFIG", str(tmp_path / "nope.toml"))
+    with pytest.raises(ConfigError, match=r"nope.toml \(taken from \$DRIFTLOOP_CONFIG\)"):
+        load_config()
+
+
+def test_bad_toml_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "driftloop.toml"
+    path.write_text("work_dir = [unclosed")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_config(path)
+
+
+def test_template_states_every_default() -> None:
+    """driftloop init writes every setting at its default: the template must not drift."""
+    text = TEMPLATE.format(
+        sample="s.csv", work_dir='"driftloop-work"', name='"m"', target='"y"',
+        numeric='["a"]', categorical="[]",
+    )
+    data = tomllib.loads(text)
+    sections = {
+        "ingest": IngestSection(), "drift": DriftSection(), "training": TrainingSection(),
+        "finetune": FinetuneSection(), "tracking": TrackingSection(), "prefect": PrefectSection(),
+    }
+    for key, default in sections.items():
+        assert data[key] == default.model_dump(), key
+    assert set(data) == set(Config.model_fields) - {"source"}
+
+
+def test_init_infers_schema_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"n": [1.0, 2.0], "i": [1, 2], "s": ["a", "b"], "flag": [True, False], "y": [0, 1]}
+    )
+    assert infer_schema(frame, "y") == (["n", "i"], ["s", "flag"])
+    data = tmp_path / "sample.parquet"
+    frame.to_parquet(data)
+    path = write_config(data, "y", "m", tmp_path)
+    cfg = load_config(path)
+    assert cfg.features.numeric == ["n", "i"]
+    assert cfg.features.categorical == ["s", "flag"]
+    assert cfg.model.name == "m"
+    with pytest.raises(ConfigError, match="already exists"):
+        write_config(data, "y", "m", tmp_path)
+    with pytest.raises(ConfigError, match=r"no column 'label'; pass --target with one of"):
+        write_config(data, "label", "m", tmp_path, overwrite=True)
