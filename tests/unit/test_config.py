@@ -63,9 +63,7 @@ def test_invalid_config_names_key(tmp_path: Path, patch: dict, expected: str) ->
     assert str(tmp_path / "driftloop.toml") in str(err.value)
 
 
-def test_find_order_argument_env_cwd(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_find_order_argument_env_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b, c = (tmp_path / n for n in ("a.toml", "b.toml", "driftloop.toml"))
     for p in (a, b, c):
         p.write_text("")
@@ -98,13 +96,21 @@ def test_bad_toml_is_a_config_error(tmp_path: Path) -> None:
 def test_template_states_every_default() -> None:
     """driftloop init writes every setting at its default: the template must not drift."""
     text = TEMPLATE.format(
-        sample="s.csv", work_dir='"driftloop-work"', name='"m"', target='"y"',
-        numeric='["a"]', categorical="[]",
+        sample="s.csv",
+        work_dir='"driftloop-work"',
+        name='"m"',
+        target='"y"',
+        numeric='["a"]',
+        categorical="[]",
     )
     data = tomllib.loads(text)
     sections = {
-        "ingest": IngestSection(), "drift": DriftSection(), "training": TrainingSection(),
-        "finetune": FinetuneSection(), "tracking": TrackingSection(), "prefect": PrefectSection(),
+        "ingest": IngestSection(),
+        "drift": DriftSection(),
+        "training": TrainingSection(),
+        "finetune": FinetuneSection(),
+        "tracking": TrackingSection(),
+        "prefect": PrefectSection(),
     }
     for key, default in sections.items():
         assert data[key] == default.model_dump(), key

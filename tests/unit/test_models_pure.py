@@ -16,7 +16,9 @@ from models.serving import MISSING_CATEGORY, frame_to_inputs, proba_to_frame
 def test_reservoir_merge_keeps_capacity_and_is_uniform_over_all_rows() -> None:
     counts = np.zeros(300)
     for seed in range(400):
-        buf, seen = merge_replay(pd.DataFrame({"v": []}), 0, pd.DataFrame({"v": range(100)}), 50, seed)
+        buf, seen = merge_replay(
+            pd.DataFrame({"v": []}), 0, pd.DataFrame({"v": range(100)}), 50, seed
+        )
         buf, seen = merge_replay(buf, seen, pd.DataFrame({"v": range(100, 300)}), 50, seed + 1000)
         assert len(buf) == 50 and seen == 300 and buf["v"].is_unique
         counts[buf["v"].to_numpy(dtype=int)] += 1
@@ -52,7 +54,9 @@ def test_split_is_seeded_and_disjoint() -> None:
     frame = pd.DataFrame({"i": range(100)})
     rest, hold = split_frame(frame, 0.3, 5)
     assert len(hold) == 30 and len(rest) == 70
-    assert set(rest["i"]) | set(hold["i"]) == set(range(100)) and not set(rest["i"]) & set(hold["i"])
+    assert set(rest["i"]) | set(hold["i"]) == set(range(100)) and not set(rest["i"]) & set(
+        hold["i"]
+    )
     assert split_frame(frame, 0.3, 5)[1]["i"].tolist() == hold["i"].tolist()
     with pytest.raises(TrainingError, match="cannot hold out"):
         split_frame(frame.head(1), 0.5, 0)

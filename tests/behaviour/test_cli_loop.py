@@ -1,0 +1,237 @@
+"""Every CLI verb end to end on tiny data: real Keras training, MLflow store and Prefect flows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+from driftloop.config import load_config
+from driftloop.ingest import sha256_of
+from tests.helpers import Project, cli
+
+
+def _client(project: Project) -> MlflowClient:
+    return MlflowClient(tracking_uri=load_config(project.config).mlflow_uri)
+
+
+def _aliases(project: Project) -> dict[str, str]:
+    aliases = _client(project).get_registered_model("test-model").aliases
+    return {k: str(v) for k, v in aliases.items()}
+
+
+def _drop_in_order(project: Project, batches: list[tuple[str, object]]) -> dict[str, Path]:
+    paths = {}
+    for i, (name, frame) in enumerate(batches):
+        path = project.drop(frame, name)  # type: ignore[arg-type]
+        os.utime(path, ns=(10**9 * (1000 + i),) * 2)
+        paths[name] = path
+    return paths
+
+
+def test_bootstrap_registers_a_champion_a_plain_client_can_use(project: Project) -> None:
+    res = cli("bootstrap", "--config", str(project.config), "--data", str(project.bootstrap_csv))
+    assert res.code == 0, res.err
+    assert "registered test-model version 1 as champion" in res.out
+    assert _aliases(project) == {"champion": "1"}
+    mv = _client(project).get_model_version("test-model", "1")
+    assert mv.tags["driftloop.kind"] == "initial"
+    assert mv.tags["driftloop.batch_sha256"] == sha256_of(project.bootstrap_csv)
+    assert mv.tags["driftloop.run_id"] == mv.run_id
+    assert float(mv.tags["driftloop.reference_accuracy"]) > 0.8
+    again = cli("bootstrap", "--config", str(project.config), "--data", str(project.bootstrap_csv))
+    assert again.code == 2 and "already has a champion (version 1)" in again.err
+
+    # A plain MLflow client, in a process that never imports driftloop.
+    uri = load_config(project.config).mlflow_uri
+    script = f"""
+import json, sys, mlflow, pandas as pd
+mlflow.set_tracking_uri({uri!r})
+model = mlflow.pyfunc.load_model("models:/test-model@champion")
+frame = pd.read_csv({str(project.bootstrap_csv)!r}).head(200)
+out = model.predict(frame.drop(columns="label").astype({{"x1": float, "x2": float, "x3": float}}))
+ours = sorted(m for m in sys.modules if m.split(".")[0] in ("driftloop", "drift", "models", "flows"))
+print(json.dumps({{"acc": float((out["prediction"] == frame["label"]).mean()),
+                  "cols": list(out.columns), "ours": ours}}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd="/", check=True
+    )
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["cols"] == ["prediction", "proba_0", "proba_1"]
+    assert got["acc"] > 0.8
+    assert got["ours"] == []
+
+
+def test_the_whole_loop_through_every_verb(project: Project) -> None:
+    cfg_path = str(project.config)
+    assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
+    s = project.stream.batches
+    stable, shifted, concept = s[0].frame, s[5].frame, s[10].frame
+    paths = _drop_in_order(
+        project,
+        [
+            ("stable.csv", stable),
+            ("shifted-unlabelled.parquet", shifted.drop(columns="label")),
+            ("broken.csv", stable.drop(columns="x3")),
+            ("stable-again.csv", stable),
+            ("concept.csv", concept),
+        ],
+    )
+    res = cli("run", "--config", cfg_path, "--json")
+    assert res.code == 0, res.err
+    recs = {r["batch"]: r for r in res.json_lines()}
+    assert list(recs) == [
+        "stable.csv",
+        "shifted-unlabelled.parquet",
+        "broken.csv",
+        "stable-again.csv",
+        "concept.csv",
+    ]
+    for r in recs.values():
+        assert {
+            "batch",
+            "sha256",
+            "rows",
+            "status",
+            "reason",
+            "drift",
+            "drifted_features",
+            "p_values",
+            "action",
+            "champion_version",
+            "accuracy_before",
+            "accuracy_after",
+        } <= set(r)
+
+    st = recs["stable.csv"]
+    assert (st["status"], st["drift"], st["action"], st["champion_version"]) == (
+        "processed",
+        False,
+        "none",
+        "1",
+    )
+    assert set(st["p_values"]) == {"x1", "x2", "x3", "c1", "c2", "__accuracy__"}
+    assert st["accuracy_before"] == st["accuracy_after"] > 0.8
+
+    un = recs["shifted-unlabelled.parquet"]
+    assert un["drift"] is True and un["action"] == "drift-unlabelled"
+    assert set(un["drifted_features"]) == {"x1", "c1"}
+    assert un["accuracy_before"] is None and un["champion_version"] == "1"
+
+    br = recs["broken.csv"]
+    assert br["status"] == "quarantined" and "missing column(s) ['x3']" in br["reason"]
+    dup = recs["stable-again.csv"]
+    assert dup["status"] == "duplicate" and "stable.csv" in dup["reason"]
+
+    co = recs["concept.csv"]
+    # concept.csv comes after the covariate shift too: features and accuracy both drifted.
+    assert co["drift"] is True and co["drifted_features"] == ["x1", "c1", "__accuracy__"]
+    assert co["action"] == "promoted" and co["champion_version"] == "2"
+    assert co["accuracy_after"] > co["accuracy_before"]
+
+    work = project.work
+    assert sorted(p.name for p in (work / "processed").iterdir()) == [
+        "concept.csv",
+        "shifted-unlabelled.parquet",
+        "stable.csv",
+    ]
+    assert sorted(p.name for p in (work / "quarantine").iterdir()) == [
+        "broken.csv",
+        "broken.csv.reason.txt",
+        "stable-again.csv",
+        "stable-again.csv.reason.txt",
+    ]
+    assert list((work / "landing").iterdir()) == []
+
+    client = _client(project)
+    assert _aliases(project) == {"champion": "2", "previous": "1"}
+    v2 = client.get_model_version("test-model", "2")
+    assert v2.tags["driftloop.parent_version"] == "1"
+    assert (
+        v2.tags["driftloop.batch_sha256"]
+        == co["sha256"]
+        == sha256_of(work / "processed" / "concept.csv")
+    )
+    assert v2.tags["driftloop.run_id"] == v2.run_id == co["mlflow_run_id"]
+    assert v2.tags["driftloop.gate"] == "promoted"
+    run = client.get_run(co["mlflow_run_id"])
+    assert run.data.tags["driftloop.action"] == "promoted"
+    assert run.data.metrics["p_value.__accuracy__"] == co["p_values"]["__accuracy__"]
+    artifacts = {a.path for a in client.list_artifacts(co["mlflow_run_id"])}
+    assert {"drift_report.json", "drift_report.md"} <= artifacts
+    assert not paths["concept.csv"].exists()
+
+    # Nothing waiting: nothing happens.
+    empty = cli("run", "--config", cfg_path, "--json")
+    assert empty.code == 0 and empty.json_lines() == []
+
+    status = cli("status", "--config", cfg_path, "--json")
+    info = json.loads(status.out)
+    assert info["champion_version"] == "2" and info["previous_version"] == "1"
+    assert [b["batch"] for b in info["batches"]] == [
+        "concept.csv",
+        "stable-again.csv",
+        "broken.csv",
+        "shifted-unlabelled.parquet",
+        "stable.csv",
+    ]
+    assert info["batches"][0]["action"] == "promoted"
+    text = cli("status", "--config", cfg_path)
+    assert "champion: version 2 (finetune, parent 1)" in text.out
+
+    back = cli("rollback", "--config", cfg_path)
+    assert back.code == 0 and "version 2 -> 1" in back.out
+    assert _aliases(project) == {"champion": "1"}
+    assert client.get_model_version("test-model", "2").tags["driftloop.rolled_back"] == "true"
+    none_left = cli("rollback", "--config", cfg_path)
+    assert none_left.code == 2 and "no 'previous' version" in none_left.err
+
+    # Manual retrain: the latest labelled batch is concept.csv; v1 was not trained on it.
+    rt = cli("retrain", "--config", cfg_path, "--json")
+    assert rt.code == 0, rt.err
+    out = json.loads(rt.out)
+    assert out["batch"] == "concept.csv" and out["previous_champion"] == "1"
+    assert out["action"] == "promoted" and out["champion_version"] == "3"
+    assert client.get_model_version("test-model", "3").tags["driftloop.trigger"] == "manual"
+    refused = cli("retrain", "--config", cfg_path)
+    assert refused.code == 2 and "already trained on concept.csv" in refused.err
+    forced = cli("retrain", "--config", cfg_path, "--force", "--json")
+    assert forced.code == 0, forced.err
+    assert json.loads(forced.out)["challenger_version"] == "4"
+
+
+def test_gate_keeps_the_champion_when_the_challenger_is_not_better(project: Project) -> None:
+    project.config.write_text(
+        project.config.read_text().replace(
+            "replay_rows = 400", "replay_rows = 400\nmin_improvement = 0.99"
+        )
+    )
+    cfg_path = str(project.config)
+    assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
+    _drop_in_order(project, [("concept.csv", project.stream.batches[10].frame)])
+    (rec,) = cli("run", "--config", cfg_path, "--json").json_lines()
+    assert rec["drift"] is True and rec["action"] == "rejected"
+    assert rec["champion_version"] == "1" and rec["challenger_version"] == "2"
+    assert rec["accuracy_after"] == rec["accuracy_before"]
+    assert _aliases(project) == {"champion": "1"}
+    assert (
+        _client(project).get_model_version("test-model", "2").tags["driftloop.gate"] == "rejected"
+    )
+
+
+def test_retrain_needs_a_labelled_batch_and_errors_name_the_fix(project: Project) -> None:
+    cfg_path = str(project.config)
+    missing = cli("run", "--config", str(project.root / "nope.toml"))
+    assert (
+        missing.code == 2 and "no config file at" in missing.err and "driftloop init" in missing.err
+    )
+    no_model = cli("status", "--config", cfg_path)
+    assert no_model.code == 0 and "no champion yet" in no_model.out
+    assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
+    res = cli("retrain", "--config", cfg_path)
+    assert res.code == 2 and "no processed batch with labels to retrain on" in res.err
