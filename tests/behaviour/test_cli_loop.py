@@ -54,7 +54,8 @@ mlflow.set_tracking_uri({uri!r})
 model = mlflow.pyfunc.load_model("models:/test-model@champion")
 frame = pd.read_csv({str(project.bootstrap_csv)!r}).head(200)
 out = model.predict(frame.drop(columns="label").astype({{"x1": float, "x2": float, "x3": float}}))
-ours = sorted(m for m in sys.modules if m.split(".")[0] in ("driftloop", "drift", "models", "flows"))
+mine = ("driftloop", "drift", "models", "flows")
+ours = sorted(m for m in sys.modules if m.split(".")[0] in mine)
 print(json.dumps({{"acc": float((out["prediction"] == frame["label"]).mean()),
                   "cols": list(out.columns), "ours": ours}}))
 """

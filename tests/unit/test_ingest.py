@@ -45,13 +45,13 @@ def test_unlabelled_batch_is_accepted_without_labels(project: Project) -> None:
 BAD_CASES = {
     "missing_column": (lambda f: f.drop(columns="x2"), "missing column(s) ['x2']"),
     "wrong_type": (
-        lambda f: f.assign(x1=["oops"] * 3 + list(f["x1"][3:])),
+        lambda f: f.assign(x1=["oops"] * 3 + [*f["x1"][3:]]),
         "column 'x1' must be numeric, but 3 of 50 row(s) are not numbers (e.g. 'oops'",
     ),
-    "infinity": (lambda f: f.assign(x3=[np.inf] + list(f["x3"][1:])), "'x3' holds 1 infinite"),
+    "infinity": (lambda f: f.assign(x3=[np.inf, *f["x3"][1:]]), "'x3' holds 1 infinite"),
     "all_nan": (lambda f: f.assign(x2=np.nan), "column 'x2' is empty in all 50 rows"),
     "missing_label": (
-        lambda f: f.assign(label=[None] * 2 + list(f["label"][2:])),
+        lambda f: f.assign(label=[None] * 2 + [*f["label"][2:]]),
         "target column 'label' is empty in 2 row(s)",
     ),
     "too_few_rows": (lambda f: f.head(5), "5 row(s), fewer than [ingest] min_rows = 20"),
