@@ -15,6 +15,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+# Flow logs stay out of test output (and off stderr after pytest closes its capture).
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def pytest_sessionfinish(session: object, exitstatus: int) -> None:
