@@ -111,6 +111,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(format_row(r))
         if not records:
             print(f"(no batch waiting in {cfg.landing_dir})")
+    failed = [r["batch"] for r in records if r["status"] == "failed"]
+    if failed:
+        print(
+            f"driftloop run: {len(failed)} batch(es) failed and stay waiting: {failed}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-import drift
 from driftloop.config import load_config
 from driftloop.ingest import Ledger
 from driftloop.ingest.admit import ACCEPTED
@@ -18,8 +16,10 @@ from flows.tasks import (
     complete_task,
     drift_task,
     ingest_task,
+    labels_task,
     load_champion_task,
     profile_task,
+    publish_task,
     score_task,
     track_task,
 )
@@ -56,8 +56,11 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
     adm = ingest_task(Path(path), cfg, ledger)
     if adm.status != ACCEPTED or adm.frame is None:
         return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0)
-    frame = adm.frame
     client, champion = load_champion_task(cfg)
+    adm = labels_task(adm, champion, cfg, ledger)
+    if adm.status != ACCEPTED or adm.frame is None:
+        return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0)
+    frame = adm.frame
     before = score_task(champion, frame) if adm.has_labels else None
     report = drift_task(champion, frame, cfg, before)
     run_id = track_task(adm, champion, report, before)
@@ -101,11 +104,7 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
             metrics={"accuracy_after": record["accuracy_after"]},
             tags={"driftloop.action": record["action"]},
         )
-    create_markdown_artifact(
-        markdown=drift.report_markdown(report),
-        key=f"drift-{adm.sha256[:12]}",
-        description=f"Drift report of {adm.path.name}",
-    )
+    publish_task(report, adm, run_id)
     complete_task(adm, cfg, ledger, record)
     logger.info(
         "%s: %s, action %s, champion v%s",

@@ -8,18 +8,37 @@ from typing import Any
 import pandas as pd
 from mlflow.tracking import MlflowClient
 from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 import drift
 from driftloop.config import Config
-from driftloop.ingest import Admission, Ledger, admit, complete
+from driftloop.errors import DriftloopError
+from driftloop.ingest import Admission, Ledger, admit, complete, quarantine
 from models import registry
 from models.challenger import ChallengeOutcome, challenge
 from models.evaluate import accuracy
 from models.tracking import log_to_run, start_batch_run
 
+
+def _transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry unexpected errors (a store briefly unreachable), never driftloop's own verdicts."""
+    try:
+        state.result()
+    except (DriftloopError, drift.DriftError):
+        return False
+    except Exception:
+        return True
+    return False
+
+
 # Talking to MLflow or the file system can fail for a moment: retry those tasks.
-_IO = {"retries": 2, "retry_delay_seconds": [2, 10], "cache_policy": NO_CACHE}
+_IO: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "retry_condition_fn": _transient,
+    "cache_policy": NO_CACHE,
+}
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -37,6 +56,26 @@ def load_champion_task(cfg: Config) -> tuple[MlflowClient, registry.Champion]:
     champion = registry.load_champion(cfg, client)
     get_run_logger().info("champion: %s version %s", champion.name, champion.version)
     return client, champion
+
+
+@task(name="check-labels", cache_policy=NO_CACHE)
+def labels_task(
+    adm: Admission, champion: registry.Champion, cfg: Config, ledger: Ledger
+) -> Admission:
+    """Quarantine a labelled batch whose labels include a class the champion does not know."""
+    if adm.frame is None or not adm.has_labels:
+        return adm
+    known = {str(c) for c in champion.meta["classes"]}
+    labels = adm.frame[cfg.model.target].astype("str")
+    unknown = sorted(set(labels) - known)
+    if not unknown:
+        return adm
+    reason = (
+        f"{adm.path.name}: target {cfg.model.target!r} holds {int((~labels.isin(known)).sum())} "
+        f"row(s) with class(es) {unknown[:5]} that champion version {champion.version} does not "
+        f"know ({sorted(known)}); fix the labels, or bootstrap a model on data with these classes."
+    )
+    return quarantine(adm, cfg, ledger, reason)
 
 
 @task(name="score", cache_policy=NO_CACHE)
@@ -65,6 +104,31 @@ def drift_task(
     verdict = f"DRIFT in {report.drifted_features}" if report.drift else "no drift"
     get_run_logger().info("drift verdict: %s", verdict)
     return report
+
+
+@task(name="publish-report", cache_policy=NO_CACHE)
+def publish_task(report: drift.DriftReport, adm: Admission, run_id: str) -> None:
+    """Publish the drift report as Prefect markdown and table artifacts."""
+    key = f"drift-{adm.sha256[:12]}"
+    create_markdown_artifact(
+        markdown=drift.report_markdown(report) + f"\n\nMLflow run: `{run_id}`",
+        key=key,
+        description=f"Drift report of {adm.path.name}",
+    )
+    create_table_artifact(
+        table=[
+            {
+                "feature": f.feature,
+                "test": f.test,
+                "statistic": round(f.statistic, 6),
+                "p_value": f.p_value,
+                "drifted": f.drifted,
+            }
+            for f in report.features
+        ],
+        key=f"{key}-features",
+        description=f"Per-feature drift tests of {adm.path.name}",
+    )
 
 
 @task(name="profile", cache_policy=NO_CACHE)
@@ -112,7 +176,7 @@ def track_task(
     return run_id
 
 
-@task(name="challenge", **_IO)
+@task(name="challenge", cache_policy=NO_CACHE)
 def challenge_task(
     champion: registry.Champion,
     frame: pd.DataFrame,

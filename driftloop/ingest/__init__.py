@@ -1,6 +1,6 @@
 """Ingest: find waiting batches, read and validate them, and record each exactly once."""
 
-from driftloop.ingest.admit import Admission, admit, complete
+from driftloop.ingest.admit import Admission, admit, complete, quarantine
 from driftloop.ingest.landing import move_batch, pending_batches, sha256_of
 from driftloop.ingest.ledger import Ledger, LedgerEntry
 from driftloop.ingest.read import batch_format, read_table
@@ -15,6 +15,7 @@ __all__ = [
     "complete",
     "move_batch",
     "pending_batches",
+    "quarantine",
     "read_table",
     "sha256_of",
     "validate_batch",

@@ -42,6 +42,11 @@ class Admission:
         return self.frame is not None and self.frame.attrs.get("target") in self.frame.columns
 
 
+def quarantine(adm: Admission, cfg: Config, ledger: Ledger, reason: str) -> Admission:
+    """Send an admitted batch to quarantine after all (a check that needed the model failed)."""
+    return _reject(adm.path, adm.sha256, QUARANTINED, reason, cfg, ledger)
+
+
 def _reject(
     path: Path, sha: str, status: str, reason: str, cfg: Config, ledger: Ledger
 ) -> Admission:

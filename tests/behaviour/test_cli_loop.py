@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 from driftloop.config import load_config
-from driftloop.ingest import sha256_of
+from driftloop.ingest import Ledger, sha256_of
 from tests.helpers import Project, cli
 
 
@@ -80,6 +82,7 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
             ("shifted-unlabelled.parquet", shifted.drop(columns="label")),
             ("broken.csv", stable.drop(columns="x3")),
             ("stable-again.csv", stable),
+            ("new-class.csv", stable.assign(label=stable["label"].where(stable.index % 10 > 0, 2))),
             ("concept.csv", concept),
         ],
     )
@@ -91,6 +94,7 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
         "shifted-unlabelled.parquet",
         "broken.csv",
         "stable-again.csv",
+        "new-class.csv",
         "concept.csv",
     ]
     for r in recs.values():
@@ -129,6 +133,10 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
     dup = recs["stable-again.csv"]
     assert dup["status"] == "duplicate" and "stable.csv" in dup["reason"]
 
+    nc = recs["new-class.csv"]
+    assert nc["status"] == "quarantined"
+    assert "'label' holds 60 row(s) with class(es) ['2'] that champion version 1" in nc["reason"]
+
     co = recs["concept.csv"]
     # concept.csv comes after the covariate shift too: features and accuracy both drifted.
     assert co["drift"] is True and co["drifted_features"] == ["x1", "c1", "__accuracy__"]
@@ -144,6 +152,8 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
     assert sorted(p.name for p in (work / "quarantine").iterdir()) == [
         "broken.csv",
         "broken.csv.reason.txt",
+        "new-class.csv",
+        "new-class.csv.reason.txt",
         "stable-again.csv",
         "stable-again.csv.reason.txt",
     ]
@@ -176,6 +186,7 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
     assert info["champion_version"] == "2" and info["previous_version"] == "1"
     assert [b["batch"] for b in info["batches"]] == [
         "concept.csv",
+        "new-class.csv",
         "stable-again.csv",
         "broken.csv",
         "shifted-unlabelled.parquet",
@@ -236,3 +247,26 @@ def test_retrain_needs_a_labelled_batch_and_errors_name_the_fix(project: Project
     assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
     res = cli("retrain", "--config", cfg_path)
     assert res.code == 2 and "no processed batch with labels to retrain on" in res.err
+
+
+def test_unreachable_tracking_store_leaves_the_batch_waiting(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    text = project.config.read_text() + f'\n[tracking]\ntracking_uri = "http://127.0.0.1:{port}"\n'
+    project.config.write_text(text)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    path = project.drop(project.stream.batches[0].frame, "waiting.csv")
+    res = cli("run", "--config", str(project.config), "--json")
+    assert res.code == 1
+    (rec,) = res.json_lines()
+    assert rec["status"] == "failed" and rec["batch"] == "waiting.csv"
+    assert f"cannot reach the MLflow tracking store at http://127.0.0.1:{port}" in rec["reason"]
+    assert "stays in the landing folder" in rec["reason"]
+    assert path.is_file()
+    assert list((project.work / "processed").iterdir()) == []
+    assert list((project.work / "quarantine").iterdir()) == []
+    assert Ledger(load_config(project.config).ledger_path).recent() == []
