@@ -1,25 +1,42 @@
 """Drift detection: profile reference data, test new batches, correct, and report.
 
-A pure library (pandas, numpy, scipy): build a ``ReferenceProfile`` from training data,
-call ``detect_drift`` on each new batch, and serialise the ``DriftReport``.
+A pure library (pandas, numpy, scipy; matplotlib is not needed): build a
+``ReferenceProfile`` from training data, call ``detect_drift`` on each new batch, and
+serialise the ``DriftReport`` (JSON, markdown, self-contained HTML).
 """
 
+from drift.ad import ad_test
 from drift.categories import MISSING, OTHER, UNSEEN
-from drift.chi2 import chi2_test
+from drift.chi2 import chi2_from_counts, chi2_test
 from drift.correction import CORRECTIONS, benjamini_hochberg, bonferroni, correct, holm
+from drift.cvm import cvm_test
 from drift.detect import DriftReport, FeatureDrift, detect_drift
 from drift.errors import BatchError, DriftError, ProfileError, ReportError
+from drift.features import CATEGORICAL_TESTS, NUMERIC_TESTS
+from drift.html import report_html
+from drift.js import js_categorical, js_distance, js_numeric
 from drift.ks import ks_test
+from drift.loss import error_increase_test
+from drift.missing import MISSING_PREFIX, missing_rate_test
+from drift.mmd import JOINT_FEATURE, mmd_test
 from drift.performance import PERFORMANCE_FEATURE, accuracy_drop_test
+from drift.prediction import PREDICTION_FEATURE, prediction_drift_test
 from drift.profile import ReferenceProfile, build_profile, load_profile, save_profile
+from drift.psi import psi_categorical, psi_numeric
 from drift.report import read_json_report, report_markdown, write_json_report
 from drift.result import TestResult
+from drift.wasserstein import wasserstein_test
 
 __all__ = [
+    "CATEGORICAL_TESTS",
     "CORRECTIONS",
+    "JOINT_FEATURE",
     "MISSING",
+    "MISSING_PREFIX",
+    "NUMERIC_TESTS",
     "OTHER",
     "PERFORMANCE_FEATURE",
+    "PREDICTION_FEATURE",
     "UNSEEN",
     "BatchError",
     "DriftError",
@@ -30,17 +47,31 @@ __all__ = [
     "ReportError",
     "TestResult",
     "accuracy_drop_test",
+    "ad_test",
     "benjamini_hochberg",
     "bonferroni",
     "build_profile",
+    "chi2_from_counts",
     "chi2_test",
     "correct",
+    "cvm_test",
     "detect_drift",
+    "error_increase_test",
     "holm",
+    "js_categorical",
+    "js_distance",
+    "js_numeric",
     "ks_test",
     "load_profile",
+    "missing_rate_test",
+    "mmd_test",
+    "prediction_drift_test",
+    "psi_categorical",
+    "psi_numeric",
     "read_json_report",
+    "report_html",
     "report_markdown",
     "save_profile",
+    "wasserstein_test",
     "write_json_report",
 ]

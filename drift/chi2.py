@@ -13,7 +13,7 @@ from drift.categories import OTHER, UNSEEN, count_categories
 from drift.errors import BatchError, ProfileError
 from drift.result import TestResult
 
-__all__ = ["MIN_EXPECTED", "chi2_test", "merge_sparse"]
+__all__ = ["MIN_EXPECTED", "chi2_from_counts", "chi2_test", "merge_sparse"]
 
 MIN_EXPECTED = 5.0
 """A column whose expected count is below this in either row is merged into ``"__other__"``."""
@@ -82,6 +82,19 @@ def chi2_test(reference_counts: Mapping[str, int], batch: pd.Series) -> TestResu
     >>> skewed.p_value < 1e-6, skewed.details["unseen"]
     (True, {'z': 5})
     """
+    return chi2_from_counts(reference_counts, count_categories(batch))
+
+
+def chi2_from_counts(
+    reference_counts: Mapping[str, int], batch_counts: Mapping[str, int]
+) -> TestResult:
+    """``chi2_test`` on batch label counts already made by ``count_categories``.
+
+    Examples
+    --------
+    >>> chi2_from_counts({"a": 50, "b": 50}, {"a": 50, "b": 50}).p_value
+    1.0
+    """
     reference = {str(k): int(v) for k, v in reference_counts.items()}
     if any(count < 0 for count in reference.values()):
         raise ProfileError("reference category counts must be non-negative")
@@ -89,7 +102,6 @@ def chi2_test(reference_counts: Mapping[str, int], batch: pd.Series) -> TestResu
         raise ProfileError(
             "reference category counts are all zero; rebuild the profile from reference data"
         )
-    batch_counts = count_categories(batch)
     n_batch = sum(batch_counts.values())
     if n_batch == 0:
         raise BatchError("chi-squared test needs a non-empty batch, got no values")

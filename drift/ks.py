@@ -1,23 +1,79 @@
-"""Two-sample Kolmogorov-Smirnov test of a numeric batch against its reference sample."""
+"""Two-sample Kolmogorov-Smirnov test of a numeric batch against its sorted reference sample.
+
+Statistic: always scipy's, bit for bit (``drift.ecdf``). P-value: scipy's own whenever
+``ks_2samp`` would use its exact method (both sizes <= 10,000) or the effective size
+``en = n m / (n + m)`` is below ``FAST_MIN_EN``. Above it scipy's ``kstwo.sf(d, round(en))``
+costs up to ~1 s per column at 1M rows, so the asymptotic Kolmogorov distribution
+``kstwobign.sf(d sqrt(en))`` (< 1 ms) is used instead. Its relative error against scipy is
+at most ``FAST_REL_ERROR`` for p >= 1e-10 (measured over the grid in
+``tests/unit/test_drift_fast.py``: 2.9% at en = 10,000, 1.2% at 50,000, 0.8% at 100,000,
+0.3% at 500,000). A fast p-value that falls inside ``exact_band`` (the range of thresholds
+a correction can use, widened) is recomputed with scipy's method, so drift decisions are
+identical to scipy's.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from drift.coerce import as_float_array
+from drift.ecdf import ks_statistic, merge, wasserstein_distance
 from drift.errors import BatchError, ProfileError
 from drift.result import TestResult
 
-__all__ = ["ks_test"]
+__all__ = ["FAST_MIN_EN", "FAST_REL_ERROR", "SCIPY_EXACT_MAX_N", "ks_test", "normalised"]
+
+SCIPY_EXACT_MAX_N = 10_000
+"""scipy's ``ks_2samp(method="auto")`` computes the exact p-value when both sizes are <= this."""
+
+FAST_MIN_EN = 10_000
+"""Effective size ``n m / (n + m)`` from which the asymptotic Kolmogorov p-value is used."""
+
+FAST_REL_ERROR = 0.03
+"""Bound on |fast - scipy| / scipy of the p-value for en >= FAST_MIN_EN and p >= 1e-10."""
 
 
-def ks_test(reference_sorted: NDArray[np.float64], batch: ArrayLike) -> TestResult:
-    """Run ``scipy.stats.ks_2samp`` (two-sided, default method) on reference vs finite batch.
+def normalised(distance: float, reference_std: float) -> float:
+    """Wasserstein distance in reference standard deviations (1.0/0.0 for a constant reference).
 
-    Non-finite batch values are dropped before testing; ``details["dropped_non_finite"]``
-    says how many. The statistic and p-value are scipy's, unchanged.
+    Examples
+    --------
+    >>> normalised(0.5, 2.0), normalised(0.3, 0.0), normalised(0.0, 0.0)
+    (0.25, 1.0, 0.0)
+    """
+    if reference_std > 0.0:
+        return distance / reference_std
+    return 1.0 if distance > 0.0 else 0.0
+
+
+def _clean_reference(reference_sorted: ArrayLike) -> NDArray[np.float64]:
+    """Return the finite reference values, sorted (a no-op for profile arrays)."""
+    reference = np.asarray(reference_sorted, dtype=np.float64).ravel()
+    if not np.all(np.isfinite(reference)):
+        reference = reference[np.isfinite(reference)]
+    if reference.size == 0:
+        raise ProfileError(
+            "KS test needs at least one finite reference value; rebuild the reference profile"
+        )
+    if reference.size > 1 and bool(np.any(reference[1:] < reference[:-1])):
+        reference = np.sort(reference)
+    return reference
+
+
+def ks_test(
+    reference_sorted: ArrayLike,
+    batch: ArrayLike,
+    exact_band: tuple[float, float] = (0.0, 1.0),
+) -> TestResult:
+    """Two-sided two-sample KS test equal to ``scipy.stats.ks_2samp`` (see the module notes).
+
+    Non-finite batch values are dropped and counted in ``details["dropped_non_finite"]``;
+    ``details["wasserstein"]`` is scipy's Wasserstein distance of the same samples and
+    ``details["effect_size"]`` that distance over the reference standard deviation.
 
     Examples
     --------
@@ -26,33 +82,50 @@ def ks_test(reference_sorted: NDArray[np.float64], batch: ArrayLike) -> TestResu
     >>> same.p_value > 0.5, same.n_batch, same.details["dropped_non_finite"]
     (True, 3, 1)
     >>> shifted = ks_test(reference, reference + 50.0)
-    >>> shifted.statistic, shifted.p_value < 1e-6
-    (0.5, True)
+    >>> shifted.statistic, shifted.p_value < 1e-6, shifted.details["wasserstein"]
+    (0.5, True, 50.0)
     """
-    reference = np.asarray(reference_sorted, dtype=np.float64).ravel()
-    reference = reference[np.isfinite(reference)]
-    if reference.size == 0:
-        raise ProfileError(
-            "KS test needs at least one finite reference value; rebuild the reference profile"
-        )
+    reference = _clean_reference(reference_sorted)
     values = as_float_array(batch)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         raise BatchError(
             f"KS test needs at least one finite batch value, got none out of {values.size}"
         )
-    result = stats.ks_2samp(reference, finite)
+    n1, n2 = int(reference.size), int(finite.size)
+    en = max(n1, n2) * min(n1, n2) / (n1 + n2)
+    if max(n1, n2) <= SCIPY_EXACT_MAX_N or en < FAST_MIN_EN:
+        result = stats.ks_2samp(reference, finite)
+        statistic, p_value = float(result.statistic), float(result.pvalue)
+        location, sign = float(result.statistic_location), int(result.statistic_sign)
+        distance = float(stats.wasserstein_distance(reference, finite))
+        method = "scipy-exact" if max(n1, n2) <= SCIPY_EXACT_MAX_N else "scipy-kstwo"
+    else:
+        merged = merge(reference, finite)
+        statistic, location, sign = ks_statistic(merged)
+        distance = wasserstein_distance(merged)
+        del merged
+        p_value = float(np.clip(stats.kstwobign.sf(statistic * math.sqrt(en)), 0.0, 1.0))
+        method = "asymptotic-kolmogorov"
+        low, high = exact_band
+        if low <= p_value <= high:  # near a decision threshold: use scipy's own p-value
+            p_value = float(np.clip(stats.kstwo.sf(statistic, np.round(en)), 0.0, 1.0))
+            method = "scipy-kstwo"
+    std = float(np.std(reference))
     return TestResult(
         test="ks",
-        statistic=float(result.statistic),
-        p_value=float(result.pvalue),
-        n_reference=int(reference.size),
-        n_batch=int(finite.size),
+        statistic=statistic,
+        p_value=p_value,
+        n_reference=n1,
+        n_batch=n2,
         details={
-            "dropped_non_finite": int(values.size - finite.size),
-            "statistic_location": float(result.statistic_location),
-            "statistic_sign": int(result.statistic_sign),
+            "dropped_non_finite": int(values.size - n2),
+            "p_value_method": method,
+            "statistic_location": location,
+            "statistic_sign": sign,
             "reference_mean": float(np.mean(reference)),
             "batch_mean": float(np.mean(finite)),
+            "wasserstein": distance,
+            "effect_size": normalised(distance, std),
         },
     )

@@ -16,10 +16,14 @@ from numpy.typing import NDArray
 from drift.categories import count_categories
 from drift.coerce import as_float_array
 from drift.errors import ProfileError
+from drift.profile_rows import _cap_rows, _listed_rows, _rows, _same, joint_sample
 
 __all__ = ["SCHEMA_VERSION", "ReferenceProfile", "build_profile", "load_profile", "save_profile"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 adds the joint row sample and the prediction sample; version 1 still loads."""
+
+READABLE_VERSIONS = (1, 2)
 
 
 def _frozen_array(values: object, feature: str) -> NDArray[np.float64]:
@@ -48,6 +52,8 @@ class ReferenceProfile:
     numeric_missing: dict[str, tuple[int, int]]
     categorical: dict[str, dict[str, int]]
     n_rows: int
+    joint: NDArray[np.float64] | None = None
+    prediction: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         """Validate consistency and store read-only copies of the numeric samples."""
@@ -89,6 +95,8 @@ class ReferenceProfile:
         object.__setattr__(self, "numeric_missing", missing)
         object.__setattr__(self, "categorical", categorical)
         object.__setattr__(self, "n_rows", int(self.n_rows))
+        object.__setattr__(self, "joint", _rows(self.joint, "joint", len(numeric) or None))
+        object.__setattr__(self, "prediction", _rows(self.prediction, "prediction", None))
 
     def __eq__(self, other: object) -> bool:
         """Return True when both profiles hold the same features, values and counts."""
@@ -101,6 +109,8 @@ class ReferenceProfile:
             and self.numeric_missing == other.numeric_missing
             and list(self.categorical) == list(other.categorical)
             and self.categorical == other.categorical
+            and _same(self.joint, other.joint)
+            and _same(self.prediction, other.prediction)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -133,6 +143,8 @@ class ReferenceProfile:
                 {"feature": name, "counts": dict(counts)}
                 for name, counts in self.categorical.items()
             ],
+            "joint": None if self.joint is None else self.joint.tolist(),
+            "prediction": None if self.prediction is None else self.prediction.tolist(),
         }
 
     @classmethod
@@ -141,9 +153,9 @@ class ReferenceProfile:
         if not isinstance(data, Mapping):
             raise ProfileError(f"a profile must be a mapping, got {type(data).__name__}")
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise ProfileError(
-                f"unsupported profile schema_version {version!r} (expected {SCHEMA_VERSION}); "
+                f"unsupported profile schema_version {version!r} (readable: {READABLE_VERSIONS}); "
                 "rebuild the profile with build_profile() from this version of drift"
             )
         try:
@@ -182,7 +194,14 @@ class ReferenceProfile:
             for category, count in counts.items():
                 _check_int(count, f"categorical feature {name!r} count of {category!r}")
             categorical[name] = {str(k): v for k, v in counts.items()}
-        return cls(numeric=numeric, numeric_missing=missing, categorical=categorical, n_rows=n_rows)
+        return cls(
+            numeric=numeric,
+            numeric_missing=missing,
+            categorical=categorical,
+            n_rows=n_rows,
+            joint=_listed_rows(data.get("joint"), "joint"),
+            prediction=_listed_rows(data.get("prediction"), "prediction"),
+        )
 
 
 def _is_number(value: object) -> bool:
@@ -212,12 +231,17 @@ def build_profile(
     categorical: Sequence[str],
     max_values: int = 50_000,
     seed: int = 0,
+    joint_rows: int = 500,
+    predictions: NDArray[np.float64] | None = None,
 ) -> ReferenceProfile:
     """Build a reference profile from ``frame`` for the listed numeric and categorical columns.
 
     Numeric columns keep their sorted finite values, or a seeded uniform subsample of
     ``max_values`` of them; NaN and +/-inf count as missing. Categorical values are counted
-    as ``str`` labels with missing values under ``"__missing__"``.
+    as ``str`` labels with missing values under ``"__missing__"``. With two or more numeric
+    features, up to ``joint_rows`` complete rows are kept for the multivariate test; given
+    ``predictions`` (the new model's probabilities on ``frame``, shape (n,) or (n, k)), up to
+    ``max_values`` of their rows are kept for the prediction drift test.
 
     Examples
     --------
@@ -263,7 +287,12 @@ def build_profile(
         missing[name] = (int(column.size - np.count_nonzero(np.isfinite(column))), int(column.size))
     counts = {name: count_categories(frame[name]) for name in categorical}
     return ReferenceProfile(
-        numeric=values, numeric_missing=missing, categorical=counts, n_rows=len(frame)
+        numeric=values,
+        numeric_missing=missing,
+        categorical=counts,
+        n_rows=len(frame),
+        joint=joint_sample(frame, numeric, joint_rows, rng),
+        prediction=None if predictions is None else _cap_rows(predictions, max_values, rng),
     )
 
 

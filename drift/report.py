@@ -53,11 +53,11 @@ def report_markdown(report: DriftReport) -> str:
     >>> print(report_markdown(DriftReport([item], 0.05, "bonferroni", 200)))
     ## Drift detected in 1 of 1 features: `x`
     <BLANKLINE>
-    alpha = 0.05, correction = bonferroni, batch rows = 200
+    alpha = 0.05, correction = bonferroni, batch rows = 200, effect-size floor = 0
     <BLANKLINE>
-    | feature | test | statistic | p-value | drifted |
-    |---|---|---|---|---|
-    | x | ks | 0.3100 | 1.2e-09 | **yes** |
+    | feature | test | statistic | p-value | effect size | drifted |
+    |---|---|---|---|---|---|
+    | x | ks | 0.3100 | 1.2e-09 | - | **yes** |
     """
     drifted = report.drifted_features
     total = len(report.features)
@@ -71,15 +71,16 @@ def report_markdown(report: DriftReport) -> str:
         "",
         (
             f"alpha = {report.alpha:g}, correction = {report.correction}, "
-            f"batch rows = {report.n_batch_rows}"
+            f"batch rows = {report.n_batch_rows}, effect-size floor = {report.effect_size_floor:g}"
         ),
         "",
-        "| feature | test | statistic | p-value | drifted |",
-        "|---|---|---|---|---|",
+        "| feature | test | statistic | p-value | effect size | drifted |",
+        "|---|---|---|---|---|---|",
     ]
     for item in report.features:
+        effect = "-" if item.effect_size is None else f"{item.effect_size:.4f}"
         lines.append(
             f"| {_cell(item.feature)} | {_cell(item.test)} | {item.statistic:.4f} "
-            f"| {item.p_value:.3g} | {'**yes**' if item.drifted else 'no'} |"
+            f"| {item.p_value:.3g} | {effect} | {'**yes**' if item.drifted else 'no'} |"
         )
     return "\n".join(lines)

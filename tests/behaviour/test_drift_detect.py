@@ -58,7 +58,7 @@ def test_same_distribution_batch_shows_no_drift(profile: ReferenceProfile) -> No
     report = detect_drift(profile, batch)
     assert report.drift is False
     assert report.drifted_features == []
-    assert [f.feature for f in report.features] == NUMERIC + CATEGORICAL
+    assert [f.feature for f in report.features] == [*NUMERIC, *CATEGORICAL]
     assert [f.test for f in report.features] == ["ks", "ks", "ks", "chi2", "chi2"]
     assert [f.kind for f in report.features] == ["numeric"] * 3 + ["categorical"] * 2
     assert all(f.n_batch == 500 and f.missing_batch == 0 for f in report.features)
@@ -85,7 +85,7 @@ def test_false_alarm_rate_of_bonferroni_is_controlled(profile: ReferenceProfile)
     rng = np.random.default_rng(99)
     alarms = uncorrected = 0
     for _ in range(trials):
-        report = detect_drift(profile, make_frame(rng, 500), alpha)
+        report = detect_drift(profile, make_frame(rng, 500), alpha, multivariate="off")
         alarms += report.drift
         uncorrected += any(p <= alpha for p in report.p_values.values())
     bound = alpha + 3 * math.sqrt(alpha * (1 - alpha) / trials)
@@ -117,7 +117,8 @@ def test_extra_results_join_the_correction_and_come_last(profile: ReferenceProfi
     dropped = accuracy_drop_test(0.90, 2_000, 0.80, 500)
     report = detect_drift(profile, batch, extra={PERFORMANCE_FEATURE: dropped})
     last = report.features[-1]
-    assert [f.feature for f in report.features] == [*NUMERIC, *CATEGORICAL, PERFORMANCE_FEATURE]
+    names = [*NUMERIC, *CATEGORICAL, PERFORMANCE_FEATURE]
+    assert [f.feature for f in report.features] == names
     assert (last.kind, last.test, last.p_value) == ("extra", dropped.test, dropped.p_value)
     assert report.drifted_features == [PERFORMANCE_FEATURE]
     assert DriftReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
@@ -141,7 +142,8 @@ def test_all_missing_numeric_feature_is_drifted_not_a_crash(profile: ReferencePr
     assert (x3.feature, x3.test, x3.p_value, x3.drifted) == ("x3", "all-missing", 0.0, True)
     assert (x3.missing_batch, x3.n_batch) == (200, 0)
     assert "missing" in x3.details["note"]
-    assert report.drifted_features == ["x3"]
+    # The missing rate jumps from 0 to 1: its own signal drifts too.
+    assert report.drifted_features == ["x3", "__missing_rate__:x3"]
 
 
 def test_partial_missing_values_are_counted(profile: ReferenceProfile) -> None:
@@ -198,10 +200,10 @@ def test_json_report_round_trip(profile: ReferenceProfile, tmp_path) -> None:
     text = path.read_text(encoding="utf-8")
     data = json.loads(text)
     assert text == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert (data["drift"], data["drifted_features"]) == (True, ["x2"])
-    assert (data["alpha"], data["correction"], data["n_batch_rows"]) == (0.05, "bonferroni", 400)
-    assert [item["feature"] for item in data["features"]] == NUMERIC + CATEGORICAL
+    assert (data["alpha"], data["correction"], data["n_batch_rows"]) == (0.05, "holm", 400)
+    assert [item["feature"] for item in data["features"]] == [*NUMERIC, *CATEGORICAL]
     assert read_json_report(path) == report
     assert DriftReport.from_dict(report.to_dict()) == report
 
@@ -243,8 +245,8 @@ def test_markdown_summary_names_the_drifted_feature(profile: ReferenceProfile) -
     markdown = report_markdown(detect_drift(profile, batch))
     lines = markdown.splitlines()
     assert lines[0] == "## Drift detected in 1 of 5 features: `x2`"
-    assert "| feature | test | statistic | p-value | drifted |" in lines
-    rows = [line for line in lines if line.startswith(("| x", "| c"))]
+    assert "| feature | test | statistic | p-value | effect size | drifted |" in lines
+    rows = [line for line in lines if line.startswith(("| x", "| c", "| __"))]
     assert len(rows) == 5
     assert [row.split(" | ")[0] for row in rows if row.endswith("**yes** |")] == ["| x2"]
 

@@ -101,7 +101,7 @@ def test_profile_arrays_are_read_only(frame: pd.DataFrame) -> None:
 def test_dict_round_trip_is_exact_and_json_serialisable(frame: pd.DataFrame) -> None:
     profile = build_profile(frame, numeric=["age", "income"], categorical=["city", "plan"])
     data = profile.to_dict()
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     restored = ReferenceProfile.from_dict(json.loads(json.dumps(data, allow_nan=False)))
     assert restored == profile
     assert restored.numeric_features == ["age", "income"]
@@ -165,7 +165,7 @@ def _valid_dict() -> dict:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d.update(schema_version=2), "schema_version"),
+        (lambda d: d.update(schema_version=3), "schema_version"),
         (lambda d: d.pop("numeric"), "numeric"),
         (lambda d: d.update(n_rows=-1), "n_rows"),
         (lambda d: d["numeric"][0].update(values=[]), "'x'"),

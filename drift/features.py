@@ -1,0 +1,135 @@
+"""One feature's test: the chosen statistical test, its effect size and missing counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from drift.ad import ad_test
+from drift.bins import bin_counts, quantile_edges
+from drift.categories import MISSING, category_table, count_categories
+from drift.chi2 import chi2_from_counts
+from drift.coerce import as_float_array
+from drift.cvm import cvm_test
+from drift.js import js_categorical, js_distance, js_numeric
+from drift.ks import ks_test
+from drift.psi import psi_categorical, psi_numeric
+from drift.result import TestResult
+from drift.wasserstein import wasserstein_effect, wasserstein_test
+
+__all__ = [
+    "CATEGORICAL_TESTS",
+    "NUMERIC_TESTS",
+    "Outcome",
+    "categorical_outcome",
+    "numeric_outcome",
+]
+
+_Numeric = Callable[
+    [NDArray[np.float64], NDArray[np.float64], tuple[float, float], int], TestResult
+]
+NUMERIC_TESTS: dict[str, _Numeric] = {
+    "ks": lambda ref, bat, band, seed: ks_test(ref, bat, band),
+    "ad": lambda ref, bat, band, seed: ad_test(ref, bat),
+    "cvm": lambda ref, bat, band, seed: cvm_test(ref, bat),
+    "wasserstein": lambda ref, bat, band, seed: wasserstein_test(ref, bat, seed=seed),
+    "psi": lambda ref, bat, band, seed: psi_numeric(ref, bat, seed=seed),
+    "js": lambda ref, bat, band, seed: js_numeric(ref, bat, seed=seed),
+}
+"""Numeric tests by config name; the effect size is always the normalised Wasserstein distance."""
+
+_Categorical = Callable[[Mapping[str, int], Mapping[str, int], int], TestResult]
+CATEGORICAL_TESTS: dict[str, _Categorical] = {
+    "chi2": lambda ref, bat, seed: chi2_from_counts(ref, bat),
+    "psi": lambda ref, bat, seed: psi_categorical(ref, bat, seed=seed),
+    "js": lambda ref, bat, seed: js_categorical(ref, bat, seed=seed),
+}
+"""Categorical tests by config name; the effect size is always the Jensen-Shannon distance."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A feature's test result with its effect size and missing counts on both sides."""
+
+    result: TestResult
+    effect_size: float
+    batch_missing: int
+    batch_total: int
+    reference_missing: int
+    reference_total: int
+    values: NDArray[np.float64] | None = None
+
+
+def numeric_outcome(
+    reference: NDArray[np.float64],
+    missing: tuple[int, int],
+    column: pd.Series,
+    test: str,
+    band: tuple[float, float],
+    seed: int,
+) -> Outcome:
+    """Run ``test`` on the finite values of ``column`` (all missing: drifted, statistic 1)."""
+    values = as_float_array(column, f"batch column {column.name!r}")
+    finite_mask = np.isfinite(values)
+    n_missing = int(values.size - np.count_nonzero(finite_mask))
+    rates = {
+        "reference_missing_rate": missing[0] / missing[1] if missing[1] else 0.0,
+        "batch_missing_rate": n_missing / values.size,
+    }
+    if n_missing == values.size:
+        note = (
+            f"all {values.size} batch values are missing or non-finite, so no {test} test "
+            "could run; the feature is marked drifted. Check the upstream data feed."
+        )
+        result = TestResult(
+            "all-missing", 1.0, 0.0, int(reference.size), 0, {**rates, "note": note}
+        )
+        return Outcome(result, 1.0, n_missing, int(values.size), *missing, values)
+    finite = values if n_missing == 0 else values[finite_mask]
+    result = NUMERIC_TESTS[test](reference, finite, band, seed)
+    effect = result.details.get("effect_size")
+    if effect is None:
+        effect = wasserstein_effect(reference, finite)
+    edges = quantile_edges(reference)
+    details = {
+        **result.details,
+        **rates,
+        "dropped_non_finite": n_missing,
+        "effect_size": float(effect),
+        "histogram": {
+            "edges": edges.tolist(),
+            "reference_counts": bin_counts(reference, edges).tolist(),
+            "batch_counts": bin_counts(finite, edges).tolist(),
+        },
+    }
+    result = TestResult(
+        result.test, result.statistic, result.p_value, result.n_reference, result.n_batch, details
+    )
+    return Outcome(result, float(effect), n_missing, int(values.size), *missing, values)
+
+
+def categorical_outcome(
+    reference_counts: Mapping[str, int], column: pd.Series, test: str, seed: int
+) -> Outcome:
+    """Run ``test`` on the label counts of ``column``; effect size: JS distance of the shares."""
+    counts = count_categories(column)
+    _, ref, bat, unseen = category_table(reference_counts, counts)
+    effect = float(js_distance(ref, bat))
+    result = CATEGORICAL_TESTS[test](reference_counts, counts, seed)
+    details = {**result.details, "unseen": unseen, "effect_size": effect}
+    result = TestResult(
+        result.test, result.statistic, result.p_value, result.n_reference, result.n_batch, details
+    )
+    n_ref = int(sum(reference_counts.values()))
+    return Outcome(
+        result,
+        effect,
+        int(counts.get(MISSING, 0)),
+        len(column),
+        int(reference_counts.get(MISSING, 0)),
+        n_ref,
+    )

@@ -1,0 +1,72 @@
+"""The fast paths equal scipy: statistics bit for bit, p-values within the documented bound."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+from drift import ad_test, cvm_test, js_distance, ks_test
+from drift.ecdf import ks_statistic, merge, wasserstein_distance
+from drift.ks import FAST_MIN_EN, FAST_REL_ERROR
+
+
+@pytest.mark.parametrize(
+    ("n_ref", "n_batch", "ties"), [(20_000, 30_000, False), (50_000, 15_000, True)]
+)
+def test_merged_statistics_equal_scipy_bit_for_bit(n_ref: int, n_batch: int, ties: bool) -> None:
+    rng = np.random.default_rng(n_ref)
+    reference = np.sort(rng.normal(size=n_ref))
+    batch = rng.normal(0.02, 1.0, size=n_batch)
+    if ties:
+        reference, batch = np.sort(np.round(reference, 1)), np.round(batch, 1)
+    m = merge(reference, batch)
+    assert ks_statistic(m)[0] == stats.ks_2samp(reference, batch).statistic
+    assert wasserstein_distance(m) == stats.wasserstein_distance(reference, batch)
+
+
+def test_ks_p_value_is_scipys_or_within_the_bound_with_identical_decisions() -> None:
+    rng = np.random.default_rng(3)
+    reference = np.sort(rng.normal(size=40_000))
+    for shift in (0.0, 0.01, 0.02, 0.03, 0.05):
+        batch = rng.normal(shift, 1.0, size=40_000)
+        expected = stats.ks_2samp(reference, batch)
+        fast = ks_test(reference, batch, exact_band=(0.0, 0.0))
+        assert fast.statistic == expected.statistic
+        assert fast.details["p_value_method"] == "asymptotic-kolmogorov"
+        if expected.pvalue > 1e-10:
+            assert abs(fast.p_value - expected.pvalue) <= FAST_REL_ERROR * expected.pvalue
+        banded = ks_test(reference, batch, exact_band=(0.001, 0.1))
+        if 0.001 <= fast.p_value <= 0.1:  # near a threshold: scipy's own p-value, to 1e-9
+            assert banded.p_value == pytest.approx(expected.pvalue, rel=1e-9, abs=0)
+        for alpha in (0.05, 0.01):
+            assert (banded.p_value <= alpha) == (expected.pvalue <= alpha)
+
+
+@pytest.mark.parametrize("en", [FAST_MIN_EN, 50_000])
+def test_asymptotic_kolmogorov_relative_error_bound(en: int) -> None:
+    worst = 0.0
+    for p in np.logspace(-10, np.log10(0.999), 12):
+        d = stats.kstwobign.isf(p) / np.sqrt(en)
+        exact = stats.kstwo.sf(d, en)
+        worst = max(worst, abs(stats.kstwobign.sf(d * np.sqrt(en)) - exact) / exact)
+    assert worst <= FAST_REL_ERROR
+
+
+def test_small_samples_use_scipys_exact_ks_and_other_tests_are_scipys() -> None:
+    rng = np.random.default_rng(4)
+    reference, batch = np.sort(rng.normal(size=300)), rng.normal(0.3, 1.0, size=200)
+    expected = stats.ks_2samp(reference, batch)
+    got = ks_test(reference, batch)
+    assert (got.statistic, got.p_value) == (expected.statistic, expected.pvalue)
+    cvm = stats.cramervonmises_2samp(reference, batch)
+    assert (cvm_test(reference, batch).statistic, cvm_test(reference, batch).p_value) == (
+        cvm.statistic,
+        cvm.pvalue,
+    )
+    assert ad_test(reference, batch).statistic == stats.anderson_ksamp([reference, batch]).statistic
+    counts_a, counts_b = np.array([5, 3, 2]), np.array([1, 1, 8])
+    assert float(js_distance(counts_a, counts_b)) == float(
+        jensenshannon(counts_a, counts_b, base=2)
+    )
