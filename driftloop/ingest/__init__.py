@@ -1,22 +1,26 @@
 """Ingest: find waiting batches, read and validate them, and record each exactly once."""
 
-from driftloop.ingest.admit import Admission, admit, complete, quarantine
-from driftloop.ingest.landing import move_batch, pending_batches, sha256_of
+from driftloop.ingest.admit import Admission, admit, complete, fail, quarantine, zone_of
+from driftloop.ingest.fingerprint import sha256_of
 from driftloop.ingest.ledger import Ledger, LedgerEntry
 from driftloop.ingest.read import batch_format, read_table
+from driftloop.ingest.recover import recover
 from driftloop.ingest.validate import validate_batch
+from driftloop.ingest.zone import Zone
 
 __all__ = [
     "Admission",
     "Ledger",
     "LedgerEntry",
+    "Zone",
     "admit",
     "batch_format",
     "complete",
-    "move_batch",
-    "pending_batches",
+    "fail",
     "quarantine",
     "read_table",
+    "recover",
     "sha256_of",
     "validate_batch",
+    "zone_of",
 ]

@@ -1,35 +1,51 @@
-"""Admission of one waiting batch: hash, duplicate check, read, validate; bad ones to quarantine."""
+"""Admission of one waiting batch, and the crash-safe moves that end it.
+
+Every batch ends in exactly one of processed/ or quarantine/ by the same four steps:
+hash -> record intent (ledger ``moves``) -> move (one rename) -> record outcome (``batches``,
+the intent deleted in the same transaction). A kill between any two steps leaves either the
+batch still waiting (nothing recorded, or an intent that ``recover`` completes) or fully
+recorded. Accepted batches also get an attempt record before any work on them, so a failed or
+interrupted run counts as an attempt; after ``[ingest] max_attempts`` they go to quarantine.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from pathlib import Path
+import os
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 
 import pandas as pd
 
 from driftloop.config import Config
 from driftloop.errors import IngestError
-from driftloop.ingest.landing import move_batch, sha256_of
+from driftloop.ingest.faults import checkpoint
 from driftloop.ingest.ledger import Ledger, LedgerEntry
-from driftloop.ingest.read import read_table
-from driftloop.ingest.validate import validate_batch
+from driftloop.ingest.read import TEXT_FORMATS, batch_format, iter_chunks, require_format
+from driftloop.ingest.recover import finish_move
+from driftloop.ingest.schema import Rules
+from driftloop.ingest.validate import validate_chunks
+from driftloop.ingest.zone import Zone
 
 log = logging.getLogger(__name__)
 
 ACCEPTED, PROCESSED, QUARANTINED, DUPLICATE = "accepted", "processed", "quarantined", "duplicate"
+WAITING = "waiting"
 
 
 @dataclass
 class Admission:
     """What ingest made of a batch file; `frame` is set only when it was accepted."""
 
-    path: Path
+    path: PurePosixPath
     sha256: str
     status: str
     reason: str = ""
     frame: pd.DataFrame | None = None
     destination: str = ""
+    source: str = ""
+    attempts: int = 0
+    flow_run_id: str = ""
 
     @property
     def rows(self) -> int:
@@ -42,64 +58,154 @@ class Admission:
         return self.frame is not None and self.frame.attrs.get("target") in self.frame.columns
 
 
-def quarantine(adm: Admission, cfg: Config, ledger: Ledger, reason: str) -> Admission:
-    """Send an admitted batch to quarantine after all (a check that needed the model failed)."""
-    return _reject(adm.path, adm.sha256, QUARANTINED, reason, cfg, ledger)
+def zone_of(cfg: Config) -> Zone:
+    """The configured landing zone."""
+    return Zone(cfg.zone_url, cfg.ingest.settle_seconds)
 
 
-def _reject(
-    path: Path, sha: str, status: str, reason: str, cfg: Config, ledger: Ledger
-) -> Admission:
-    target = move_batch(path, cfg.quarantine_dir, sha, reason)
-    ledger.record(
-        LedgerEntry(
-            batch=path.name, sha256=sha, status=status, reason=reason, destination=str(target)
-        )
+def finish(zone: Zone, ledger: Ledger, source: str, entry: LedgerEntry) -> LedgerEntry:
+    """Move a batch to its one end place: record intent, move, record outcome."""
+    folder = zone.processed if entry.status == PROCESSED else zone.quarantine
+    entry = replace(entry, destination=zone.free_name(folder, entry.batch, entry.sha256))
+    ledger.intend(source, entry)
+    checkpoint("intent")
+    if entry.reason and entry.status != PROCESSED:
+        zone.write_note(entry.destination, entry.reason)
+        checkpoint("noted")
+    zone.move(source, entry.destination)
+    checkpoint("moved")
+    done = ledger.settle(source)
+    checkpoint("recorded")
+    if done.status != PROCESSED:
+        log.warning("%s: %s -> %s", done.batch, done.status, done.reason)
+    return done
+
+
+def _ended(adm: Admission, done: LedgerEntry) -> Admission:
+    return replace(
+        adm, status=done.status, reason=done.reason, frame=None, destination=done.destination
     )
-    log.warning("%s: %s -> %s", path.name, status, reason)
-    return Admission(path, sha, status, reason, destination=str(target))
 
 
-def admit(path: Path, cfg: Config, ledger: Ledger) -> Admission:
+def _close(zone: Zone, ledger: Ledger, adm: Admission, status: str, reason: str) -> Admission:
+    entry = LedgerEntry(
+        adm.path.name,
+        adm.sha256,
+        status,
+        reason,
+        flow_run_id=adm.flow_run_id,
+        attempts=adm.attempts,
+        retryable=reason.startswith(f"{adm.path.name}: processing failed"),
+    )
+    return _ended(adm, finish(zone, ledger, adm.source, entry))
+
+
+def _gave_up(name: str, attempts: int, limit: int, error: str) -> str:
+    return (
+        f"{name}: processing failed {attempts} time(s), [ingest] max_attempts = {limit}; last "
+        f"error: {error}. Fix the cause, then move the file from quarantine/ back into landing/ "
+        "to try again (it is not treated as a duplicate)."
+    )
+
+
+def admit(
+    path: str | os.PathLike[str], cfg: Config, ledger: Ledger, flow_run_id: str = ""
+) -> Admission:
     """Accept a batch (returning its validated frame) or move it to quarantine with a reason."""
-    sha = sha256_of(path)
-    prior = ledger.find(sha, PROCESSED) or ledger.find(sha, QUARANTINED)
+    zone = zone_of(cfg)
+    source = zone.locate(path)
+    name = zone.name(source)
+    adm = Admission(PurePosixPath(name), "", WAITING, source=source, flow_run_id=flow_run_id)
+    interrupted = dict(ledger.moves()).get(source)
+    if interrupted is not None:
+        return _ended(
+            replace(adm, sha256=interrupted.sha256), finish_move(zone, ledger, source, interrupted)
+        )
+    size = zone.size(source)
+    fp = zone.fingerprint(source, text=batch_format(name) in TEXT_FORMATS)
+    checkpoint("hashed")
+    adm.sha256 = fp.sha256
+    if fp.size != size or zone.size(source) != size:
+        adm.reason = (
+            f"{name}: still being written (its size changed while it was read); left waiting"
+        )
+        return adm
+    prior = ledger.find_done(fp.sha256)
     if prior is not None:
         reason = (
-            f"duplicate: same content (sha256 {sha[:12]}) as {prior.batch}, "
+            f"duplicate: same content (sha256 {fp.sha256[:12]}) as {prior.batch}, "
             f"recorded {prior.status} at {prior.recorded_at}; not processed again"
         )
-        return _reject(path, sha, DUPLICATE, reason, cfg, ledger)
-    feats = cfg.features
-    try:
-        raw = read_table(path, feats.categorical)
-        frame = validate_batch(
-            raw,
-            path.name,
-            feats.numeric,
-            feats.categorical,
-            cfg.model.target,
-            cfg.ingest.extra_columns,
-            cfg.ingest.min_rows,
+        return _close(zone, ledger, adm, DUPLICATE, reason)
+    other = ledger.in_flight(fp.sha256, source)
+    if other is not None:
+        reason = (
+            f"duplicate: same content (sha256 {fp.sha256[:12]}) as {other.batch}, which is "
+            f"waiting after {other.attempts} attempt(s); not processed again"
         )
+        return _close(zone, ledger, adm, DUPLICATE, reason)
+    escape = zone.escape_reason(source)
+    if escape:
+        return _close(zone, ledger, adm, QUARANTINED, escape)
+    before = ledger.attempt(source, fp.sha256)
+    limit = cfg.ingest.max_attempts
+    if before is not None and before.attempts >= limit:
+        adm.attempts = before.attempts
+        reason = _gave_up(name, before.attempts, limit, before.last_error)
+        return _close(zone, ledger, adm, QUARANTINED, reason)
+    adm.attempts = ledger.start_attempt(source, name, fp.sha256, flow_run_id)
+    checkpoint("attempt")
+    try:
+        fmt = require_format(name)
+        chunks = iter_chunks(
+            name, fmt, lambda: zone.open(source), fp, cfg.ingest.block_mib, cfg.features.numeric
+        )
+        frame = validate_chunks(chunks, name, Rules.from_config(cfg))
     except IngestError as err:
-        return _reject(path, sha, QUARANTINED, str(err), cfg, ledger)
+        return _close(zone, ledger, adm, QUARANTINED, str(err))
     frame.attrs["target"] = cfg.model.target
-    return Admission(path, sha, ACCEPTED, frame=frame)
+    adm.frame, adm.status = frame, ACCEPTED
+    return adm
+
+
+def quarantine(adm: Admission, cfg: Config, ledger: Ledger, reason: str) -> Admission:
+    """Send an admitted batch to quarantine after all (a check that needed the model failed)."""
+    return _close(zone_of(cfg), ledger, adm, QUARANTINED, reason)
 
 
 def complete(adm: Admission, cfg: Config, ledger: Ledger, result: dict[str, object]) -> Admission:
     """Move an accepted batch to processed/ and record it with its outcome."""
-    target = move_batch(adm.path, cfg.processed_dir, adm.sha256)
-    ledger.record(
-        LedgerEntry(
-            batch=adm.path.name,
-            sha256=adm.sha256,
-            status=PROCESSED,
-            rows=adm.rows,
-            destination=str(target),
-            result=result,
-        )
+    entry = LedgerEntry(
+        adm.path.name,
+        adm.sha256,
+        PROCESSED,
+        rows=adm.rows,
+        result=result,
+        flow_run_id=adm.flow_run_id,
+        attempts=adm.attempts,
     )
-    adm.status, adm.destination = PROCESSED, str(target)
+    done = finish(zone_of(cfg), ledger, adm.source, entry)
+    adm.status, adm.destination = PROCESSED, done.destination
     return adm
+
+
+def fail(path: str, cfg: Config, ledger: Ledger, error: str, flow_run_id: str = "") -> str:
+    """Note a failed processing attempt; quarantine the batch once it reached max_attempts."""
+    zone = zone_of(cfg)
+    source = zone.locate(path)
+    attempt = ledger.fail_attempt(source, error)
+    limit = cfg.ingest.max_attempts
+    if attempt is None or not zone.exists(source):
+        return ""
+    if attempt.attempts < limit:
+        return f"attempt {attempt.attempts} of {limit}"
+    adm = Admission(
+        PurePosixPath(attempt.batch),
+        attempt.sha256,
+        WAITING,
+        source=source,
+        attempts=attempt.attempts,
+        flow_run_id=flow_run_id,
+    )
+    _close(zone, ledger, adm, QUARANTINED, _gave_up(attempt.batch, attempt.attempts, limit, error))
+    return f"attempt {attempt.attempts} of {limit}: moved to quarantine"

@@ -1,61 +1,217 @@
-"""Read a batch file (CSV or Parquet) into a data frame, with errors that name the file."""
+"""Read a batch (CSV, Parquet, JSON Lines) chunk by chunk with pyarrow; errors name the file.
+
+CSV columns are read as text and converted by validation, so one bad cell is counted and
+reported instead of failing the whole read. Parquet is read by row group batches, CSV and
+JSON Lines by blocks of ``[ingest] block_mib``: memory holds one chunk at a time.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
-from collections.abc import Sequence
+import io
+import re
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
 
 from driftloop.errors import IngestError
+from driftloop.ingest.fingerprint import Fingerprint
 
-SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-
-
-def batch_format(path: Path) -> str | None:
-    """Return "csv" or "parquet" for a supported batch file name, else None."""
-    return SUFFIXES.get(path.suffix.lower())
-
-
-def _check_csv_header(path: Path) -> None:
-    with path.open(encoding="utf-8", newline="") as fh:
-        header = next(csv.reader(fh), [])
-    dupes = sorted({c for c in header if header.count(c) > 1})
-    if dupes:
-        raise IngestError(f"{path.name}: duplicate column names {dupes}; give each column one name")
+SUFFIXES = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+TEXT_FORMATS = ("csv", "jsonl")
+PARQUET_BATCH_ROWS = 65_536
+Opener = Callable[[], BinaryIO]
 
 
-def read_table(path: Path, categorical: Sequence[str] = ()) -> pd.DataFrame:
-    """Read a CSV or Parquet batch; categorical columns of a CSV are read as text."""
-    fmt = batch_format(path)
+def batch_format(path: str | Path) -> str | None:
+    """Return "csv", "parquet" or "jsonl" for a supported batch file name, else None."""
+    return SUFFIXES.get(Path(str(path)).suffix.lower())
+
+
+def require_format(name: str) -> str:
+    """The batch's format, or an IngestError naming the supported suffixes."""
+    fmt = batch_format(name)
     if fmt is None:
         raise IngestError(
-            f"{path.name}: unsupported file type {path.suffix!r}; "
+            f"{name}: unsupported file type {Path(name).suffix!r}; "
             f"save batches as one of {sorted(SUFFIXES)}"
         )
+    return fmt
+
+
+def check_bytes(name: str, fmt: str, fp: Fingerprint) -> None:
+    """File-level verdicts from the fingerprint: empty, binary, not UTF-8."""
+    if fp.size == 0:
+        raise IngestError(
+            f"{name}: the file is empty (0 bytes); the producer wrote no header and no rows. "
+            "Re-send the batch with its data."
+        )
+    if fmt in TEXT_FORMATS and fp.nul_offset >= 0:
+        raise IngestError(
+            f"{name}: holds binary data (a NUL byte at offset {fp.nul_offset}), not {fmt} text; "
+            "check the producer's export format (a compressed or binary file named as text?)."
+        )
+    if fmt in TEXT_FORMATS and fp.utf8_error:
+        raise IngestError(
+            f"{name}: not UTF-8 text ({fp.utf8_error}); re-export the file as UTF-8 {fmt}."
+        )
+
+
+def csv_header(name: str, opener: Opener, block: int) -> list[str]:
+    """The CSV header, checked for duplicate names and a wrong delimiter."""
+    with opener() as fh:
+        head = fh.read(block)
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    header = next(csv.reader(io.StringIO(line)), [])
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise IngestError(f"{name}: duplicate column names {dupes}; give each column one name")
+    if len(header) == 1:
+        for delim, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if header[0].count(delim) >= 1:
+                raise IngestError(
+                    f"{name}: the header is one column {header[0][:60]!r}: the file is "
+                    f"delimited by {label}, driftloop reads comma-separated values. "
+                    "Re-export with ',' as the delimiter."
+                )
+    return header
+
+
+def _csv_error(name: str, err: Exception, fp: Fingerprint, block_mib: int) -> IngestError:
+    text = str(err)
+    if "straddl" in text:
+        return IngestError(
+            f"{name}: one field is larger than the {block_mib} MiB read block (an unclosed "
+            "quote or a corrupt export); fix the producer, or raise [ingest] block_mib if "
+            "values that large are real."
+        )
+    cols = re.search(r"Expected (\d+) columns, got (\d+)", text)
+    if cols and not fp.ends_with_newline:
+        return IngestError(
+            f"{name}: the last row is cut off ({cols.group(2)} of {cols.group(1)} fields, no "
+            "final newline): the file is partially written or truncated. Producers must write "
+            f"to .{name}.tmp and rename when done; re-send the whole file."
+        )
+    if cols:
+        return IngestError(
+            f"{name}: a row has {cols.group(2)} field(s) where the header has {cols.group(1)} "
+            f"({text.splitlines()[-1][:120]}); quote values that hold a comma, or fix the row."
+        )
+    return IngestError(f"{name}: cannot be read as csv: {text[:300]}")
+
+
+def _as_numbers(batch: pa.RecordBatch, numeric: Sequence[str]) -> pd.DataFrame:
+    """Cast numeric text columns in pyarrow (fast); a column with a bad cell stays text."""
+    arrays = []
+    for name, col in zip(batch.schema.names, batch.columns, strict=True):
+        if name in numeric:
+            # A column with a bad cell stays text: validation counts and names the bad cells.
+            with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                col = col.cast(pa.float64())
+        arrays.append(col)
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names).to_pandas()
+
+
+def _csv_chunks(
+    opener: Opener, header: Sequence[str], block: int, numeric: Sequence[str]
+) -> Iterator[pd.DataFrame]:
+    conv = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in header}, strings_can_be_null=True
+    )
+    with opener() as fh:
+        reader = pacsv.open_csv(
+            fh, read_options=pacsv.ReadOptions(block_size=block), convert_options=conv
+        )
+        for batch in reader:
+            yield _as_numbers(batch, numeric)
+
+
+def _parquet_chunks(name: str, opener: Opener) -> Iterator[pd.DataFrame]:
+    with opener() as fh:
+        try:
+            pf = pq.ParquetFile(fh)
+        except (pa.ArrowException, OSError, ValueError) as err:
+            raise IngestError(
+                f"{name}: not a complete Parquet file ({err}); it is truncated or corrupt. "
+                f"Re-send the whole file (write to .{name}.tmp, then rename)."
+            ) from None
+        names = pf.schema_arrow.names
+        dupes = sorted({c for c in names if names.count(c) > 1})
+        if dupes:
+            raise IngestError(f"{name}: duplicate column names {dupes}; give each column one name")
+        for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            yield batch.to_pandas()
+
+
+def _json_chunks(opener: Opener, block: int) -> Iterator[pd.DataFrame]:
+    with opener() as fh:
+        reader = pajson.open_json(fh, read_options=pajson.ReadOptions(block_size=block))
+        for batch in reader:
+            yield batch.to_pandas()
+
+
+def iter_chunks(
+    name: str,
+    fmt: str,
+    opener: Opener,
+    fp: Fingerprint,
+    block_mib: int = 16,
+    numeric: Sequence[str] = (),
+) -> Iterator[pd.DataFrame]:
+    """Yield the batch as data frames of one block or row group each (CSV `numeric` as floats)."""
+    check_bytes(name, fmt, fp)
+    block = block_mib << 20
     try:
         if fmt == "csv":
-            _check_csv_header(path)
-            frame = pd.read_csv(path, dtype={c: "str" for c in categorical})
+            yield from _csv_chunks(opener, csv_header(name, opener, block), block, numeric)
+        elif fmt == "parquet":
+            yield from _parquet_chunks(name, opener)
         else:
-            frame = pd.read_parquet(path)
+            yield from _json_chunks(opener, block)
     except IngestError:
         raise
-    except pd.errors.EmptyDataError:
-        raise IngestError(
-            f"{path.name}: the file is empty; the producer wrote no header and no rows"
-        ) from None
-    except UnicodeDecodeError as err:
-        raise IngestError(
-            f"{path.name}: not UTF-8 text ({err.reason} at byte {err.start}); "
-            "re-export the file as UTF-8 CSV"
-        ) from None
-    except (pd.errors.ParserError, ValueError, OSError) as err:
-        raise IngestError(f"{path.name}: cannot be read as {fmt}: {err}") from None
-    except Exception as err:  # pyarrow raises its own hierarchy for corrupt Parquet
-        raise IngestError(f"{path.name}: cannot be read as {fmt}: {err}") from None
-    dupes = sorted({str(c) for c in frame.columns if list(frame.columns).count(c) > 1})
-    if dupes:
-        raise IngestError(f"{path.name}: duplicate column names {dupes}; give each column one name")
+    except (pa.ArrowException, OSError, ValueError) as err:
+        if fmt == "csv":
+            raise _csv_error(name, err, fp, block_mib) from None
+        raise IngestError(f"{name}: cannot be read as {fmt}: {str(err)[:300]}") from None
+
+
+def infer_numbers(values: pd.Series) -> pd.Series:
+    """Text that is all numbers becomes int64 or float64 (as pandas.read_csv would); else as is."""
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values
+    try:
+        numbers = pd.to_numeric(values)
+    except (ValueError, TypeError):
+        return values
+    return numbers
+
+
+def read_table(path: str | Path, categorical: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a whole local batch file; CSV columns not listed as categorical become numbers."""
+    from driftloop.ingest.fingerprint import fingerprint
+
+    p = Path(path)
+    fmt = require_format(p.name)
+    with p.open("rb") as fh:
+        fp = fingerprint(fh, fmt in TEXT_FORMATS)
+    chunks = list(iter_chunks(p.name, fmt, lambda: p.open("rb"), fp))
+    frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
+    if fmt == "csv":
+        for col in frame.columns:
+            if col not in categorical:
+                frame[col] = infer_numbers(frame[col])
     return frame

@@ -1,18 +1,191 @@
-"""Check a batch frame against the model's feature schema and coerce it to the model's types."""
+"""Validate a batch chunk by chunk with pandera and explain every failure in one message.
+
+Per-row checks (types, infinities, nullability, categories, ranges, unknown columns) are the
+pandera schema of ``schema.py``; their failure cases are counted over the whole file, so the
+message says how many rows are affected. Whole-file facts (no rows, a column empty in every
+row, too few rows) are totals over the chunks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from driftloop.errors import SchemaError
+from driftloop.ingest.read import infer_numbers
+from driftloop.ingest.schema import Rules, build_schema
+
+ORDER = ("missing", "extra", "type", "finite", "target", "null", "category", "range", "other")
 
 
-def _example(values: pd.Series) -> str:
-    shown = [repr(v) for v in values.head(3).tolist()]
-    return ", ".join(shown)
+def _kind(check: str, column: str, target: str) -> str:
+    if check == "column_in_dataframe":
+        return "missing"
+    if check == "column_in_schema":
+        return "extra"
+    if check.startswith(("coerce_dtype", "dtype")):
+        return "type"
+    if check == "not_nullable":
+        return "target" if column == target else "null"
+    return check if check in ORDER else "other"
+
+
+class BatchChecker:
+    """Feed chunks of one batch; `finish` raises a SchemaError naming every problem found."""
+
+    def __init__(self, name: str, rules: Rules, keep: bool = True) -> None:
+        self.name, self.rules, self.keep = name, rules, keep
+        self.schema = build_schema(rules)
+        self.rows = 0
+        self.filled = dict.fromkeys(rules.numeric, 0)
+        self.failures: dict[tuple[str, str], list] = {}  # (kind, column) -> [rows, examples]
+        self.chunks: list[pd.DataFrame] = []
+
+    def feed(self, chunk: pd.DataFrame) -> pd.DataFrame | None:
+        """Validate one chunk; return it with the model's columns and types when it passes."""
+        chunk = chunk.set_axis([str(c) for c in chunk.columns], axis=1)
+        chunk.index = pd.RangeIndex(self.rows, self.rows + len(chunk))
+        self.rows += len(chunk)
+        try:
+            valid = self.schema.validate(chunk, lazy=True)
+        except pa.errors.SchemaErrors as errs:
+            self._count(errs.failure_cases)
+            return None
+        out = self._model_columns(valid)
+        for col in self.rules.numeric:
+            self.filled[col] += int(out[col].notna().sum())
+        if self.keep:
+            self.chunks.append(out)
+        return out
+
+    def _count(self, cases: pd.DataFrame) -> None:
+        columns = cases["column"].fillna("").astype(str)
+        kinds = [
+            _kind(str(c), col, self.rules.target)
+            for c, col in zip(cases["check"], columns, strict=True)
+        ]
+        cases = cases.assign(kind=kinds, col=columns)
+        for (kind, column), group in cases.groupby(["kind", "col"], sort=False):
+            if kind in ("missing", "extra"):
+                for col in group["failure_case"].astype(str):
+                    self.failures.setdefault((kind, col), [0, []])
+                continue
+            entry = self.failures.setdefault((str(kind), str(column)), [0, []])
+            idx = group["index"].dropna()
+            entry[0] += int(idx.nunique()) if len(idx) else len(group)
+            for value in group["failure_case"].drop_duplicates().head(3).tolist():
+                if len(entry[1]) < 3:
+                    entry[1].append(value)
+
+    def _model_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out: dict[str, pd.Series] = {c: frame[c].astype("float64") for c in self.rules.numeric}
+        for col in self.rules.categorical:
+            raw = frame[col]
+            out[col] = raw.astype("str").where(raw.notna(), None).astype("object")
+        if self.rules.target in frame.columns:
+            out[self.rules.target] = frame[self.rules.target]
+        return pd.DataFrame(out, index=frame.index)
+
+    def problems(self) -> list[str]:
+        """Every problem found so far, most fundamental first, each with its fix."""
+        name, rows, r = self.name, self.rules, self.rules
+        if self.rows == 0:
+            return [
+                f"{name}: a header but no rows; the producer wrote the column names only. "
+                "Re-send the batch with its rows."
+            ]
+        found = sorted(self.failures.items(), key=lambda kv: ORDER.index(kv[0][0]))
+        msgs: list[str] = []
+        missing = [c for (k, c), _ in found if k == "missing"]
+        if missing:
+            msgs.append(
+                f"{name}: missing column(s) {missing} (absent from all {self.rows} rows); the "
+                f"model reads {r.features}. Add the columns to the batch, or update [features] "
+                "in driftloop.toml and bootstrap a new model."
+            )
+        extra = [c for (k, c), _ in found if k == "extra"]
+        if extra:
+            msgs.append(
+                f"{name}: unexpected column(s) {extra}; drop them from the batch, "
+                'or set [ingest] extra_columns = "ignore" in driftloop.toml.'
+            )
+        for (kind, col), (n, examples) in found:
+            msgs.extend(self._message(kind, col, n, examples))
+        if not msgs:
+            for col, filled in self.filled.items():
+                if filled == 0:
+                    msgs.append(
+                        f"{name}: column {col!r} is empty in all {self.rows} rows; the producer "
+                        "lost this column's values. Fix the export and re-send the batch."
+                    )
+        if not msgs and self.rows < rows.min_rows:
+            msgs.append(
+                f"{name}: {self.rows} row(s), fewer than [ingest] min_rows = {rows.min_rows}; "
+                "send larger batches or lower min_rows."
+            )
+        return msgs
+
+    def _message(self, kind: str, col: str, n: int, examples: list) -> list[str]:
+        name, total, eg = self.name, self.rows, ", ".join(repr(v) for v in examples)
+        if kind == "type":
+            return [
+                f"{name}: column {col!r} must be numeric, but {n} of {total} row(s) are not "
+                f"numbers (e.g. {eg}). Fix the values, or list the column under [features] "
+                "categorical and bootstrap a new model."
+            ]
+        if kind == "finite":
+            return [
+                f"{name}: column {col!r} holds {n} infinite value(s) in {total} row(s); "
+                "replace them with real numbers or leave the cells empty."
+            ]
+        if kind == "target":
+            return [
+                f"{name}: target column {col!r} is empty in {n} row(s); send every row with its "
+                "label, or drop the target column entirely (then drift is tested but the model "
+                "is not fine-tuned)."
+            ]
+        if kind == "null":
+            return [
+                f"{name}: column {col!r} is empty in {n} of {total} row(s), but [ingest] not_null "
+                f"requires a value; fill the cells, or remove {col!r} from not_null."
+            ]
+        if kind == "category":
+            return [
+                f"{name}: column {col!r} holds {n} of {total} row(s) with values outside "
+                f"[ingest] categories (e.g. {eg}); fix the values, or add them to "
+                f"categories.{col} in driftloop.toml."
+            ]
+        if kind == "range":
+            return [
+                f"{name}: column {col!r} holds {n} of {total} row(s) outside [ingest] ranges "
+                f"{col} = {self.rules.ranges[col]} (e.g. {eg}); fix the values or widen the range."
+            ]
+        if kind in ("missing", "extra"):
+            return []
+        return [f"{name}: column {col!r} fails a check in {n} row(s) (e.g. {eg}); fix the values."]
+
+    def finish(self) -> pd.DataFrame:
+        """Raise a SchemaError for the problems found, else return the whole validated frame."""
+        msgs = self.problems()
+        if msgs:
+            extra = f" (and {len(msgs) - 3} more problem(s))" if len(msgs) > 3 else ""
+            raise SchemaError(" Also: ".join(msgs[:3]) + extra)
+        frame = pd.concat(self.chunks, ignore_index=True) if self.chunks else pd.DataFrame()
+        if self.rules.target in frame.columns:
+            frame[self.rules.target] = infer_numbers(frame[self.rules.target])
+        return frame
+
+
+def validate_chunks(
+    chunks: Iterable[pd.DataFrame], name: str, rules: Rules, keep: bool = True
+) -> pd.DataFrame:
+    """Validate every chunk of a batch; return the model-typed frame (empty if keep is False)."""
+    checker = BatchChecker(name, rules, keep)
+    for chunk in chunks:
+        checker.feed(chunk)
+    return checker.finish()
 
 
 def validate_batch(
@@ -25,62 +198,5 @@ def validate_batch(
     min_rows: int = 1,
 ) -> pd.DataFrame:
     """Return the batch's schema columns (plus the target if present) with the model's types."""
-    columns = [str(c) for c in frame.columns]
-    frame = frame.set_axis(columns, axis=1)
-    expected = [*numeric, *categorical]
-    missing = [c for c in expected if c not in columns]
-    if missing:
-        raise SchemaError(
-            f"{name}: missing column(s) {missing}; the model reads {expected}. "
-            "Add the columns to the batch, or update [features] in driftloop.toml "
-            "and bootstrap a new model."
-        )
-    extra = [c for c in columns if c not in expected and c != target]
-    if extra and extra_columns == "reject":
-        raise SchemaError(
-            f"{name}: unexpected column(s) {extra}; drop them from the batch, "
-            'or set [ingest] extra_columns = "ignore" in driftloop.toml.'
-        )
-    if len(frame) < min_rows:
-        raise SchemaError(
-            f"{name}: {len(frame)} row(s), fewer than [ingest] min_rows = {min_rows}; "
-            "send larger batches or lower min_rows."
-        )
-    out: dict[str, pd.Series] = {}
-    for col in numeric:
-        values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna() & frame[col].notna()
-        if bad.any():
-            raise SchemaError(
-                f"{name}: column {col!r} must be numeric, but {int(bad.sum())} of {len(frame)} "
-                f"row(s) are not numbers (e.g. {_example(frame.loc[bad, col])}). Fix the values, "
-                "or list the column under [features] categorical and bootstrap a new model."
-            )
-        values = values.astype("float64")
-        if np.isinf(values.to_numpy()).any():
-            n = int(np.isinf(values.to_numpy()).sum())
-            raise SchemaError(
-                f"{name}: column {col!r} holds {n} infinite value(s); "
-                "replace them with real numbers or leave the cells empty."
-            )
-        if values.isna().all():
-            raise SchemaError(
-                f"{name}: column {col!r} is empty in all {len(frame)} rows; "
-                "the producer lost this column's values."
-            )
-        out[col] = values
-    for col in categorical:
-        raw = frame[col]
-        text = raw.astype("str").where(raw.notna(), None)
-        out[col] = text.astype("object")
-    if target in columns:
-        labels = frame[target]
-        if labels.isna().any():
-            n = int(labels.isna().sum())
-            raise SchemaError(
-                f"{name}: target column {target!r} is empty in {n} row(s); "
-                "send every row with its label, or drop the target column entirely "
-                "(then drift is tested but the model is not fine-tuned)."
-            )
-        out[target] = labels
-    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+    rules = Rules(list(numeric), list(categorical), target, extra_columns, min_rows)
+    return validate_chunks([frame], name, rules)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from driftloop.config import load_config
-from driftloop.ingest import Ledger, admit, complete, move_batch, pending_batches, sha256_of
+from driftloop.ingest import Ledger, Zone, admit, complete
 from driftloop.ingest.admit import ACCEPTED, DUPLICATE, PROCESSED, QUARANTINED
 from tests.helpers import Project
 
@@ -77,7 +77,7 @@ def test_bad_batches_go_to_quarantine_with_their_reason(project: Project, case: 
     ("name", "content", "expected"),
     [
         ("empty.csv", b"", "the file is empty"),
-        ("garbage.parquet", b"PAR1 not really parquet", "cannot be read as parquet"),
+        ("garbage.parquet", b"PAR1 not really parquet", "not a complete Parquet file"),
         ("latin1.csv", "x1,x2\n\xe9t\xe9,1\n".encode("latin-1"), "not UTF-8 text"),
         ("notes.txt", b"hello", "unsupported file type '.txt'"),
         ("dupes.csv", b"x1,x1,x2,x3,c1,c2\n1,2,3,4,a,low\n", "duplicate column names ['x1']"),
@@ -117,22 +117,14 @@ def test_same_content_twice_is_a_duplicate_and_not_processed(project: Project) -
 
 
 def test_pending_is_oldest_first_and_skips_files_being_written(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
     for i, name in enumerate(["b.csv", "a.csv", ".c.csv.tmp", "d.csv.part", "e.parquet"]):
-        (tmp_path / name).write_text("x")
-        os.utime(tmp_path / name, ns=(10**9 * (100 - i), 10**9 * (100 - i)))
-    (tmp_path / "sub").mkdir()
-    assert [p.name for p in pending_batches(tmp_path)] == ["e.parquet", "a.csv", "b.csv"]
-    assert pending_batches(tmp_path / "missing") == []
-
-
-def test_move_never_overwrites(tmp_path: Path) -> None:
-    dest = tmp_path / "processed"
-    first, second = tmp_path / "x.csv", tmp_path / "x2"
-    first.write_text("1")
-    a = move_batch(first, dest, sha256_of(first))
-    second.mkdir()
-    (second / "x.csv").write_text("2")
-    b = move_batch(second / "x.csv", dest, sha256_of(a.parent / "x.csv"), reason="why")
-    assert a.name == "x.csv" and b.name.startswith("x.") and b.name != "x.csv"
-    assert a.read_text() == "1" and b.read_text() == "2"
-    assert (dest / (b.name + ".reason.txt")).read_text() == "why\n"
+        (landing / name).write_text("x")
+        os.utime(landing / name, ns=(10**9 * (100 - i), 10**9 * (100 - i)))
+    (landing / "sub").mkdir()
+    zone = Zone(str(tmp_path))
+    assert [Path(p).name for p in zone.pending()] == ["e.parquet", "a.csv", "b.csv"]
+    assert Zone(str(tmp_path / "missing")).pending() == []
+    (landing / "fresh.csv").write_text("x")
+    assert "fresh.csv" not in [Path(p).name for p in Zone(str(tmp_path), 60).pending()]

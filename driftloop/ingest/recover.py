@@ -1,0 +1,48 @@
+"""Finish what a crash interrupted: every write-ahead move intent is brought to its end.
+
+Run at the start of every ``driftloop run`` (and by ``admit`` for the batch in hand). Per
+intent: the batch already at its destination -> record the outcome; still in landing with the
+same content -> move it now, then record; in neither place -> record it as ``missing``.
+A batch that was accepted but whose processing never finished has no intent, only an attempt
+record: it is still waiting and is simply tried again (the crash counted as an attempt).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from driftloop.ingest.ledger import Ledger, LedgerEntry
+from driftloop.ingest.zone import Zone
+
+log = logging.getLogger(__name__)
+PROCESSED, MISSING = "processed", "missing"
+
+
+def finish_move(zone: Zone, ledger: Ledger, source: str, entry: LedgerEntry) -> LedgerEntry:
+    """Bring one interrupted move to its end and record it; return the manifest record."""
+    dest = entry.destination
+    at_dest, at_source = zone.exists(dest), zone.exists(source)
+    same = at_source and zone.fingerprint(source, text=False).sha256 == entry.sha256
+    if at_dest:
+        if same and not zone.local:  # an object store copied but did not delete yet
+            zone.fs.rm(source)
+        log.warning("%s: recovered a move to %s; recording it", entry.batch, dest)
+        return ledger.settle(source)
+    if same:
+        if entry.reason and entry.status != PROCESSED:
+            zone.write_note(dest, entry.reason)
+        zone.move(source, dest)
+        log.warning("%s: finished an interrupted move to %s", entry.batch, dest)
+        return ledger.settle(source)
+    reason = (
+        f"{entry.batch}: was being moved to {dest} but is neither there nor in the landing "
+        "folder (someone else removed or replaced it); look for it where your producers keep "
+        "copies and drop it in again."
+    )
+    log.error(reason)
+    return ledger.settle(source, status=MISSING, reason=reason)
+
+
+def recover(zone: Zone, ledger: Ledger) -> list[LedgerEntry]:
+    """Finish every move a crash interrupted; return the records this completed."""
+    return [finish_move(zone, ledger, source, entry) for source, entry in ledger.moves()]

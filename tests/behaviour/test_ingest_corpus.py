@@ -1,0 +1,215 @@
+"""A corpus of broken batches: each ends in quarantine with its own reason, good ones around it
+are processed, and the ledger and the folders agree on every file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from driftloop.config import load_config
+from driftloop.ingest import Ledger, admit
+from driftloop.ingest.admit import ACCEPTED, QUARANTINED
+from tests.helpers import TINY_SETTINGS, Project, cli, make_project
+
+Writer = Callable[[Path, pd.DataFrame], None]
+
+
+def _csv(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Writer:
+    return lambda path, good: change(good).to_csv(path, index=False)
+
+
+def _bytes(make: Callable[[pd.DataFrame], bytes]) -> Writer:
+    return lambda path, good: path.write_bytes(make(good))
+
+
+def _truncated_parquet(path: Path, good: pd.DataFrame) -> None:
+    good.to_parquet(path, index=False)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _partial(good: pd.DataFrame) -> bytes:
+    text = good.to_csv(index=False)
+    return text[: text.rindex(",", 0, len(text) - 2)].encode()  # cut inside the last row
+
+
+def _huge_field(good: pd.DataFrame) -> bytes:
+    text = good.to_csv(index=False)
+    return (text + "1,2,3," + "z" * (3 << 20) + ",low,1\n").encode()
+
+
+def _latin1(good: pd.DataFrame) -> bytes:
+    return good.assign(c1=["é"] * len(good)).to_csv(index=False).encode("latin-1")
+
+
+# name -> (how to write it from a good frame, what its reason must say)
+CORPUS: dict[str, tuple[Writer, str]] = {
+    "empty.csv": (_bytes(lambda g: b""), "the file is empty"),
+    "header-only.csv": (_bytes(lambda g: b"x1,x2,x3,c1,c2,label\n"), "a header but no rows"),
+    "missing-column.csv": (_csv(lambda g: g.drop(columns="x2")), "missing column(s) ['x2']"),
+    "extra-column.csv": (_csv(lambda g: g.assign(note="hi")), "unexpected column(s) ['note']"),
+    "wrong-type.csv": (
+        _csv(lambda g: g.assign(x1=["oops"] * 4 + [*g["x1"][4:]])),
+        "column 'x1' must be numeric, but 4 of 60 row(s) are not numbers",
+    ),
+    "all-nan.csv": (_csv(lambda g: g.assign(x2=np.nan)), "column 'x2' is empty in all 60 rows"),
+    "infinities.csv": (
+        _csv(lambda g: g.assign(x3=[np.inf, -np.inf, *g["x3"][2:]])),
+        "column 'x3' holds 2 infinite value(s)",
+    ),
+    "truncated.parquet": (_truncated_parquet, "not a complete Parquet file"),
+    "garbage.csv": (_bytes(lambda g: bytes(range(256)) * 40), "holds binary data (a NUL byte"),
+    "semicolons.csv": (
+        _bytes(lambda g: g.to_csv(index=False, sep=";").encode()),
+        "delimited by semicolons",
+    ),
+    "dup-names.csv": (
+        _bytes(lambda g: b"x1,x2,x3,c1,c2,x1\n" + b"1,2,3,a,low,4\n" * 30),
+        "duplicate column names ['x1']",
+    ),
+    "huge-field.csv": (_bytes(_huge_field), "one field is larger than the 1 MiB read block"),
+    "latin1.csv": (_bytes(_latin1), "not UTF-8 text (invalid continuation byte"),
+    "partial.csv": (_bytes(_partial), "the last row is cut off"),
+    "missing-labels.csv": (
+        _csv(lambda g: g.assign(label=[None] * 3 + [*g["label"][3:]])),
+        "target column 'label' is empty in 3 row(s)",
+    ),
+    "too-few.csv": (_csv(lambda g: g.head(5)), "5 row(s), fewer than [ingest] min_rows = 20"),
+    "out-of-range.csv": (
+        _csv(lambda g: g.assign(x2=[1e6] * 7 + [*g["x2"][7:]])),
+        "column 'x2' holds 7 of 60 row(s) outside [ingest] ranges x2 = [-100.0, 100.0]",
+    ),
+    "bad-jsonl.jsonl": (_bytes(lambda g: b'{"x1": 1, "x2": \n'), "cannot be read as jsonl"),
+    "notes.txt": (_bytes(lambda g: b"hello"), "unsupported file type '.txt'"),
+    "x%2f..%2f..%2fetc%2fpasswd.csv": (_csv(lambda g: g), "holds a path traversal"),
+    "link-out.csv": (None, "is a symbolic link to"),  # type: ignore[dict-item]
+}
+SETTINGS = TINY_SETTINGS + (
+    '\n[ingest]\nextra_columns = "reject"\nblock_mib = 1\nranges = { x2 = [-100, 100] }\n'
+)
+
+
+def write_corpus(landing: Path, good: pd.DataFrame, outside: Path) -> None:
+    """Write every corpus file into landing (the symlink points at a file in `outside`)."""
+    landing.mkdir(parents=True, exist_ok=True)
+    for name, (write, _) in CORPUS.items():
+        if write is None:
+            secret = outside / "secret.csv"
+            good.to_csv(secret, index=False)
+            os.symlink(secret, landing / name)
+        else:
+            write(landing / name, good)
+
+
+def _good(project: Project, index: int = 0, rows: int = 60) -> pd.DataFrame:
+    return project.stream.batches[index].frame.head(rows).copy()
+
+
+def test_every_kind_of_bad_batch_gets_its_own_reason(tmp_path: Path) -> None:
+    project = make_project(tmp_path, SETTINGS)
+    cfg = load_config(project.config)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    write_corpus(cfg.landing_dir, _good(project), outside)
+    ledger = Ledger(cfg.ledger_path)
+    assert len(CORPUS) >= 17
+    for name, (_, expected) in CORPUS.items():
+        adm = admit(cfg.landing_dir / name, cfg, ledger)
+        assert adm.status == QUARANTINED, (name, adm.reason)
+        assert expected in adm.reason, (name, adm.reason)
+        note = Path(adm.destination + ".reason.txt").read_text(encoding="utf-8")
+        assert note.strip() == adm.reason.strip()
+    assert (outside / "secret.csv").is_file()  # the link moved, never the file it points at
+    assert os.path.islink(cfg.quarantine_dir / "link-out.csv")
+    assert list(cfg.landing_dir.iterdir()) == []
+    recorded = {e.batch: e for e in ledger.recent(100)}
+    assert set(recorded) == set(CORPUS)
+    assert all(e.status == QUARANTINED and e.reason for e in recorded.values())
+
+
+def test_a_path_outside_the_landing_zone_is_refused_untouched(project: Project) -> None:
+    cfg = load_config(project.config)
+    cfg.ensure_dirs()
+    victim = project.root / "outside.csv"
+    _good(project).to_csv(victim, index=False)
+    with pytest.raises(Exception, match="outside the landing zone"):
+        admit(cfg.landing_dir / ".." / "outside.csv", cfg, Ledger(cfg.ledger_path))
+    with pytest.raises(Exception, match="outside the landing zone"):
+        admit(victim, cfg, Ledger(cfg.ledger_path))
+    assert victim.is_file() and Ledger(cfg.ledger_path).recent() == []
+
+
+def test_good_formats_and_accepted_extra_column(project: Project) -> None:
+    cfg = load_config(project.config)
+    landing = cfg.landing_dir
+    landing.mkdir(parents=True)
+    good = _good(project)
+    good.to_json(landing / "good.jsonl", orient="records", lines=True)
+    good.assign(note="fine").to_csv(landing / "extra-ok.csv", index=False)
+    good.iloc[::-1].to_parquet(landing / "good.parquet", index=False)
+    ledger = Ledger(cfg.ledger_path)
+    for name in ("good.jsonl", "extra-ok.csv", "good.parquet"):
+        adm = admit(landing / name, cfg, ledger)
+        assert adm.status == ACCEPTED and adm.rows == 60, adm.reason
+        assert adm.frame is not None and list(adm.frame.columns) == [
+            "x1",
+            "x2",
+            "x3",
+            "c1",
+            "c2",
+            "label",
+        ]
+
+
+def test_corpus_through_the_real_pipeline_with_good_batches_around_it(tmp_path: Path) -> None:
+    project = make_project(tmp_path, SETTINGS)
+    cfg_path = str(project.config)
+    assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
+    cfg = load_config(project.config)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    write_corpus(cfg.landing_dir, _good(project), outside)
+    stable = _good(project, 1, 200)
+    extra = {
+        "flood.csv": (
+            stable.drop(columns="label").assign(c2=[f"new{i}" for i in range(200)]),
+            "column 'c2' holds 200 of 200 row(s) (100%) with categories champion version 1 "
+            "never saw",
+        ),
+        "new-class.csv": (
+            stable.assign(label=2),
+            "'label' holds 200 row(s) with class(es) ['2'] that champion version 1",
+        ),
+    }
+    goods = {"good-a.csv": stable, "good-b.parquet": _good(project, 2, 200).drop(columns="label")}
+    for name, frame in [*((n, f) for n, (f, _) in extra.items()), *goods.items()]:
+        project.drop(frame, name)
+    names = sorted(os.listdir(cfg.landing_dir))
+    for i, name in enumerate(names):  # interleave: good batches sit between bad ones
+        os.utime(cfg.landing_dir / name, ns=(10**9 * (1000 + i),) * 2, follow_symlinks=False)
+    res = cli("run", "--config", cfg_path, "--json")
+    assert res.code == 0, res.err
+    recs = {r["batch"]: r for r in res.json_lines()}
+    assert set(recs) == set(names)
+    for name in goods:
+        assert recs[name]["status"] == "processed" and recs[name]["action"] == "none", recs[name]
+        assert recs[name]["flow_run_id"]
+    expected = {n: why for n, (_, why) in CORPUS.items()} | {n: w for n, (_, w) in extra.items()}
+    for name, why in expected.items():
+        assert recs[name]["status"] == QUARANTINED and why in recs[name]["reason"], recs[name]
+    assert sorted(os.listdir(cfg.processed_dir)) == sorted(goods)
+    quarantined = {p for p in os.listdir(cfg.quarantine_dir) if not p.endswith(".reason.txt")}
+    assert quarantined == set(expected)
+    assert os.listdir(cfg.landing_dir) == []
+    ledger = {e.batch: e for e in Ledger(cfg.ledger_path).recent(100)}
+    assert set(ledger) == set(names)
+    for e in ledger.values():
+        assert Path(e.destination).parent.name == (
+            "processed" if e.status == "processed" else "quarantine"
+        )
+        assert e.flow_run_id == recs[e.batch]["flow_run_id"]

@@ -1,0 +1,157 @@
+"""kill -9 of `driftloop run` at seeded random points: every batch ends in exactly one place,
+the ledger agrees with the folders, and nothing is processed twice.
+
+One real `prefect server` serves every run of the module (an embedded server per run would
+cost 15-20 s each); the model is bootstrapped once. Half the trials kill the process at a
+seeded random delay after it starts working; the other half make it kill itself at a seeded
+crash point between two ingest steps (`DRIFTLOOP_INGEST_KILL_AT`), so each step boundary is hit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from driftloop.config import load_config
+from driftloop.ingest import Ledger
+from driftloop.ingest.faults import KILL_ENV, STEPS
+from tests.helpers import TINY_SETTINGS, Project, make_project
+from tests.unit.test_ingest_crash import check_invariants
+
+BIN = Path(sys.executable).parent
+TRIALS, SEED = 8, 20260
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DRIFTLOOP_"))}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", **extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, dict[str, str]]]:
+    root = tmp_path_factory.mktemp("kill")
+    project = make_project(root, TINY_SETTINGS + "\n[ingest]\nmax_attempts = 50\n")
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=_env(root / "server-home", PREFECT_UI_ENABLED="false"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    env = _env(
+        root / "client-home",
+        PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
+        PREFECT_LOGGING_LEVEL="INFO",
+        DRIFTLOOP_CONFIG=str(project.config),
+    )
+    try:
+        boot = subprocess.run(
+            [str(BIN / "driftloop"), "bootstrap", "--data", str(project.bootstrap_csv)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert boot.returncode == 0, boot.stderr
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except OSError:
+                assert time.time() < deadline, "prefect server did not start"
+                time.sleep(0.5)
+        yield project, env
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def _run(env: dict[str, str], delay: float | None) -> int:
+    """One `driftloop run`; with a delay, kill -9 it that long after it starts on the batches."""
+    proc = subprocess.Popen(
+        [str(BIN / "driftloop"), "run", "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    working = threading.Event()
+
+    def watch() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "waiting in" in line:
+                working.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    if delay is not None and working.wait(120) and proc.poll() is None:
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+    return proc.wait(180)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_kill_9_at_random_points_loses_nothing_and_processes_nothing_twice(
+    setup: tuple[Project, dict[str, str]],
+) -> None:
+    project, env = setup
+    cfg = load_config(project.config)
+    goods = [f"g{i}.csv" for i in range(6)]
+    for i, name in enumerate(goods):
+        project.drop(project.stream.batches[i].frame.head(30).drop(columns="label"), name)
+    project.drop(project.stream.batches[0].frame.head(30).drop(columns="x3"), "bad.csv")
+    project.drop(project.stream.batches[0].frame.head(30).drop(columns="label"), "dup.csv")
+    for i, name in enumerate([*goods, "bad.csv", "dup.csv"]):
+        os.utime(cfg.landing_dir / name, ns=(10**9 * (1000 + i),) * 2)
+    inputs = {p.name: _sha(p) for p in cfg.landing_dir.iterdir()}
+    rng = random.Random(SEED)
+    kills = []
+    for trial in range(TRIALS):
+        if not any(cfg.landing_dir.iterdir()):
+            break
+        if trial % 2:
+            spec = f"{rng.choice(STEPS)}:{rng.randint(1, 2)}"
+            rc = _run({**env, KILL_ENV: spec}, None)
+        else:
+            spec = f"{rng.uniform(0.0, 5.0):.2f}s"
+            rc = _run(env, float(spec[:-1]))
+        kills.append((spec, rc))
+        # A rename is atomic: between runs, every batch is in exactly one folder.
+        everywhere = [
+            _sha(p)
+            for d in (cfg.landing_dir, cfg.processed_dir, cfg.quarantine_dir)
+            for p in d.iterdir()
+            if not p.name.endswith(".reason.txt") and not p.name.startswith(".")
+        ]
+        assert sorted(everywhere) == sorted(inputs.values()), kills
+    assert sum(rc == -signal.SIGKILL for _, rc in kills) >= 3, kills
+    assert _run(env, None) == 0  # a clean run finishes what the kills left
+    check_invariants(cfg, inputs)
+    status = {e.batch: e.status for e in Ledger(cfg.ledger_path).recent(100)}
+    assert status == {**dict.fromkeys(goods, "processed"), "bad.csv": "quarantined"} | {
+        "dup.csv": "duplicate"
+    }, kills
