@@ -1,12 +1,14 @@
-"""Models: the Keras classifier, training and fine-tuning, the promotion gate, the MLflow registry.
+"""Models: the Keras model, training and fine-tuning, replay, the gate, the MLflow registry.
 
 Importing this package does not import TensorFlow; Keras loads on first use of a model.
 """
 
 from models.bootstrap import bootstrap_model
 from models.challenger import ChallengeOutcome, challenge
-from models.evaluate import accuracy
+from models.evaluate import accuracy, errors, metric_name, score
+from models.finetune import finetune
 from models.gate import GateDecision, judge
+from models.history import AliasMove, list_moves
 from models.registry import (
     CHAMPION,
     PREVIOUS,
@@ -18,27 +20,34 @@ from models.registry import (
     promote,
     rollback,
 )
-from models.replay import merge_replay, replay_sample
-from models.train import TrainedModel, train_initial
+from models.replay import ReplayBuffer, merge_replay, replay_sample
+from models.train import TrainedModel, train_from_scratch
 
 __all__ = [
     "CHAMPION",
     "PREVIOUS",
+    "AliasMove",
     "ChallengeOutcome",
     "Champion",
     "GateDecision",
+    "ReplayBuffer",
     "TrainedModel",
     "accuracy",
     "alias_version",
     "bootstrap_model",
     "challenge",
     "connect",
+    "errors",
+    "finetune",
     "judge",
+    "list_moves",
     "load_champion",
     "load_version",
     "merge_replay",
+    "metric_name",
     "promote",
     "replay_sample",
     "rollback",
-    "train_initial",
+    "score",
+    "train_from_scratch",
 ]

@@ -1,18 +1,22 @@
-"""The first model: train from scratch, register it, and make it the champion."""
+"""The first model: train from scratch, judge it by value thresholds, register, crown it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 
 from driftloop.config import Config
-from driftloop.errors import RegistryError
+from driftloop.errors import RegistryError, TrainingError
+from models.gate import first_model_passes
+from models.history import count_rejection
 from models.registry import CHAMPION, alias_version, connect, log_version, promote
-from models.replay import merge_replay
+from models.replay import ReplayBuffer
+from models.serving import is_classifier
 from models.tracking import log_to_run, start_batch_run
-from models.train import train_initial
+from models.train import train_from_scratch
 
 
 def bootstrap_model(
@@ -33,12 +37,13 @@ def bootstrap_model(
             "use `driftloop retrain` to adapt it, or `driftloop bootstrap --force` to replace it "
             "with a model trained from scratch."
         )
-    trained = train_initial(frame, cfg)
+    trained = train_from_scratch(frame, cfg)
     run_id = start_batch_run(
         f"bootstrap:{source}",
         params={
             "data": source,
             "rows": len(frame),
+            "task": cfg.model.task,
             "hidden_units": cfg.training.hidden_units,
             "learning_rate": cfg.training.learning_rate,
             "epochs": cfg.training.epochs,
@@ -46,24 +51,41 @@ def bootstrap_model(
         tags={"driftloop.kind": "bootstrap", "driftloop.batch_sha256": sha256},
     )
     log_to_run(run_id, metrics={**trained.metrics, "epochs_run": trained.epochs_run})
-    replay, seen = merge_replay(
-        frame.iloc[0:0], 0, frame, cfg.finetune.replay_rows, cfg.training.seed
+    metric = "accuracy" if is_classifier(trained.meta) else "rmse"
+    threshold = cfg.gate.first_min_accuracy if metric == "accuracy" else cfg.gate.first_max_rmse
+    ok, reason = first_model_passes(
+        metric, trained.metrics[f"validation_{metric}"], threshold or None
     )
+    if not ok:
+        raise TrainingError(
+            f"{reason}; the model was not registered. Check the data or lower "
+            "the threshold in [gate]."
+        )
+    buffer = ReplayBuffer(frame.iloc[0:0]).add(
+        frame,
+        cfg.model.target,
+        cfg.finetune.replay_rows,
+        cfg.training.seed,
+        is_classifier(trained.meta),
+    )
+    if trained.validation_errors is None:
+        raise TrainingError("training returned no validation errors; cannot set a reference")
     version = log_version(
         trained,
         profile,
-        replay,
+        buffer.frame,
         cfg,
-        reference_accuracy=trained.metrics["validation_accuracy"],
-        reference_rows=int(trained.metrics["validation_rows"]),
+        np.asarray(trained.validation_errors),
         tags={
             "kind": "initial",
             "parent_version": "",
             "batch_sha256": sha256,
-            "replay_seen": str(seen),
+            "replay_seen": buffer.seen_json(),
             "gate": "promoted",
+            "gate_reason": reason,
         },
         run_id=run_id,
     )
-    promote(client, name, str(version.version))
+    promote(client, name, str(version.version), trigger=f"bootstrap:{source}", reason=reason)
+    count_rejection(client, name, rejected=False)
     return version

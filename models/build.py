@@ -17,23 +17,31 @@ def feature_meta(
     numeric: Sequence[str],
     categorical: Sequence[str],
     target: str,
-    classes: Sequence[Any],
+    task: str,
+    classes: Sequence[Any] = (),
 ) -> dict[str, Any]:
-    """The metadata served with a model: schema, classes and numeric fill values."""
+    """The metadata served with a model: task, schema, classes or target scale, fill values."""
     fill = {c: float(np.nanmean(frame[c].to_numpy(dtype="float64"))) for c in numeric}
-    return {
+    meta: dict[str, Any] = {
+        "task": task,
         "numeric": list(numeric),
         "categorical": list(categorical),
         "target": target,
-        "classes": list(classes),
         "numeric_fill": fill,
     }
+    if task == "classification":
+        meta["classes"] = list(classes)
+    else:
+        y = pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype="float64")
+        meta["target_mean"] = float(np.nanmean(y))
+        meta["target_std"] = float(np.nanstd(y)) or 1.0
+    return meta
 
 
 def build_model(
     frame: pd.DataFrame, meta: dict[str, Any], hidden_units: Sequence[int], seed: int
 ) -> Any:
-    """A fresh classifier whose preprocessing layers are fitted to `frame`."""
+    """A fresh classifier or regressor whose preprocessing layers are fitted to `frame`."""
     keras = keras_module(seed)
     inputs: dict[str, Any] = {}
     encoded = []
@@ -58,5 +66,9 @@ def build_model(
     x = keras.layers.Concatenate(name="features")(encoded) if len(encoded) > 1 else encoded[0]
     for i, units in enumerate(hidden_units):
         x = keras.layers.Dense(units, activation="relu", name=f"hidden_{i}")(x)
-    out = keras.layers.Dense(len(meta["classes"]), activation="softmax", name="proba")(x)
-    return keras.Model(inputs=inputs, outputs=out, name="driftloop_classifier")
+    if meta["task"] == "classification":
+        out = keras.layers.Dense(len(meta["classes"]), activation="softmax", name="proba")(x)
+        return keras.Model(inputs=inputs, outputs=out, name="driftloop_classifier")
+    z = keras.layers.Dense(1, name="standardised_value")(x)
+    out = keras.layers.Rescaling(meta["target_std"], offset=meta["target_mean"], name="value")(z)
+    return keras.Model(inputs=inputs, outputs=out, name="driftloop_regressor")

@@ -1,33 +1,66 @@
-"""Challenger against champion: fine-tune, score both on one holdout, register, maybe promote."""
+"""Challenger against champion: adapt, score both on the same frozen data, register, gate, promote.
+
+The new batch is split into fitting rows and a holdout; the champion's replay buffer into
+replayed rows and a past holdout (the forgetting guard). The challenger is the champion
+fine-tuned on fitting rows plus replay, or, after `[gate] escalate_after` rejections in a row
+(or on request), a model trained from scratch on replay plus the new rows. It is registered
+either way, checked for servability through mlflow.pyfunc, and becomes champion only if the
+gate passes.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from driftloop.config import Config
 from models.data import split_frame
-from models.evaluate import accuracy
+from models.evaluate import errors, metric_name
 from models.finetune import finetune
-from models.gate import GateDecision, judge
-from models.registry import TAG, Champion, log_version, promote
-from models.replay import merge_replay
-from models.tracking import log_to_run
+from models.gate import GateDecision, decision_metrics, judge
+from models.history import count_rejection, rejections
+from models.performance import performance_test
+from models.registry import TAG, Champion, log_version, promote, smoke_test
+from models.replay_store import load_live
+from models.serving import is_classifier
+from models.tracking import log_dir_to_run, log_to_run
+from models.train import TrainedModel, train_from_scratch
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ChallengeOutcome:
-    """The gate's decision, the version the challenger was registered as, and the new champion."""
+    """The gate's decision, how the challenger was made, its version, and the champion now."""
 
     decision: GateDecision
     challenger_version: str
     champion_version: str
+    kind: str
+    concept_changed: bool
+
+
+def _summary(errs: np.ndarray, metric: str) -> float:
+    return float(1.0 - errs.mean()) if metric == "accuracy" else float(np.sqrt(np.mean(errs**2)))
+
+
+def concept_changed(champion: Champion, holdout_errors: np.ndarray, alpha: float) -> bool:
+    """True when the champion does significantly worse on new labelled rows than it used to."""
+    return performance_test(champion, holdout_errors).p_value < alpha
+
+
+def _split_past(frame: pd.DataFrame, rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    n = min(rows, len(frame) // 3)
+    if n < 1:
+        return frame, frame.iloc[0:0]
+    return split_frame(frame, n / len(frame), seed)
 
 
 def challenge(
@@ -38,50 +71,100 @@ def challenge(
     client: MlflowClient,
     run_id: str,
     tags: dict[str, str],
+    from_scratch: bool = False,
 ) -> ChallengeOutcome:
-    """Fine-tune the champion on a labelled batch and promote the result if it passes the gate."""
-    fit_part, holdout = split_frame(frame, cfg.finetune.holdout_fraction, cfg.training.seed)
-    trained = finetune(champion.fresh_model(), champion.meta, fit_part, champion.replay, cfg)
+    """Make a challenger from a labelled batch and promote it if it passes the gate."""
+    name, meta, seed = cfg.model.name, champion.meta, cfg.training.seed
+    metric = metric_name(meta)
+    fit_part, holdout = split_frame(frame, cfg.finetune.holdout_fraction, seed)
+    buffer, _ = load_live(cfg, champion)
+    past_fit, past_holdout = _split_past(buffer.frame, cfg.gate.past_holdout_rows, seed)
+    champ_new = errors(champion.model, holdout, meta)
+    changed = concept_changed(champion, champ_new, cfg.drift.alpha)
+    replay = past_fit
+    escalated = not from_scratch and rejections(client, name) >= cfg.gate.escalate_after
+    with tempfile.TemporaryDirectory() as logs:
+        if from_scratch or escalated:
+            kind = "scratch"
+            trained: TrainedModel = train_from_scratch(
+                pd.concat([replay, fit_part], ignore_index=True), cfg
+            )
+        else:
+            kind = "finetune"
+            sha = tags.get("batch_sha256", "manual")[:12]
+            checkpoint = cfg.work_dir / "checkpoints" / f"{name}-v{champion.version}-{sha}"
+            log_dir = Path(logs) / "tensorboard" if cfg.finetune.tensorboard else None
+            trained = finetune(
+                champion.fresh_model(), meta, fit_part, replay, cfg, checkpoint, log_dir
+            )
+        if any(Path(logs).iterdir()):
+            log_dir_to_run(run_id, Path(logs))
+    chall_new = errors(trained.model, holdout, trained.meta)
+    past: dict[str, Any] = {}
+    if len(past_holdout):
+        past = {
+            "champion_past": _summary(errors(champion.model, past_holdout, meta), metric),
+            "challenger_past": _summary(errors(trained.model, past_holdout, trained.meta), metric),
+            "past_rows": len(past_holdout),
+        }
     decision = judge(
-        accuracy(champion.model, holdout, champion.meta),
-        accuracy(trained.model, holdout, champion.meta),
+        _summary(champ_new, metric),
+        _summary(chall_new, metric),
         len(holdout),
-        cfg.finetune.min_improvement,
+        cfg.gate.min_improvement,
+        metric=metric,
+        max_forgetting=cfg.gate.max_forgetting,
+        concept_changed=changed,
+        **past,
     )
-    replay, seen = merge_replay(
-        champion.replay, champion.replay_seen, fit_part, cfg.finetune.replay_rows, cfg.training.seed
+    new_buffer = buffer.add(
+        fit_part, cfg.model.target, cfg.finetune.replay_rows, seed, is_classifier(meta)
     )
+    version = str(
+        log_version(
+            trained,
+            profile,
+            new_buffer.frame,
+            cfg,
+            chall_new,
+            tags={
+                **tags,
+                "kind": kind,
+                "parent_version": champion.version,
+                "replay_seen": new_buffer.seen_json(),
+                "escalated": str(escalated).lower(),
+                "concept_changed": str(changed).lower(),
+            },
+            run_id=run_id,
+        ).version
+    )
+    if decision.promote:
+        features = [*cfg.features.numeric, *cfg.features.categorical]
+        problem = smoke_test(name, version, holdout[features].head(20))
+        checks = {**decision.checks, "servability": "fail" if problem else "pass"}
+        decision = replace(
+            decision,
+            promote=not problem,
+            reason=decision.reason + (f"; {problem}" if problem else ""),
+            checks=checks,
+        )
     verdict = "promoted" if decision.promote else "rejected"
-    version = log_version(
-        trained,
-        profile,
-        replay,
-        cfg,
-        reference_accuracy=decision.challenger_accuracy,
-        reference_rows=decision.holdout_rows,
-        tags={
-            **tags,
-            "kind": "finetune",
-            "parent_version": champion.version,
-            "replay_seen": str(seen),
-            "gate": verdict,
-            "gate_reason": decision.reason,
-        },
-        run_id=run_id,
-    ).version
+    for key, value in {"gate": verdict, **decision.as_tags()}.items():
+        client.set_model_version_tag(name, version, TAG + key, value[:5000])
     log_to_run(
         run_id,
         metrics={
-            "holdout_accuracy_champion": decision.champion_accuracy,
-            "holdout_accuracy_challenger": decision.challenger_accuracy,
-            "finetune_epochs": trained.epochs_run,
-            **{f"finetune_{k}": v for k, v in trained.metrics.items()},
+            **decision_metrics(decision),
+            "challenger_epochs": trained.epochs_run,
+            **{f"challenger_{k}": v for k, v in trained.metrics.items()},
         },
-        tags={TAG + "gate": verdict, TAG + "challenger_version": str(version)},
+        tags={TAG + "gate": verdict, TAG + "challenger_version": version, TAG + "kind": kind},
     )
+    count_rejection(client, name, not decision.promote)
     new_champion = champion.version
     if decision.promote:
-        promote(client, cfg.model.name, str(version))
-        new_champion = str(version)
-    log.info("challenger v%s %s: %s", version, verdict, decision.reason)
-    return ChallengeOutcome(decision, str(version), new_champion)
+        trigger = f"{tags.get('trigger', 'manual')}:{tags.get('batch', '')}"
+        promote(client, name, version, trigger=trigger, reason=decision.reason)
+        new_champion = version
+    log.info("challenger v%s (%s) %s: %s", version, kind, verdict, decision.reason)
+    return ChallengeOutcome(decision, version, new_champion, kind, changed)

@@ -29,6 +29,19 @@ def encode_labels(labels: pd.Series, classes: Sequence[Any], where: str) -> np.n
     return keys.map(index).to_numpy(dtype="int64")
 
 
+def encode_target(values: pd.Series, meta: dict[str, Any], where: str) -> np.ndarray:
+    """Training targets: class indices for a classifier, float values for a regressor."""
+    if meta.get("task", "classification") == "classification":
+        return encode_labels(values, meta["classes"], where)
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.isna().any():
+        raise TrainingError(
+            f"{where}: target {meta['target']!r} has {int(numbers.isna().sum())} non-numeric "
+            "value(s); a regression target must be numbers"
+        )
+    return numbers.to_numpy(dtype="float64")
+
+
 def split_frame(
     frame: pd.DataFrame, fraction: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,8 +1,22 @@
-"""Fine-tuning of the champion: new rows plus replayed earlier rows, at a lower learning rate."""
+"""Fine-tuning of the champion: new rows plus replayed earlier rows, at a lower learning rate.
+
+Strategies (`[finetune] strategy`):
+- "all": every layer trains; the loaded optimizer state is kept and only its learning rate is
+  lowered (assigned, not recompiled).
+- "freeze": the first `freeze_layers` hidden layers keep their weights; the model is
+  recompiled after `trainable` changes (which resets the optimizer), and batch
+  normalisation layers, if any, stay in inference mode.
+
+Callbacks: EarlyStopping (best weights restored), ReduceLROnPlateau, BackupAndRestore in
+`checkpoint_dir` so that a fine-tune killed mid-way resumes from its last epoch when run again
+with the same directory, and TensorBoard logs in `log_dir` when given.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -10,36 +24,79 @@ import pandas as pd
 from driftloop.config import Config
 from models._keras import keras_module
 from models.data import split_frame
-from models.evaluate import accuracy
+from models.evaluate import metric_name, score
 from models.replay import replay_sample
-from models.train import TrainedModel, fit
+from models.train import TrainedModel, compile_model, fit
 
 log = logging.getLogger(__name__)
 
 
+def prepare_strategy(model: Any, meta: dict[str, Any], cfg: Config) -> str:
+    """Set trainable flags and the learning rate for the configured strategy; describe it."""
+    f = cfg.finetune
+    keras = keras_module()
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False  # inference mode while fine-tuning
+    if f.strategy == "freeze":
+        hidden = [layer for layer in model.layers if layer.name.startswith("hidden_")]
+        frozen = hidden[: f.freeze_layers]
+        for layer in frozen:
+            layer.trainable = False
+        compile_model(model, meta, f.learning_rate)
+        return f"freeze: {[layer.name for layer in frozen]} fixed, recompiled"
+    if getattr(model, "optimizer", None) is not None and getattr(model, "compiled", False):
+        model.optimizer.learning_rate.assign(f.learning_rate)
+        return "all layers, optimizer state kept, learning rate assigned"
+    compile_model(model, meta, f.learning_rate)
+    return "all layers, compiled fresh (no optimizer state stored)"
+
+
 def finetune(
-    model: Any, meta: dict[str, Any], new: pd.DataFrame, replay: pd.DataFrame, cfg: Config
+    model: Any,
+    meta: dict[str, Any],
+    new: pd.DataFrame,
+    replay: pd.DataFrame,
+    cfg: Config,
+    checkpoint_dir: Path | None = None,
+    log_dir: Path | None = None,
+    callbacks: Sequence[Any] = (),
 ) -> TrainedModel:
-    """Continue training a loaded champion (optimizer state kept) on new plus replayed rows."""
+    """Continue training a loaded champion on new plus replayed rows; return the challenger."""
     f, t = cfg.finetune, cfg.training
     keras = keras_module(t.seed)
     old = replay_sample(replay, len(new), f.replay_fraction, t.seed)
     data = pd.concat([new, old], ignore_index=True)
     train, valid = split_frame(data, t.validation_fraction, t.seed + 1)
-    if getattr(model, "optimizer", None) is not None and model.compiled:
-        model.optimizer.learning_rate.assign(f.learning_rate)
-    else:
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=f.learning_rate),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-    epochs = fit(model, train, valid, meta, f.epochs, t.batch_size, t.patience, t.seed)
+    how = prepare_strategy(model, meta, cfg)
+    extra: list[Any] = [
+        *callbacks,
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=0.5, patience=f.reduce_lr_patience, min_lr=1e-6
+        ),
+    ]
+    if checkpoint_dir is not None:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        extra.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir)))
+    if log_dir is not None:
+        extra.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
+    epochs, first = fit(
+        model, train, valid, meta, f.epochs, f.batch_size, t.patience, t.seed, extra
+    )
+    name = metric_name(meta)
     metrics = {
-        "train_accuracy": accuracy(model, train, meta),
-        "validation_accuracy": accuracy(model, valid, meta),
+        f"train_{name}": score(model, train, meta),
+        f"validation_{name}": score(model, valid, meta),
         "replay_rows": float(len(old)),
         "new_rows": float(len(new)),
+        "resumed_from_epoch": float(first),
     }
-    log.info("fine-tuned %d epochs on %d new + %d replayed rows", epochs, len(new), len(old))
-    return TrainedModel(model=model, meta=meta, metrics=metrics, epochs_run=epochs)
+    log.info(
+        "fine-tuned (%s): epochs %d-%d on %d new + %d replayed rows",
+        how,
+        first,
+        first + epochs,
+        len(new),
+        len(old),
+    )
+    return TrainedModel(model=model, meta=meta, metrics=metrics, epochs_run=first + epochs)

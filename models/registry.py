@@ -14,6 +14,7 @@ from typing import Any
 
 import cloudpickle
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
@@ -25,6 +26,9 @@ import models.serving as serving
 from driftloop.config import Config
 from driftloop.errors import RegistryError
 from models._keras import keras_module
+from models.evaluate import metric_name
+from models.history import list_moves, record_move
+from models.replay import ReplayBuffer
 from models.train import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,7 @@ PREVIOUS = "previous"
 TAG = "driftloop."
 PROFILE_FILE = "reference_profile.json"
 REPLAY_FILE = "replay.parquet"
+REFERENCE_ERRORS = 2000
 PIP_REQUIREMENTS = [
     f"mlflow=={mlflow.__version__}",
     "keras==3.15.1",
@@ -62,14 +67,24 @@ class Champion:
         return keras_module().saving.load_model(self.folder / serving.KERAS_FILE)
 
     @property
-    def replay_seen(self) -> int:
-        """How many labelled rows the replay buffer samples from."""
-        return int(self.tags.get(TAG + "replay_seen", len(self.replay)))
+    def replay_buffer(self) -> ReplayBuffer:
+        """The replay rows with the counts of rows each reservoir has seen."""
+        return ReplayBuffer.from_json(self.replay, self.tags.get(TAG + "replay_seen", ""))
+
+    @property
+    def reference_score(self) -> float:
+        """Accuracy or RMSE measured when the version was made, on data it was not trained on."""
+        return float(self.tags[TAG + "reference_score"])
 
     @property
     def reference_accuracy(self) -> float:
-        """Accuracy measured when the version was made, on data it was not trained on."""
+        """Accuracy measured when the version was made (classifiers only)."""
         return float(self.tags[TAG + "reference_accuracy"])
+
+    @property
+    def reference_errors(self) -> np.ndarray:
+        """A sample of per-row errors on held-out data when the version was made."""
+        return np.asarray(self.meta.get("reference", {}).get("errors", []), dtype="float64")
 
     @property
     def reference_rows(self) -> int:
@@ -99,9 +114,11 @@ def connect(cfg: Config) -> MlflowClient:
 def _signature(meta: dict[str, Any]) -> ModelSignature:
     inputs: list[ColSpec | TensorSpec] = [ColSpec("double", c) for c in meta["numeric"]]
     inputs += [ColSpec("string", c, required=False) for c in meta["categorical"]]
-    outputs: list[ColSpec | TensorSpec] = [
-        ColSpec("string" if isinstance(meta["classes"][0], str) else "long", "prediction")
-    ]
+    if not serving.is_classifier(meta):
+        outputs: list[ColSpec | TensorSpec] = [ColSpec("double", "prediction")]
+        return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+    label_type = "string" if isinstance(meta["classes"][0], str) else "long"
+    outputs = [ColSpec(label_type, "prediction")]
     outputs += [ColSpec("double", f"proba_{c}") for c in meta["classes"]]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
@@ -111,16 +128,32 @@ def log_version(
     profile: dict[str, Any],
     replay: pd.DataFrame,
     cfg: Config,
-    reference_accuracy: float,
-    reference_rows: int,
+    reference_errors: np.ndarray,
     tags: dict[str, str],
     run_id: str,
 ) -> ModelVersion:
-    """Log the model (pyfunc: Keras file, profile, replay rows) and register a version."""
+    """Log the model (pyfunc: Keras file, profile, replay rows) and register a version.
+
+    `reference_errors` are the per-row errors on data the model was not trained on; their
+    summary (accuracy or RMSE) and a sample are stored for performance-drift tests.
+    """
+    errs = np.asarray(reference_errors, dtype="float64")
+    name = metric_name(trained.meta)
+    value = 1.0 - errs.mean() if name == "accuracy" else float(np.sqrt(np.mean(errs**2)))
+    sample = np.random.default_rng(0).permutation(errs)[:REFERENCE_ERRORS]
+    meta = {
+        **trained.meta,
+        "reference": {
+            "metric": name,
+            "value": float(value),
+            "rows": len(errs),
+            "errors": sample.tolist(),
+        },
+    }
     with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(run_id=run_id):
         folder = Path(tmp)
         trained.model.save(folder / serving.KERAS_FILE)
-        (folder / serving.META_FILE).write_text(json.dumps(trained.meta, indent=2), "utf-8")
+        (folder / serving.META_FILE).write_text(json.dumps(meta, indent=2), "utf-8")
         (folder / PROFILE_FILE).write_text(json.dumps(profile), "utf-8")
         replay.to_parquet(folder / REPLAY_FILE, index=False)
         cloudpickle.register_pickle_by_value(serving)
@@ -144,8 +177,10 @@ def log_version(
     all_tags = {
         **tags,
         "run_id": run_id,
-        "reference_accuracy": f"{reference_accuracy:.6f}",
-        "reference_rows": str(reference_rows),
+        "reference_metric": name,
+        "reference_score": f"{value:.6f}",
+        f"reference_{name}": f"{value:.6f}",
+        "reference_rows": str(len(errs)),
     }
     client = MlflowClient()
     for key, value in all_tags.items():
@@ -207,31 +242,76 @@ def load_champion(cfg: Config, client: MlflowClient) -> Champion:
     return load_version(cfg, client, version)
 
 
-def promote(client: MlflowClient, name: str, version: str) -> str | None:
-    """Point `champion` at version and `previous` at the old champion; return the old one."""
+def promote(
+    client: MlflowClient, name: str, version: str, trigger: str = "manual", reason: str = ""
+) -> str | None:
+    """Point `champion` at version and `previous` at the old champion; record both moves."""
     old = alias_version(client, name, CHAMPION)
     if old is not None and old != version:
+        before = alias_version(client, name, PREVIOUS)
         client.set_registered_model_alias(name, PREVIOUS, old)
+        record_move(client, name, PREVIOUS, before, old, trigger, f"replaced by version {version}")
     client.set_registered_model_alias(name, CHAMPION, version)
-    log.info("model %s: champion %s -> %s", name, old, version)
+    record_move(client, name, CHAMPION, old, version, trigger, reason)
+    log.info("model %s: champion %s -> %s (%s)", name, old, version, trigger)
     return old
 
 
-def rollback(client: MlflowClient, name: str) -> tuple[str, str]:
-    """Point `champion` back at `previous`; `previous` moves to that version's parent, if any."""
+def _was_before(client: MlflowClient, name: str, version: str) -> str | None:
+    """The version that was champion right before `version` last became champion."""
+    for move in reversed(list_moves(client, name)):
+        if move.alias == CHAMPION and move.to_version == version:
+            return move.from_version
+    return None
+
+
+def rollback(
+    client: MlflowClient, name: str, to: str | None = None, trigger: str = "manual"
+) -> tuple[str, str]:
+    """Point `champion` back at the version before it (or at `to`); return (from, to).
+
+    "Before it" is read from the alias history; `previous` then points at what was champion
+    before the restored version, so repeated rollbacks walk back through production history.
+    """
     current = alias_version(client, name, CHAMPION)
-    before = alias_version(client, name, PREVIOUS)
-    if current is None or before is None:
+    target = to or alias_version(client, name, PREVIOUS)
+    if current is None or target is None:
         raise RegistryError(
             f"model {name!r} has no '{PREVIOUS}' version to roll back to "
-            f"(champion: {current}); nothing was changed."
+            f"(champion: {current}); nothing was changed. Use --to VERSION to pick one."
         )
-    client.set_registered_model_alias(name, CHAMPION, before)
-    parent = client.get_model_version(name, before).tags.get(TAG + "parent_version", "")
-    if parent:
-        client.set_registered_model_alias(name, PREVIOUS, parent)
-    else:
+    try:
+        client.get_model_version(name, target)
+    except MlflowException:
+        raise RegistryError(
+            f"model {name!r} has no version {target}; nothing was changed"
+        ) from None
+    if target == current:
+        raise RegistryError(f"version {target} is already the champion of {name!r}")
+    before = _was_before(client, name, target) or client.get_model_version(name, target).tags.get(
+        TAG + "parent_version", ""
+    )
+    client.set_registered_model_alias(name, CHAMPION, target)
+    record_move(client, name, CHAMPION, current, target, trigger, "rollback")
+    old_previous = alias_version(client, name, PREVIOUS)
+    if before and before != target:
+        client.set_registered_model_alias(name, PREVIOUS, before)
+        record_move(client, name, PREVIOUS, old_previous, before, trigger, "rollback")
+    elif old_previous is not None:
         client.delete_registered_model_alias(name, PREVIOUS)
+        record_move(client, name, PREVIOUS, old_previous, None, trigger, "rollback")
     client.set_model_version_tag(name, current, TAG + "rolled_back", "true")
-    log.info("model %s: rolled back champion %s -> %s", name, current, before)
-    return current, before
+    log.info("model %s: rolled back champion %s -> %s", name, current, target)
+    return current, target
+
+
+def smoke_test(name: str, version: str, sample: pd.DataFrame) -> str:
+    """Load a version through mlflow.pyfunc and predict; return "" if it serves, else why not."""
+    try:
+        served = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+        out = served.predict(sample)
+    except Exception as err:  # any failure to load or predict means "not servable"
+        return f"servability: version {version} failed to load or predict: {err}"
+    if len(out) != len(sample) or out["prediction"].isna().any():
+        return f"servability: version {version} returned {len(out)} rows or missing predictions"
+    return ""

@@ -1,9 +1,18 @@
-"""The replay buffer: a bounded uniform sample of all labelled rows seen, kept per version."""
+"""The replay buffer: a bounded reservoir sample of every labelled row seen, kept per version.
+
+For a classifier the reservoir is stratified by class: each class keeps its own reservoir of
+an equal share of the capacity, so a rare class is not crowded out of the buffer.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
+
+ALL = "__all__"
 
 
 def merge_replay(
@@ -26,15 +35,70 @@ def merge_replay(
         return batch.iloc[0:0].reset_index(drop=True), total
     rng = np.random.default_rng(seed)
     if total <= capacity:
-        merged = pd.concat([buffer, batch], ignore_index=True)
-        return merged, total
-    k = capacity
-    n_new = int(rng.hypergeometric(len(batch), seen, k)) if seen else k
+        return _concat(buffer, batch), total
+    n_new = int(rng.hypergeometric(len(batch), seen, capacity)) if seen else capacity
     n_new = min(n_new, len(batch))
-    n_old = min(k - n_new, len(buffer))
+    n_old = min(capacity - n_new, len(buffer))
     new_rows = batch.iloc[np.sort(rng.choice(len(batch), n_new, replace=False))]
     old_rows = buffer.iloc[np.sort(rng.choice(len(buffer), n_old, replace=False))]
-    return pd.concat([old_rows, new_rows], ignore_index=True), total
+    return _concat(old_rows, new_rows), total
+
+
+def _concat(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Concatenate, skipping an empty side so that it cannot change the column types."""
+    parts = [p for p in (first, second) if len(p)] or [second.iloc[0:0]]
+    return pd.concat(parts, ignore_index=True)
+
+
+@dataclass
+class ReplayBuffer:
+    """Replayed rows and how many rows (per class, or in all) each reservoir has seen."""
+
+    frame: pd.DataFrame
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def add(
+        self, batch: pd.DataFrame, target: str, capacity: int, seed: int, stratify: bool
+    ) -> ReplayBuffer:
+        """A new buffer holding a reservoir sample of everything seen plus `batch`.
+
+        Examples:
+            >>> buf = ReplayBuffer(pd.DataFrame({"y": []}))
+            >>> batch = pd.DataFrame({"y": [0] * 95 + [1] * 5})
+            >>> buf = buf.add(batch, "y", capacity=10, seed=0, stratify=True)
+            >>> sorted(buf.frame["y"].value_counts().items()), buf.seen
+            ([(0, 5), (1, 5)], {'0': 95, '1': 5})
+        """
+        if not stratify:
+            merged, total = merge_replay(self.frame, self.seen.get(ALL, 0), batch, capacity, seed)
+            return ReplayBuffer(merged, {ALL: total})
+        keys_old = self.frame[target].astype("str") if len(self.frame) else pd.Series(dtype=str)
+        keys_new = batch[target].astype("str")
+        classes = sorted(set(self.seen) | set(keys_new))
+        share = capacity // max(len(classes), 1)
+        parts: list[pd.DataFrame] = []
+        seen: dict[str, int] = {}
+        for i, cls in enumerate(classes):
+            old = self.frame[keys_old == cls] if len(self.frame) else self.frame
+            merged, seen[cls] = merge_replay(
+                old, self.seen.get(cls, 0), batch[keys_new == cls], share, seed + i
+            )
+            parts.append(merged)
+        kept = [p for p in parts if len(p)]
+        frame = pd.concat(kept, ignore_index=True) if kept else batch.iloc[0:0]
+        return ReplayBuffer(frame, seen)
+
+    def seen_json(self) -> str:
+        """The seen counts as a JSON text (stored as a version tag)."""
+        return json.dumps(self.seen, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, frame: pd.DataFrame, seen: str) -> ReplayBuffer:
+        """Rebuild from the stored rows and the seen counts (a bare integer is read as all rows)."""
+        data = json.loads(seen) if seen else {}
+        if isinstance(data, int):
+            data = {ALL: data}
+        return cls(frame, {str(k): int(v) for k, v in data.items()})
 
 
 def replay_sample(buffer: pd.DataFrame, new_rows: int, fraction: float, seed: int) -> pd.DataFrame:

@@ -42,18 +42,29 @@ def frame_to_inputs(frame: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, n
     return inputs
 
 
-def predict_proba(
+def predict_outputs(
     model: Any, frame: pd.DataFrame, meta: Mapping[str, Any], chunk: int = 65_536
 ) -> np.ndarray:
-    """Class probabilities, one row per input row, columns in meta["classes"] order."""
+    """Raw model outputs, one row per input row: class probabilities, or (n, 1) values."""
+    width = len(meta["classes"]) if is_classifier(meta) else 1
     if len(frame) == 0:
-        return np.zeros((0, len(meta["classes"])), dtype="float32")
+        return np.zeros((0, width), dtype="float32")
     inputs = frame_to_inputs(frame, meta)
     parts = []
     for start in range(0, len(frame), chunk):
         part = to_tensors({k: v[start : start + chunk] for k, v in inputs.items()})
         parts.append(np.asarray(model(part, training=False)))
     return np.concatenate(parts)
+
+
+def predict_proba(model: Any, frame: pd.DataFrame, meta: Mapping[str, Any]) -> np.ndarray:
+    """Class probabilities, one row per input row, columns in meta["classes"] order."""
+    return predict_outputs(model, frame, meta)
+
+
+def is_classifier(meta: Mapping[str, Any]) -> bool:
+    """True when the model predicts classes (meta["task"] defaults to classification)."""
+    return meta.get("task", "classification") == "classification"
 
 
 def to_tensors(inputs: Mapping[str, np.ndarray]) -> dict[str, Any]:
@@ -71,6 +82,13 @@ def proba_to_frame(proba: np.ndarray, classes: list[Any]) -> pd.DataFrame:
     return out
 
 
+def outputs_to_frame(outputs: np.ndarray, meta: Mapping[str, Any]) -> pd.DataFrame:
+    """The served output of either task: classes with probabilities, or predicted values."""
+    if is_classifier(meta):
+        return proba_to_frame(outputs, meta["classes"])
+    return pd.DataFrame({"prediction": outputs[:, 0].astype("float64")})
+
+
 class KerasTabularModel(PythonModel):
     """MLflow pyfunc wrapper around the Keras model and its feature metadata."""
 
@@ -83,6 +101,6 @@ class KerasTabularModel(PythonModel):
         self.meta = json.loads(Path(context.artifacts["meta"]).read_text(encoding="utf-8"))
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        """Predict the class of each row of raw feature columns."""
+        """Predict the class (with probabilities) or the value of each row of raw features."""
         frame = pd.DataFrame(model_input)
-        return proba_to_frame(predict_proba(self.model, frame, self.meta), self.meta["classes"])
+        return outputs_to_frame(predict_outputs(self.model, frame, self.meta), self.meta)

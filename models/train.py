@@ -1,20 +1,22 @@
-"""Initial training of the first model, and the shared fit loop with early stopping."""
+"""Training from scratch, and the shared fit loop with early stopping."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from driftloop.config import Config
 from driftloop.errors import TrainingError
 from models._keras import keras_module
 from models.build import build_model, feature_meta
-from models.data import class_list, encode_labels, split_frame
-from models.evaluate import accuracy
-from models.serving import frame_to_inputs, to_tensors
+from models.data import class_list, encode_target, split_frame
+from models.evaluate import errors, metric_name, score
+from models.serving import frame_to_inputs, is_classifier, to_tensors
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,32 @@ class TrainedModel:
     meta: dict[str, Any]
     metrics: dict[str, float] = field(default_factory=dict)
     epochs_run: int = 0
+    validation_errors: np.ndarray | None = None
+
+
+class _FirstEpoch:
+    """Remembers the first epoch a fit call ran (above 0 when it resumed from a backup)."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+
+    def callback(self) -> Any:
+        keras = keras_module()
+        outer = self
+
+        class Record(keras.callbacks.Callback):  # type: ignore[name-defined]
+            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+                if outer.first is None:
+                    outer.first = epoch
+
+        return Record()
+
+
+def compile_model(model: Any, meta: dict[str, Any], learning_rate: float) -> None:
+    """Compile with Adam and the task's loss (cross-entropy or mean squared error)."""
+    keras = keras_module()
+    loss = "sparse_categorical_crossentropy" if is_classifier(meta) else "mse"
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss)
 
 
 def fit(
@@ -38,13 +66,17 @@ def fit(
     batch_size: int,
     patience: int,
     seed: int,
-) -> int:
-    """Fit with EarlyStopping on validation loss (best weights kept); return epochs run."""
+    callbacks: Sequence[Any] = (),
+) -> tuple[int, int]:
+    """Fit with EarlyStopping on validation loss (best weights kept).
+
+    Returns (epochs run by this call, epoch it started at: above 0 after a resume).
+    """
     import tensorflow as tf
 
     keras = keras_module()
-    y_train = encode_labels(train[meta["target"]], meta["classes"], "training data")
-    y_valid = encode_labels(valid[meta["target"]], meta["classes"], "validation data")
+    y_train = encode_target(train[meta["target"]], meta, "training data")
+    y_valid = encode_target(valid[meta["target"]], meta, "validation data")
     train_ds = (
         tf.data.Dataset.from_tensor_slices((to_tensors(frame_to_inputs(train, meta)), y_train))
         .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
@@ -54,48 +86,55 @@ def fit(
         (to_tensors(frame_to_inputs(valid, meta)), y_valid)
     ).batch(4096)
     stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=patience, restore_best_weights=True
+        monitor="val_loss", patience=patience, min_delta=1e-3, restore_best_weights=True
     )
+    first = _FirstEpoch()
     history = model.fit(
         train_ds,
         validation_data=valid_ds,
         epochs=epochs,
-        callbacks=[stop],
+        callbacks=[*callbacks, stop, first.callback()],
         verbose=0,
         shuffle=False,
     )
-    return len(history.history["loss"])
+    return len(history.history.get("loss", [])), int(first.first or 0)
 
 
-def train_initial(frame: pd.DataFrame, cfg: Config) -> TrainedModel:
-    """Train the first model from scratch on a labelled frame."""
+def train_from_scratch(frame: pd.DataFrame, cfg: Config) -> TrainedModel:
+    """Train a new model (preprocessing fitted to `frame`) on a labelled frame."""
     target = cfg.model.target
     if target not in frame.columns:
         raise TrainingError(
-            f"the training data has no target column {target!r}; bootstrap needs labelled rows"
+            f"the training data has no target column {target!r}; training needs labelled rows"
         )
-    classes = class_list(frame[target])
-    if len(classes) < 2:
-        raise TrainingError(
-            f"target {target!r} has a single class {classes}; a classifier needs at least two"
-        )
+    task = cfg.model.task
+    classes: list[Any] = []
+    if task == "classification":
+        classes = class_list(frame[target])
+        if len(classes) < 2:
+            raise TrainingError(
+                f"target {target!r} has a single class {classes}; a classifier needs at least two"
+            )
     t = cfg.training
-    meta = feature_meta(frame, cfg.features.numeric, cfg.features.categorical, target, classes)
-    train, valid = split_frame(frame, t.validation_fraction, t.seed)
-    keras = keras_module(t.seed)
-    model = build_model(train, meta, t.hidden_units, t.seed)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=t.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+    meta = feature_meta(
+        frame, cfg.features.numeric, cfg.features.categorical, target, task, classes
     )
-    epochs = fit(model, train, valid, meta, t.epochs, t.batch_size, t.patience, t.seed)
+    train, valid = split_frame(frame, t.validation_fraction, t.seed)
+    keras_module(t.seed)
+    model = build_model(train, meta, t.hidden_units, t.seed)
+    compile_model(model, meta, t.learning_rate)
+    epochs, _ = fit(model, train, valid, meta, t.epochs, t.batch_size, t.patience, t.seed)
+    name = metric_name(meta)
+    valid_errors = errors(model, valid, meta)
     metrics = {
-        "train_accuracy": accuracy(model, train, meta),
-        "validation_accuracy": accuracy(model, valid, meta),
+        f"train_{name}": score(model, train, meta),
+        f"validation_{name}": score(model, valid, meta),
         "validation_rows": float(len(valid)),
     }
     log.info(
-        "initial model: %d epochs, validation accuracy %.4f", epochs, metrics["validation_accuracy"]
+        "trained from scratch: %d epochs, validation %s %.4f",
+        epochs,
+        name,
+        metrics[f"validation_{name}"],
     )
-    return TrainedModel(model=model, meta=meta, metrics=metrics, epochs_run=epochs)
+    return TrainedModel(model, meta, metrics, epochs, valid_errors)

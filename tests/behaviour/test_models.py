@@ -11,7 +11,7 @@ from models.data import split_frame
 from models.evaluate import accuracy
 from models.finetune import finetune
 from models.replay import merge_replay
-from models.train import train_initial
+from models.train import train_from_scratch
 
 CFG = config_from_dict(
     {
@@ -25,7 +25,7 @@ CFG = config_from_dict(
 
 def test_training_is_reproducible_and_learns_the_rule(tmp_path) -> None:
     stream = make_stream(seed=1, rows=600)
-    a, b = train_initial(stream.bootstrap, CFG), train_initial(stream.bootstrap, CFG)
+    a, b = train_from_scratch(stream.bootstrap, CFG), train_from_scratch(stream.bootstrap, CFG)
     assert a.epochs_run == b.epochs_run
     for wa, wb in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
         np.testing.assert_array_equal(wa, wb)

@@ -8,9 +8,9 @@ import pytest
 
 from driftloop.errors import TrainingError
 from models.data import class_list, encode_labels, split_frame
-from models.gate import judge
-from models.replay import merge_replay, replay_sample
-from models.serving import MISSING_CATEGORY, frame_to_inputs, proba_to_frame
+from models.gate import first_model_passes, judge
+from models.replay import ReplayBuffer, merge_replay, replay_sample
+from models.serving import MISSING_CATEGORY, frame_to_inputs, outputs_to_frame, proba_to_frame
 
 
 def test_reservoir_merge_keeps_capacity_and_is_uniform_over_all_rows() -> None:
@@ -47,7 +47,60 @@ def test_gate_promotes_only_on_a_strict_gain_above_the_margin() -> None:
     assert not judge(0.80, 0.80, 100, 0.0).promote
     d = judge(0.9, 0.5, 300, 0.0)
     assert (d.champion_accuracy, d.challenger_accuracy, d.holdout_rows) == (0.9, 0.5, 300)
-    assert "does not beat" in d.reason
+    assert d.checks == {"improvement": "fail", "forgetting": "skipped: no past rows to check"}
+    assert "gain -0.4000 <= 0.0000" in d.reason
+
+
+def test_forgetting_guard_blocks_a_gain_bought_with_past_accuracy() -> None:
+    past = {"champion_past": 0.90, "past_rows": 400, "max_forgetting": 0.02}
+    ok = judge(0.80, 0.85, 600, 0.0, challenger_past=0.89, **past)
+    assert ok.promote and ok.checks == {"improvement": "pass", "forgetting": "pass"}
+    bad = judge(0.80, 0.85, 600, 0.0, challenger_past=0.87, **past)
+    assert not bad.promote and bad.checks["forgetting"] == "fail"
+    assert "loss 0.0300 > 0.0200" in bad.reason
+    # After a concept change the old labels no longer hold: the guard is skipped, and says so.
+    changed = judge(0.40, 0.85, 600, 0.0, challenger_past=0.50, concept_changed=True, **past)
+    assert changed.promote and changed.checks["forgetting"].startswith("skipped: concept change")
+    assert changed.as_tags()["gate_check_forgetting"].startswith("skipped")
+
+
+def test_gate_on_rmse_uses_relative_change_and_lower_is_better() -> None:
+    assert judge(2.0, 1.5, 100, 0.1, metric="rmse").promote  # 25% lower RMSE
+    assert not judge(2.0, 1.9, 100, 0.1, metric="rmse").promote  # only 5%
+    d = judge(
+        2.0,
+        1.0,
+        100,
+        0.0,
+        metric="rmse",
+        champion_past=1.0,
+        challenger_past=1.05,
+        past_rows=50,
+        max_forgetting=0.02,
+    )
+    assert not d.promote and "loss 0.0500 > 0.0200" in d.reason
+
+
+def test_first_model_is_judged_by_a_value_threshold() -> None:
+    assert first_model_passes("accuracy", 0.7, 0.6) == (
+        True,
+        "first model: validation accuracy 0.7000 >= threshold 0.6000",
+    )
+    assert not first_model_passes("rmse", 3.0, 2.5)[0]
+    assert first_model_passes("rmse", 3.0, None)[0]
+
+
+def test_stratified_replay_keeps_rare_classes() -> None:
+    buf = ReplayBuffer(pd.DataFrame({"y": [], "v": []}))
+    for seed in range(5):
+        batch = pd.DataFrame({"y": [0] * 190 + [1] * 10, "v": range(200 * seed, 200 * seed + 200)})
+        buf = buf.add(batch, "y", capacity=40, seed=seed, stratify=True)
+    assert buf.seen == {"0": 950, "1": 50}
+    assert buf.frame["y"].value_counts().to_dict() == {0: 20, 1: 20}
+    again = ReplayBuffer.from_json(buf.frame, buf.seen_json())
+    assert again.seen == buf.seen
+    plain = ReplayBuffer(pd.DataFrame({"y": []})).add(batch, "y", 40, 0, stratify=False)
+    assert plain.seen == {"__all__": 200} and len(plain.frame) == 40
 
 
 def test_split_is_seeded_and_disjoint() -> None:
@@ -83,3 +136,8 @@ def test_served_output_names_classes() -> None:
     out = proba_to_frame(np.array([[0.2, 0.8], [0.9, 0.1]]), ["no", "yes"])
     assert out["prediction"].tolist() == ["yes", "no"]
     assert list(out.columns) == ["prediction", "proba_no", "proba_yes"]
+
+
+def test_served_output_of_a_regressor_is_one_value_column() -> None:
+    out = outputs_to_frame(np.array([[1.5], [-2.0]]), {"task": "regression"})
+    assert out.to_dict("list") == {"prediction": [1.5, -2.0]}

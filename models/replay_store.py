@@ -1,0 +1,65 @@
+"""The live replay buffer in the work folder: every labelled batch joins it exactly once.
+
+Each model version stores the buffer it was trained with; between versions, labelled
+batches that did not trigger a retrain still join the reservoir here, so the next challenger
+replays rows from all batches. A state is a folder (rows + counts + the batch hashes already
+included) published by an atomic rename of the `CURRENT` pointer, so a crash leaves either
+the old state or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pandas as pd
+
+from driftloop.config import Config
+from models.registry import Champion
+from models.replay import ReplayBuffer
+from models.serving import is_classifier
+
+
+def _root(cfg: Config) -> Path:
+    return cfg.work_dir / "replay" / cfg.model.name
+
+
+def load_live(cfg: Config, champion: Champion) -> tuple[ReplayBuffer, list[str]]:
+    """The live buffer and the batch hashes in it; the champion's own buffer if none yet."""
+    pointer = _root(cfg) / "CURRENT"
+    if not pointer.is_file():
+        return champion.replay_buffer, []
+    state = _root(cfg) / pointer.read_text(encoding="utf-8").strip()
+    meta = json.loads((state / "state.json").read_text(encoding="utf-8"))
+    frame = pd.read_parquet(state / "rows.parquet")
+    return ReplayBuffer.from_json(frame, json.dumps(meta["seen"])), list(meta["batches"])
+
+
+def add_batch(cfg: Config, champion: Champion, frame: pd.DataFrame, sha256: str) -> ReplayBuffer:
+    """Reservoir-merge a labelled batch into the live buffer, once per content hash."""
+    buffer, batches = load_live(cfg, champion)
+    if sha256 in batches:
+        return buffer
+    seed = cfg.training.seed + len(batches) + 1
+    merged = buffer.add(
+        frame, cfg.model.target, cfg.finetune.replay_rows, seed, is_classifier(champion.meta)
+    )
+    root = _root(cfg)
+    name = f"state-{uuid.uuid4().hex[:12]}"
+    (root / name).mkdir(parents=True)
+    merged.frame.to_parquet(root / name / "rows.parquet", index=False)
+    state = {"seen": merged.seen, "batches": [*batches, sha256]}
+    (root / name / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    old = (
+        (root / "CURRENT").read_text(encoding="utf-8").strip()
+        if (root / "CURRENT").is_file()
+        else ""
+    )
+    (root / "CURRENT.tmp").write_text(name, encoding="utf-8")
+    os.replace(root / "CURRENT.tmp", root / "CURRENT")
+    if old:
+        shutil.rmtree(root / old, ignore_errors=True)
+    return merged
