@@ -18,6 +18,11 @@ os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 # Flow logs stay out of test output (and off stderr after pytest closes its capture).
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+# Prefect configures logging with dictConfig on first import, which closes every handler that
+# exists by then; absl's handler (created when TensorFlow loads) closes the stream it was
+# given if that is no longer sys.stderr, which would be pytest's capture. Let Prefect go first.
+import prefect.main  # noqa: E402, F401  (runs Prefect's logging set-up now)
+
 
 def pytest_sessionfinish(session: object, exitstatus: int) -> None:
     """Remove this process's temporary Prefect home."""

@@ -1,4 +1,4 @@
-"""The `driftloop` command: init, bootstrap, run, retrain, status, rollback, demo."""
+"""The `driftloop` command: init, bootstrap, run, retrain, status, rollback, history, demo."""
 
 from __future__ import annotations
 
@@ -66,10 +66,13 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     )
     cfg.ensure_dirs()
     mv = bootstrap_model(frame, profile.to_dict(), cfg, data.name, sha256_of(data), args.force)
-    acc = float(mv.tags["driftloop.reference_accuracy"])
+    metric, value = (
+        mv.tags["driftloop.reference_metric"],
+        float(mv.tags["driftloop.reference_score"]),
+    )
     print(
         f"registered {cfg.model.name} version {mv.version} as champion "
-        f"(validation accuracy {acc:.4f}) in {cfg.mlflow_uri}"
+        f"(validation {metric} {value:.4f}) in {cfg.mlflow_uri}"
     )
     return 0
 
@@ -126,7 +129,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     _, path = _load(args)
     from flows import retrain
 
-    out = retrain(config_path=path, force=args.force)
+    out = retrain(config_path=path, force=args.force, from_scratch=args.from_scratch)
     print(
         json.dumps(out, default=str)
         if args.json
@@ -151,8 +154,28 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     cfg, _ = _load(args)
     from models import connect, rollback
 
-    old, new = rollback(connect(cfg), cfg.model.name)
+    old, new = rollback(connect(cfg), cfg.model.name, to=args.to)
     print(f"champion of {cfg.model.name}: version {old} -> {new}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """List every recorded alias move, oldest first."""
+    cfg, _ = _load(args)
+    from models import connect
+    from models.history import list_moves
+
+    moves = list_moves(connect(cfg), cfg.model.name)
+    if args.json:
+        for m in moves:
+            print(json.dumps(m.__dict__))
+        return 0
+    print(f"{'when (UTC)':<27} {'alias':<9} {'from':>5} -> {'to':<5} {'trigger':<28} reason")
+    for m in moves:
+        print(
+            f"{m.at:<27} {m.alias:<9} {m.from_version or '-':>5} -> {m.to_version or '-':<5} "
+            f"{m.trigger[:28]:<28} {m.reason[:100]}"
+        )
     return 0
 
 
@@ -194,11 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--force", action="store_true", help="retrain even if the champion was made from that batch"
     )
+    sp.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="train a new model on replayed plus recent rows instead of fine-tuning",
+    )
     sp.add_argument("--json", action="store_true", help="print the outcome as JSON")
     sp = verb("status", cmd_status, "champion, its metrics, and the last batches")
     sp.add_argument("--json", action="store_true", help="print as JSON")
     sp.add_argument("--limit", type=int, default=10, help="how many recent batches to list")
-    verb("rollback", cmd_rollback, "point champion back at the previous version")
+    sp = verb("rollback", cmd_rollback, "point champion back at the version before it")
+    sp.add_argument("--to", help="the version to make champion (default: the one before)")
+    sp = verb("history", cmd_history, "every move of the champion and previous aliases")
+    sp.add_argument("--json", action="store_true", help="one JSON object per move")
     sp = verb("demo", cmd_demo, "run the whole loop on a generated drifting stream", False)
     sp.add_argument("--dir", default="driftloop-demo", help="work folder of the demo (recreated)")
     sp.add_argument("--rows", type=int, default=2000, help="rows per batch")

@@ -24,7 +24,7 @@ class ModelSection(_Section):
 
     name: str = Field(default="driftloop-model", min_length=1)
     target: str = Field(min_length=1)
-    task: Literal["classification"] = "classification"
+    task: Literal["classification", "regression"] = "classification"
 
 
 class FeaturesSection(_Section):
@@ -50,17 +50,41 @@ class FeaturesSection(_Section):
 
 
 class IngestSection(_Section):
-    """How batches in the landing folder are accepted."""
+    """How batches in the landing zone are found, checked, retried and recorded."""
 
     extra_columns: Literal["ignore", "reject"] = "ignore"
     min_rows: int = Field(default=20, ge=1)
+    zone: str = ""
+    settle_seconds: float = Field(default=0.0, ge=0.0)
+    max_attempts: int = Field(default=3, ge=1)
+    not_null: list[str] = Field(default_factory=list)
+    categories: dict[str, list[str]] = Field(default_factory=dict)
+    ranges: dict[str, list[float]] = Field(default_factory=dict)
+    max_unseen_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    block_mib: int = Field(default=16, ge=1, le=1024)
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> IngestSection:
+        for col, bounds in self.ranges.items():
+            if len(bounds) != 2 or bounds[0] > bounds[1]:
+                raise ValueError(f"ranges.{col} must be [min, max] with min <= max, got {bounds}")
+        return self
 
 
 class DriftSection(_Section):
-    """The drift test: significance level and multiple-testing correction."""
+    """The drift test: which tests, significance level, correction and effect-size floors."""
 
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
-    correction: Literal["bonferroni", "holm", "benjamini-hochberg"] = "bonferroni"
+    correction: Literal["bonferroni", "holm", "benjamini-hochberg"] = "holm"
+    numeric_test: Literal["ks", "ad", "cvm", "wasserstein", "psi", "js"] = "ks"
+    categorical_test: Literal["chi2", "psi", "js"] = "chi2"
+    tests: dict[str, Literal["ks", "ad", "cvm", "wasserstein", "psi", "js", "chi2"]] = Field(
+        default_factory=dict
+    )
+    effect_size_floor: float = Field(default=0.05, ge=0.0)
+    missing_rate_floor: float = Field(default=0.01, ge=0.0, le=1.0)
+    multivariate: Literal["off", "mmd"] = "off"
+    joint_rows: int = Field(default=500, ge=10)
     profile_max_values: int = Field(default=50_000, ge=100)
 
 
@@ -77,14 +101,29 @@ class TrainingSection(_Section):
 
 
 class FinetuneSection(_Section):
-    """Fine-tuning of the champion and the gate a challenger must pass."""
+    """Fine-tuning of the champion: strategy, learning rate, replay."""
 
-    learning_rate: float = Field(default=1e-3, gt=0.0)
-    epochs: int = Field(default=30, ge=1)
+    strategy: Literal["all", "freeze"] = "all"
+    freeze_layers: int = Field(default=1, ge=0)
+    learning_rate: float = Field(default=2e-3, gt=0.0)
+    epochs: int = Field(default=15, ge=1)
+    batch_size: int = Field(default=64, ge=1)
+    reduce_lr_patience: int = Field(default=2, ge=1)
     replay_rows: int = Field(default=2000, ge=0)
     replay_fraction: float = Field(default=0.3, ge=0.0, lt=1.0)
     holdout_fraction: float = Field(default=0.3, gt=0.0, lt=1.0)
+    tensorboard: bool = True
+
+
+class GateSection(_Section):
+    """What a challenger must show before it replaces the champion."""
+
     min_improvement: float = Field(default=0.0, ge=0.0, lt=1.0)
+    max_forgetting: float = Field(default=0.02, ge=0.0, le=1.0)
+    past_holdout_rows: int = Field(default=500, ge=0)
+    first_min_accuracy: float = Field(default=0.0, ge=0.0, le=1.0)
+    first_max_rmse: float = Field(default=0.0, ge=0.0)
+    escalate_after: int = Field(default=3, ge=1)
 
 
 class TrackingSection(_Section):
@@ -110,6 +149,7 @@ class Config(_Section):
     drift: DriftSection = Field(default_factory=DriftSection)
     training: TrainingSection = Field(default_factory=TrainingSection)
     finetune: FinetuneSection = Field(default_factory=FinetuneSection)
+    gate: GateSection = Field(default_factory=GateSection)
     tracking: TrackingSection = Field(default_factory=TrackingSection)
     prefect: PrefectSection = Field(default_factory=PrefectSection)
     source: Path | None = Field(default=None, exclude=True)
@@ -137,6 +177,11 @@ class Config(_Section):
     def quarantine_dir(self) -> Path:
         """Folder where rejected batches end, each beside a reason file."""
         return self.work_dir / "quarantine"
+
+    @property
+    def zone_url(self) -> str:
+        """fsspec URL of the folder holding landing/, processed/ and quarantine/."""
+        return self.ingest.zone.rstrip("/") or str(self.work_dir)
 
     @property
     def ledger_path(self) -> Path:

@@ -152,7 +152,7 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
     mv = bootstrap_model(stream.bootstrap, profile.to_dict(), cfg, data.name, sha256_of(data))
     print(
         f"bootstrapped {cfg.model.name} v{mv.version} "
-        f"(validation accuracy {float(mv.tags['driftloop.reference_accuracy']):.3f})",
+        f"(validation accuracy {float(mv.tags['driftloop.reference_score']):.3f})",
         file=out,
     )
     print(HEADER, file=out)

@@ -26,6 +26,9 @@ def prepare_environment(cfg: Config) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    # With a tracking server MLflow prints "View run at URL" lines on stdout, which would
+    # corrupt `driftloop run --json`; the run links are in the logs and records instead.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 
 def setup_logging(verbose: bool = False) -> None:

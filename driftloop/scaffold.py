@@ -23,7 +23,7 @@ work_dir = {work_dir}
 [model]
 name = {name}          # registered model name in MLflow
 target = {target}      # label column; batches without it are drift-tested only
-task = "classification"
+task = "classification"    # or "regression" (a numeric target)
 
 [features]
 # Inferred from {sample}: numbers are numeric, everything else categorical. Move a column
@@ -34,11 +34,30 @@ categorical = {categorical}
 [ingest]
 extra_columns = "ignore"   # "ignore" unknown columns, or "reject" the batch to quarantine
 min_rows = 20              # smaller batches go to quarantine
+zone = ""                  # fsspec URL holding landing/ processed/ quarantine/; empty: work_dir
+settle_seconds = 0.0       # pick up a file only this long after its last change (0: at once)
+max_attempts = 3           # a batch whose processing fails this often goes to quarantine
+not_null = []             # columns that must have a value in every row
+categories = {{}}           # allowed values per column, e.g. {{ c1 = ["a", "b"] }}
+ranges = {{}}               # allowed [min, max] per numeric column, e.g. {{ x1 = [0, 100] }}
+max_unseen_share = 0.5     # quarantine when more rows than this hold never-seen categories
+block_mib = 16             # CSV/JSON read block; one field larger than this is refused
 
 [drift]
 alpha = 0.05               # family-wise significance level of the drift verdict
-correction = "bonferroni"  # across features: "bonferroni", "holm" or "benjamini-hochberg"
-profile_max_values = 50000 # reference values kept per numeric feature (exact KS below this)
+correction = "holm"        # across all tests: "holm", "bonferroni" or "benjamini-hochberg"
+# numeric_test: "ks", "ad" (Anderson-Darling), "cvm" (Cramer-von Mises), "wasserstein",
+# "psi" or "js" (Jensen-Shannon)
+numeric_test = "ks"
+categorical_test = "chi2"  # "chi2" (two-sample, sparse cells merged), "psi", "js" (Jensen-Shannon)
+tests = {{}}                 # per-feature overrides, e.g. {{ income = "ad", city = "js" }}
+# A feature drifts only if its effect is at least this: Wasserstein distance / reference std
+# (numeric), Jensen-Shannon distance (categorical).
+effect_size_floor = 0.05
+missing_rate_floor = 0.01  # the missing-rate test flags only a rate change of at least this
+multivariate = "off"       # "mmd": also test the joint distribution of numeric features
+joint_rows = 500           # rows per side of the multivariate test (kept in the profile)
+profile_max_values = 50000 # reference values kept per numeric feature (subsampled above)
 
 [training]
 hidden_units = [32, 16]    # dense layers after the preprocessing layers
@@ -50,12 +69,24 @@ patience = 4               # epochs without validation improvement before stoppi
 seed = 42
 
 [finetune]
-learning_rate = 0.001      # lower than training: adapt, don't start over
-epochs = 30
-replay_rows = 2000         # earlier labelled rows kept with each model version
+strategy = "all"           # "all": every layer, optimizer state kept; "freeze": first layers fixed
+freeze_layers = 1          # with strategy "freeze": hidden layers (from the input side) kept fixed
+learning_rate = 0.002      # lower than training: adapt, don't start over
+epochs = 15                # upper bound; EarlyStopping ends sooner
+batch_size = 64            # larger is faster but adapts less per epoch
+reduce_lr_patience = 2     # halve the learning rate after this many epochs without improvement
+replay_rows = 2000         # reservoir of earlier labelled rows kept with each model version
 replay_fraction = 0.3      # share of replayed rows in each fine-tuning set
 holdout_fraction = 0.3     # share of the new batch kept aside to judge challenger vs champion
-min_improvement = 0.0      # the challenger must beat the champion by more than this
+tensorboard = true         # keep TensorBoard logs of each fine-tune as MLflow artifacts
+
+[gate]
+min_improvement = 0.0      # on new data the challenger must gain more than this (RMSE: relative)
+max_forgetting = 0.02      # on past data it may lose at most this (skipped after a concept change)
+past_holdout_rows = 500    # replayed rows kept out of fine-tuning to measure forgetting
+first_min_accuracy = 0.0   # the first model must reach this validation accuracy (classification)
+first_max_rmse = 0.0       # ... or at most this validation RMSE (regression; 0 = no threshold)
+escalate_after = 3         # after this many rejected fine-tunes in a row, retrain from scratch
 
 [tracking]
 tracking_uri = ""          # empty: sqlite:///<work_dir>/mlflow.db; or http://host:5000

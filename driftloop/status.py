@@ -61,8 +61,8 @@ def format_status(info: dict[str, Any]) -> str:
         tags = ch["tags"]
         lines.append(
             f"  champion: version {ch['version']} ({tags.get('kind', '?')}, parent "
-            f"{tags.get('parent_version') or '-'}), reference accuracy "
-            f"{float(tags.get('reference_accuracy', 'nan')):.4f} on "
+            f"{tags.get('parent_version') or '-'}), reference {tags.get('reference_metric', '')} "
+            f"{float(tags.get('reference_score', 'nan')):.4f} on "
             f"{tags.get('reference_rows', '?')} rows"
         )
         lines.append(f"  previous: version {info['previous_version'] or '-'}")

@@ -1,31 +1,37 @@
-"""The monitor flow: process every batch waiting in the landing folder, oldest first."""
+"""The monitor flow: finish interrupted moves, then process every waiting batch, oldest first."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from prefect import flow, get_run_logger
 
 from driftloop.config import load_config
-from driftloop.ingest import pending_batches
+from driftloop.ingest import Ledger, fail, recover, zone_of
 from flows.process_batch import process_batch
 
 FAILED = "failed"
 
 
-def failed_record(path: Path, error: BaseException | None) -> dict[str, Any]:
+def failed_record(path: str, error: BaseException | None, attempt: str = "") -> dict[str, Any]:
     """The record of a batch whose processing failed: it stays waiting in the landing folder."""
+    gone = attempt.endswith("moved to quarantine")
+    where = (
+        "it failed too often and is moved to quarantine"
+        if gone
+        else "the batch stays in the landing folder and is tried again by the next run"
+    )
     return {
-        "batch": path.name,
+        "batch": PurePosixPath(str(path)).name,
         "status": FAILED,
-        "reason": f"{type(error).__name__}: {error}; the batch stays in the landing folder "
-        "and is tried again by the next run",
+        "reason": f"{type(error).__name__}: {error}; {where}"
+        + (f" ({attempt})" if attempt else ""),
         "rows": 0,
         "drift": False,
         "drifted_features": [],
         "p_values": {},
-        "action": FAILED,
+        "action": "quarantined" if gone else FAILED,
         "champion_version": None,
         "accuracy_before": None,
         "accuracy_after": None,
@@ -36,20 +42,30 @@ def failed_record(path: Path, error: BaseException | None) -> dict[str, Any]:
 def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
     """Process, once, each batch waiting in the landing folder; return one record per batch.
 
-    A batch whose processing fails stays waiting and does not stop the batches after it.
+    Moves a crash interrupted are finished first. A batch whose processing fails stays waiting
+    (its attempt counted) and does not stop the batches after it; after `[ingest]
+    max_attempts` failures it goes to quarantine.
     """
     cfg = load_config(config_path)
     cfg.ensure_dirs()
     logger = get_run_logger()
-    waiting = pending_batches(cfg.landing_dir)
-    logger.info("%d batch(es) waiting in %s", len(waiting), cfg.landing_dir)
+    zone = zone_of(cfg)
+    zone.ensure_dirs()
+    ledger = Ledger(cfg.ledger_path)
+    for done in recover(zone, ledger):
+        logger.warning("%s: interrupted move finished: %s", done.batch, done.status)
+    waiting = zone.pending()
+    logger.info("%d batch(es) waiting in %s", len(waiting), zone.landing)
     records = []
     for path in waiting:
-        state = process_batch(str(path), config_path, return_state=True)
+        state = process_batch(path, config_path, return_state=True)
         if state.is_completed():
             records.append(state.result())
             continue
         error = state.result(raise_on_failure=False)
-        logger.error("%s failed: %s", path.name, error)
-        records.append(failed_record(path, error if isinstance(error, BaseException) else None))
+        err = error if isinstance(error, BaseException) else None
+        logger.error("%s failed: %s", path, error)
+        run_id = str(state.state_details.flow_run_id or "")
+        attempt = fail(path, cfg, ledger, f"{type(err).__name__}: {err}", run_id)
+        records.append(failed_record(path, err, attempt))
     return records

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -20,13 +19,17 @@ from flows.tasks import (
     load_champion_task,
     profile_task,
     publish_task,
+    replay_task,
     score_task,
     track_task,
 )
+from models.evaluate import metric_name
 from models.tracking import log_to_run
 
 
-def _base_record(name: str, sha256: str, status: str, reason: str, rows: int) -> dict[str, Any]:
+def _base_record(
+    name: str, sha256: str, status: str, reason: str, rows: int, attempts: int = 0
+) -> dict[str, Any]:
     return {
         "batch": name,
         "sha256": sha256,
@@ -44,27 +47,32 @@ def _base_record(name: str, sha256: str, status: str, reason: str, rows: int) ->
         "challenger_version": None,
         "mlflow_run_id": None,
         "flow_run_id": str(flow_run.get_id() or ""),
+        "attempts": attempts,
     }
 
 
 @flow(name="process-batch")
 def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
-    """Process one waiting batch end to end and return its record (as `driftloop run --json`)."""
+    """Process one waiting batch end to end and return its record (as `driftloop run --json`).
+
+    `path` is a file directly in the landing folder (a local path, or an fsspec URL when
+    `[ingest] zone` is one); anything else is refused before it is read.
+    """
     cfg = load_config(config_path)
     logger = get_run_logger()
     ledger = Ledger(cfg.ledger_path)
-    adm = ingest_task(Path(path), cfg, ledger)
+    adm = ingest_task(path, cfg, ledger)
     if adm.status != ACCEPTED or adm.frame is None:
-        return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0)
+        return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0, adm.attempts)
     client, champion = load_champion_task(cfg)
     adm = labels_task(adm, champion, cfg, ledger)
     if adm.status != ACCEPTED or adm.frame is None:
-        return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0)
+        return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0, adm.attempts)
     frame = adm.frame
     before = score_task(champion, frame) if adm.has_labels else None
-    report = drift_task(champion, frame, cfg, before)
+    report = drift_task(champion, frame, cfg, adm.has_labels)
     run_id = track_task(adm, champion, report, before)
-    record = _base_record(adm.path.name, adm.sha256, "processed", "", adm.rows)
+    record = _base_record(adm.path.name, adm.sha256, "processed", "", adm.rows, adm.attempts)
     record.update(
         drift=report.drift,
         drifted_features=report.drifted_features,
@@ -74,6 +82,7 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
         accuracy_after=before,
         accuracy_batch=before,
         mlflow_run_id=run_id,
+        metric=metric_name(champion.meta),
         action="none",
     )
     if report.drift and not adm.has_labels:
@@ -98,6 +107,8 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
             accuracy_before=d.champion_accuracy,
             accuracy_after=d.challenger_accuracy if d.promote else d.champion_accuracy,
         )
+    if adm.has_labels:
+        replay_task(cfg, champion, frame, adm.sha256)
     if record["accuracy_after"] is not None:
         log_to_run(
             run_id,

@@ -27,8 +27,10 @@ def latest_labelled_batch(ledger: Ledger) -> tuple[str, str, Path]:
 
 
 @flow(name="retrain")
-def retrain(config_path: str | None = None, force: bool = False) -> dict[str, Any]:
-    """Fine-tune the champion on the most recent labelled batch, whatever the drift verdict."""
+def retrain(
+    config_path: str | None = None, force: bool = False, from_scratch: bool = False
+) -> dict[str, Any]:
+    """Fine-tune (or retrain from scratch) on the most recent labelled batch, same gate."""
     cfg = load_config(config_path)
     logger = get_run_logger()
     name, sha, path = latest_labelled_batch(Ledger(cfg.ledger_path))
@@ -55,6 +57,7 @@ def retrain(config_path: str | None = None, force: bool = False) -> dict[str, An
             "sha256": sha,
             "rows": len(frame),
             "force": force,
+            "from_scratch": from_scratch,
             "champion_version": champion.version,
         },
         tags={"driftloop.kind": "retrain", "driftloop.batch_sha256": sha},
@@ -67,10 +70,12 @@ def retrain(config_path: str | None = None, force: bool = False) -> dict[str, An
         client,
         run_id,
         {"batch_sha256": sha, "batch": name, "trigger": "manual"},
+        from_scratch,
     )
     d = outcome.decision
     logger.info("retrain on %s: %s", name, d.reason)
     return {
+        "kind": outcome.kind,
         "batch": name,
         "sha256": sha,
         "action": "promoted" if d.promote else "rejected",

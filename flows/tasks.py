@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -10,6 +9,7 @@ from mlflow.tracking import MlflowClient
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
 import drift
 from driftloop.config import Config
@@ -17,7 +17,9 @@ from driftloop.errors import DriftloopError
 from driftloop.ingest import Admission, Ledger, admit, complete, quarantine
 from models import registry
 from models.challenger import ChallengeOutcome, challenge
-from models.evaluate import accuracy
+from models.evaluate import errors, score
+from models.performance import performance_test
+from models.replay_store import add_batch
 from models.tracking import log_to_run, start_batch_run
 
 
@@ -42,10 +44,10 @@ _IO: dict[str, Any] = {
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
-def ingest_task(path: Path, cfg: Config, ledger: Ledger) -> Admission:
+def ingest_task(path: str, cfg: Config, ledger: Ledger) -> Admission:
     """Hash, dedupe, read and validate a waiting batch; quarantine it if it is bad."""
-    adm = admit(path, cfg, ledger)
-    get_run_logger().info("%s: %s %s", path.name, adm.status, adm.reason)
+    adm = admit(path, cfg, ledger, flow_run_id=str(flow_run.get_id() or ""))
+    get_run_logger().info("%s: %s %s", adm.path.name, adm.status, adm.reason)
     return adm
 
 
@@ -58,12 +60,39 @@ def load_champion_task(cfg: Config) -> tuple[MlflowClient, registry.Champion]:
     return client, champion
 
 
+def _unseen_categories(adm: Admission, champion: registry.Champion, cfg: Config) -> str:
+    """Why the batch is a flood of categories the champion never saw, or ""."""
+    assert adm.frame is not None
+    limit, rows = cfg.ingest.max_unseen_share, len(adm.frame)
+    for entry in champion.profile.get("categorical", []):
+        col, known = entry["feature"], set(entry["counts"])
+        if col not in adm.frame.columns or not rows:
+            continue
+        values = adm.frame[col]
+        unseen = values.notna() & ~values.astype("str").isin(known)
+        n = int(unseen.sum())
+        if n / rows > limit:
+            examples = sorted(set(values[unseen].astype("str")))[:5]
+            return (
+                f"{adm.path.name}: column {col!r} holds {n} of {rows} row(s) ({n / rows:.0%}) "
+                f"with categories champion version {champion.version} never saw (e.g. "
+                f"{examples}), more than [ingest] max_unseen_share = {limit}. Fix the "
+                "producer's codes, or bootstrap a model on data with these categories."
+            )
+    return ""
+
+
 @task(name="check-labels", cache_policy=NO_CACHE)
 def labels_task(
     adm: Admission, champion: registry.Champion, cfg: Config, ledger: Ledger
 ) -> Admission:
-    """Quarantine a labelled batch whose labels include a class the champion does not know."""
-    if adm.frame is None or not adm.has_labels:
+    """Quarantine a batch with label classes or a flood of categories the champion never saw."""
+    if adm.frame is None:
+        return adm
+    flood = _unseen_categories(adm, champion, cfg)
+    if flood:
+        return quarantine(adm, cfg, ledger, flood)
+    if not adm.has_labels or "classes" not in champion.meta:  # a regressor has no classes
         return adm
     known = {str(c) for c in champion.meta["classes"]}
     labels = adm.frame[cfg.model.target].astype("str")
@@ -80,26 +109,39 @@ def labels_task(
 
 @task(name="score", cache_policy=NO_CACHE)
 def score_task(champion: registry.Champion, frame: pd.DataFrame) -> float:
-    """Champion accuracy on a labelled batch."""
-    return accuracy(champion.model, frame, champion.meta)
+    """Champion's primary metric (accuracy, or RMSE) on a labelled batch."""
+    return score(champion.model, frame, champion.meta)
 
 
 @task(name="detect-drift", cache_policy=NO_CACHE)
 def drift_task(
-    champion: registry.Champion, frame: pd.DataFrame, cfg: Config, batch_accuracy: float | None
+    champion: registry.Champion, frame: pd.DataFrame, cfg: Config, labelled: bool
 ) -> drift.DriftReport:
-    """Test every feature (and accuracy, when labelled) against the champion's reference."""
+    """Test every feature (and the model's errors, when labelled) against the reference."""
     extra = {}
-    if batch_accuracy is not None:
-        extra[drift.PERFORMANCE_FEATURE] = drift.accuracy_drop_test(
-            champion.reference_accuracy, champion.reference_rows, batch_accuracy, len(frame)
-        )
+    if labelled:
+        batch_errors = errors(champion.model, frame, champion.meta)
+        extra[drift.PERFORMANCE_FEATURE] = performance_test(champion, batch_errors)
+    profile = drift.ReferenceProfile.from_dict(champion.profile)
+    predictions = None
+    if profile.prediction is not None:  # stored at model creation: test prediction drift too
+        from models.serving import predict_proba
+
+        predictions = predict_proba(champion.model, frame, champion.meta)
+    d = cfg.drift
     report = drift.detect_drift(
-        drift.ReferenceProfile.from_dict(champion.profile),
+        profile,
         frame,
-        alpha=cfg.drift.alpha,
-        correction=cfg.drift.correction,
+        alpha=d.alpha,
+        correction=d.correction,
         extra=extra,
+        numeric_test=d.numeric_test,
+        categorical_test=d.categorical_test,
+        tests=d.tests,
+        effect_size_floor=d.effect_size_floor,
+        missing_rate_floor=d.missing_rate_floor,
+        multivariate=d.multivariate,
+        batch_predictions=predictions,
     )
     verdict = f"DRIFT in {report.drifted_features}" if report.drift else "no drift"
     get_run_logger().info("drift verdict: %s", verdict)
@@ -122,6 +164,7 @@ def publish_task(report: drift.DriftReport, adm: Admission, run_id: str) -> None
                 "test": f.test,
                 "statistic": round(f.statistic, 6),
                 "p_value": f.p_value,
+                "effect_size": None if f.effect_size is None else round(f.effect_size, 6),
                 "drifted": f.drifted,
             }
             for f in report.features
@@ -132,11 +175,22 @@ def publish_task(report: drift.DriftReport, adm: Admission, run_id: str) -> None
 
 
 @task(name="profile", cache_policy=NO_CACHE)
-def profile_task(frame: pd.DataFrame, cfg: Config) -> dict[str, Any]:
-    """Reference profile of a batch's features, to store with a new version."""
+def profile_task(
+    frame: pd.DataFrame, cfg: Config, predictions: Any | None = None
+) -> dict[str, Any]:
+    """Reference profile of a batch's features, to store with a new version.
+
+    ``predictions``: the new model's class probabilities on ``frame`` (n x classes), kept so
+    later batches are also tested for prediction drift; omit it to skip that test.
+    """
     feats = cfg.features
     return drift.build_profile(
-        frame, feats.numeric, feats.categorical, max_values=cfg.drift.profile_max_values
+        frame,
+        feats.numeric,
+        feats.categorical,
+        max_values=cfg.drift.profile_max_values,
+        joint_rows=cfg.drift.joint_rows,
+        predictions=predictions,
     ).to_dict()
 
 
@@ -171,9 +225,18 @@ def track_task(
         run_id,
         metrics=metrics,
         json_files={"drift_report.json": report.to_dict()},
-        text_files={"drift_report.md": drift.report_markdown(report)},
+        text_files={
+            "drift_report.md": drift.report_markdown(report),
+            "drift_report.html": drift.report_html(report, f"Drift report of {adm.path.name}"),
+        },
     )
     return run_id
+
+
+@task(name="replay", cache_policy=NO_CACHE)
+def replay_task(cfg: Config, champion: registry.Champion, frame: pd.DataFrame, sha256: str) -> int:
+    """Add a labelled batch to the live replay reservoir; return the buffer's row count."""
+    return len(add_batch(cfg, champion, frame, sha256).frame)
 
 
 @task(name="challenge", cache_policy=NO_CACHE)
@@ -185,14 +248,15 @@ def challenge_task(
     client: MlflowClient,
     run_id: str,
     tags: dict[str, str],
+    from_scratch: bool = False,
 ) -> ChallengeOutcome:
     """Fine-tune the champion, gate the challenger on a holdout, register it, promote if better."""
-    outcome = challenge(champion, frame, profile, cfg, client, run_id, tags)
+    outcome = challenge(champion, frame, profile, cfg, client, run_id, tags, from_scratch)
     get_run_logger().info("challenger v%s: %s", outcome.challenger_version, outcome.decision.reason)
     return outcome
 
 
 @task(name="complete", cache_policy=NO_CACHE)
 def complete_task(adm: Admission, cfg: Config, ledger: Ledger, result: dict[str, Any]) -> Admission:
-    """Move the batch to processed/ and record its outcome in the ledger."""
+    """Move the batch to processed/ and record its outcome (the manifest record) in the ledger."""
     return complete(adm, cfg, ledger, result)

@@ -220,7 +220,7 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
 def test_gate_keeps_the_champion_when_the_challenger_is_not_better(project: Project) -> None:
     project.config.write_text(
         project.config.read_text().replace(
-            "replay_rows = 400", "replay_rows = 400\nmin_improvement = 0.99"
+            "replay_rows = 400", "replay_rows = 400\n[gate]\nmin_improvement = 0.99"
         )
     )
     cfg_path = str(project.config)
@@ -270,3 +270,24 @@ def test_unreachable_tracking_store_leaves_the_batch_waiting(
     assert list((project.work / "processed").iterdir()) == []
     assert list((project.work / "quarantine").iterdir()) == []
     assert Ledger(load_config(project.config).ledger_path).recent() == []
+
+
+def test_a_regression_model_runs_through_the_flow(project: Project) -> None:
+    text = project.config.read_text().replace(
+        'target = "label"', 'target = "y"\ntask = "regression"'
+    )
+    project.config.write_text(text)
+    boot = project.stream.bootstrap
+    boot.assign(y=2.0 * boot["x2"] + boot["x3"]).drop(columns="label").to_csv(project.bootstrap_csv)
+    cfg_path = str(project.config)
+    res = cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv))
+    assert res.code == 0, res.err
+    assert "(validation rmse " in res.out
+    batch = project.stream.batches[1].frame
+    _drop_in_order(
+        project, [("worse.csv", batch.assign(y=-2.0 * batch["x2"]).drop(columns="label"))]
+    )
+    (rec,) = cli("run", "--config", cfg_path, "--json").json_lines()
+    assert rec["status"] == "processed" and rec["metric"] == "rmse"
+    assert rec["drifted_features"] == ["__accuracy__"]  # the model's errors grew
+    assert rec["action"] in ("promoted", "rejected")

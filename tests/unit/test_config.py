@@ -11,6 +11,7 @@ from driftloop.config import (
     Config,
     DriftSection,
     FinetuneSection,
+    GateSection,
     IngestSection,
     PrefectSection,
     TrackingSection,
@@ -31,7 +32,7 @@ def test_defaults_and_derived_paths(tmp_path: Path) -> None:
     assert cfg.landing_dir == cfg.work_dir / "landing"
     assert cfg.mlflow_uri == f"sqlite:///{cfg.work_dir / 'mlflow.db'}"
     assert cfg.artifact_location == (cfg.work_dir / "mlartifacts").as_uri()
-    assert cfg.drift.alpha == 0.05 and cfg.drift.correction == "bonferroni"
+    assert cfg.drift.alpha == 0.05 and cfg.drift.correction == "holm"
     assert cfg.features.all == ["a", "b"]
 
 
@@ -109,6 +110,7 @@ def test_template_states_every_default() -> None:
         "drift": DriftSection(),
         "training": TrainingSection(),
         "finetune": FinetuneSection(),
+        "gate": GateSection(),
         "tracking": TrackingSection(),
         "prefect": PrefectSection(),
     }
