@@ -8,13 +8,9 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="driftloop-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("DRIFTLOOP_CONFIG", None)
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+from driftloop.runtime import stack_defaults  # noqa: E402
+
+stack_defaults()
 # Flow logs stay out of test output (and off stderr after pytest closes its capture).
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 

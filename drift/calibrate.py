@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from drift.bins import bin_counts, quantile_edges
 from drift.result import TestResult
 
 __all__ = ["DRAWS", "MAX_CHUNK", "bootstrap_p_value", "monte_carlo_p", "multinomial_p_value"]
@@ -113,3 +114,18 @@ def binned_result(
     p_value = multinomial_p_value(distance, ref, int(bat.sum()), value, draws, seed)
     details = {"bins": labels, "reference_counts": ref.tolist(), "batch_counts": bat.tolist()}
     return TestResult(test, value, p_value, int(ref.sum()), int(bat.sum()), details)
+
+
+def binned_numeric(
+    test: str,
+    distance: Callable[[Any, Any], NDArray[np.float64]],
+    reference_sorted: NDArray[np.float64],
+    batch: NDArray[np.float64],
+    draws: int,
+    seed: int,
+) -> TestResult:
+    """A binned distance of numeric values on the reference deciles, p-value simulated."""
+    edges = quantile_edges(reference_sorted)
+    labels = [f"<= {e:.4g}" for e in edges] + [f"> {edges[-1]:.4g}" if edges.size else "all"]
+    ref, bat = bin_counts(reference_sorted, edges), bin_counts(batch, edges)
+    return binned_result(test, distance, ref, bat, labels, draws, seed)

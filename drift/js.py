@@ -13,8 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.distance import jensenshannon
 
-from drift.bins import bin_counts, quantile_edges
-from drift.calibrate import DRAWS, binned_result
+from drift.calibrate import DRAWS, binned_numeric, binned_result
 from drift.categories import category_table
 from drift.result import TestResult
 
@@ -49,17 +48,7 @@ def js_numeric(
     >>> js_numeric(ref, ref[::10]).p_value > 0.5, js_numeric(ref, ref[::10] + 1).p_value < 0.001
     (True, True)
     """
-    edges = quantile_edges(reference_sorted)
-    labels = [f"<= {e:.4g}" for e in edges] + [f"> {edges[-1]:.4g}" if edges.size else "all"]
-    return binned_result(
-        "js",
-        js_distance,
-        bin_counts(reference_sorted, edges),
-        bin_counts(batch, edges),
-        labels,
-        draws,
-        seed,
-    )
+    return binned_numeric("js", js_distance, reference_sorted, batch, draws, seed)
 
 
 def js_categorical(

@@ -14,8 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import rel_entr
 
-from drift.bins import bin_counts, quantile_edges
-from drift.calibrate import DRAWS, binned_result
+from drift.calibrate import DRAWS, binned_numeric, binned_result
 from drift.categories import category_table
 from drift.result import TestResult
 
@@ -51,17 +50,7 @@ def psi_numeric(
     >>> psi_numeric(ref, ref[::10]).p_value > 0.5, psi_numeric(ref, ref[::10] + 1).p_value
     (True, 0.0004997501249375312)
     """
-    edges = quantile_edges(reference_sorted)
-    labels = [f"<= {e:.4g}" for e in edges] + [f"> {edges[-1]:.4g}" if edges.size else "all"]
-    return binned_result(
-        "psi",
-        psi_from_counts,
-        bin_counts(reference_sorted, edges),
-        bin_counts(batch, edges),
-        labels,
-        draws,
-        seed,
-    )
+    return binned_numeric("psi", psi_from_counts, reference_sorted, batch, draws, seed)
 
 
 def psi_categorical(

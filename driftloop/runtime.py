@@ -17,6 +17,11 @@ def prepare_environment(cfg: Config) -> None:
         os.environ["PREFECT_API_URL"] = cfg.prefect.api_url
     elif not os.environ.get("PREFECT_API_URL"):
         os.environ.setdefault("PREFECT_HOME", str(cfg.prefect_home))
+    stack_defaults()
+
+
+def stack_defaults() -> None:
+    """Offline, quiet defaults for Prefect, MLflow and TensorFlow (each left alone if set)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # The embedded server takes 13 to 24 s to start on 2 cores; Prefect's default waits 20 s.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
