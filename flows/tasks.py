@@ -15,6 +15,7 @@ import drift
 from driftloop.config import Config
 from driftloop.errors import DriftloopError
 from driftloop.ingest import Admission, Ledger, admit, complete, quarantine
+from driftloop.ingest.model_checks import unknown_labels, unseen_category_flood
 from models import registry
 from models.challenger import ChallengeOutcome, challenge
 from models.evaluate import errors, score
@@ -60,28 +61,6 @@ def load_champion_task(cfg: Config) -> tuple[MlflowClient, registry.Champion]:
     return client, champion
 
 
-def _unseen_categories(adm: Admission, champion: registry.Champion, cfg: Config) -> str:
-    """Why the batch is a flood of categories the champion never saw, or ""."""
-    assert adm.frame is not None
-    limit, rows = cfg.ingest.max_unseen_share, len(adm.frame)
-    for entry in champion.profile.get("categorical", []):
-        col, known = entry["feature"], set(entry["counts"])
-        if col not in adm.frame.columns or not rows:
-            continue
-        values = adm.frame[col]
-        unseen = values.notna() & ~values.astype("str").isin(known)
-        n = int(unseen.sum())
-        if n / rows > limit:
-            examples = sorted(set(values[unseen].astype("str")))[:5]
-            return (
-                f"{adm.path.name}: column {col!r} holds {n} of {rows} row(s) ({n / rows:.0%}) "
-                f"with categories champion version {champion.version} never saw (e.g. "
-                f"{examples}), more than [ingest] max_unseen_share = {limit}. Fix the "
-                "producer's codes, or bootstrap a model on data with these categories."
-            )
-    return ""
-
-
 @task(name="check-labels", cache_policy=NO_CACHE)
 def labels_task(
     adm: Admission, champion: registry.Champion, cfg: Config, ledger: Ledger
@@ -89,22 +68,16 @@ def labels_task(
     """Quarantine a batch with label classes or a flood of categories the champion never saw."""
     if adm.frame is None:
         return adm
-    flood = _unseen_categories(adm, champion, cfg)
-    if flood:
-        return quarantine(adm, cfg, ledger, flood)
-    if not adm.has_labels or "classes" not in champion.meta:  # a regressor has no classes
-        return adm
-    known = {str(c) for c in champion.meta["classes"]}
-    labels = adm.frame[cfg.model.target].astype("str")
-    unknown = sorted(set(labels) - known)
-    if not unknown:
-        return adm
-    reason = (
-        f"{adm.path.name}: target {cfg.model.target!r} holds {int((~labels.isin(known)).sum())} "
-        f"row(s) with class(es) {unknown[:5]} that champion version {champion.version} does not "
-        f"know ({sorted(known)}); fix the labels, or bootstrap a model on data with these classes."
+    profile = drift.ReferenceProfile.from_dict(champion.profile)
+    known = {col: list(counts) for col, counts in profile.categorical.items()}
+    why = unseen_category_flood(
+        adm.frame, adm.path.name, known, cfg.ingest.max_unseen_share, champion.version
     )
-    return quarantine(adm, cfg, ledger, reason)
+    if not why and adm.has_labels and "classes" in champion.meta:  # a regressor has no classes
+        why = unknown_labels(
+            adm.frame, adm.path.name, cfg.model.target, champion.meta["classes"], champion.version
+        )
+    return quarantine(adm, cfg, ledger, why) if why else adm
 
 
 @task(name="score", cache_policy=NO_CACHE)
