@@ -14,8 +14,15 @@ from prefect.runtime import flow_run
 import drift
 from driftloop.config import Config
 from driftloop.errors import DriftloopError
-from driftloop.ingest import Admission, Ledger, admit, complete, quarantine
-from driftloop.ingest.model_checks import unknown_labels, unseen_category_flood
+from driftloop.ingest import (
+    Admission,
+    Ledger,
+    admit,
+    complete,
+    quarantine,
+    unknown_labels,
+    unseen_category_flood,
+)
 from models import registry
 from models.challenger import ChallengeOutcome, challenge
 from models.evaluate import errors, score

@@ -3,6 +3,7 @@
 from driftloop.ingest.admit import Admission, admit, complete, fail, quarantine, zone_of
 from driftloop.ingest.fingerprint import sha256_of
 from driftloop.ingest.ledger import Ledger, LedgerEntry
+from driftloop.ingest.model_checks import unknown_labels, unseen_category_flood
 from driftloop.ingest.read import batch_format, read_table
 from driftloop.ingest.recover import recover
 from driftloop.ingest.validate import validate_batch
@@ -21,6 +22,8 @@ __all__ = [
     "read_table",
     "recover",
     "sha256_of",
+    "unknown_labels",
+    "unseen_category_flood",
     "validate_batch",
     "zone_of",
 ]
