@@ -28,8 +28,8 @@ task = "classification"    # or "regression" (a numeric target)
 [features]
 # Inferred from {sample}: numbers are numeric, everything else categorical. Move a column
 # between the lists if the guess is wrong (then bootstrap again).
-numeric = {numeric}
-categorical = {categorical}
+numeric = {numeric}           # columns fed to normalisation
+categorical = {categorical}   # columns fed to a one-hot category lookup
 
 [ingest]
 extra_columns = "ignore"   # "ignore" unknown columns, or "reject" the batch to quarantine
@@ -62,11 +62,11 @@ profile_max_values = 50000 # reference values kept per numeric feature (subsampl
 [training]
 hidden_units = [32, 16]    # dense layers after the preprocessing layers
 epochs = 40                # upper bound; EarlyStopping ends sooner
-batch_size = 64
-learning_rate = 0.003
+batch_size = 64            # rows per gradient step
+learning_rate = 0.003      # Adam's learning rate for training from scratch
 validation_fraction = 0.2  # share of training rows used for early stopping
 patience = 4               # epochs without validation improvement before stopping
-seed = 42
+seed = 42                  # seeds splits, weights and shuffling: same data, same model
 
 [finetune]
 strategy = "all"           # "all": every layer, optimizer state kept; "freeze": first layers fixed
@@ -90,7 +90,7 @@ escalate_after = 3         # after this many rejected fine-tunes in a row, retra
 
 [tracking]
 tracking_uri = ""          # empty: sqlite:///<work_dir>/mlflow.db; or http://host:5000
-experiment = "driftloop"
+experiment = "driftloop"   # MLflow experiment holding one run per batch
 
 [prefect]
 api_url = ""               # empty: Prefect's embedded mode; or http://host:4200/api

@@ -215,6 +215,26 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
     forced = cli("retrain", "--config", cfg_path, "--force", "--json")
     assert forced.code == 0, forced.err
     assert json.loads(forced.out)["challenger_version"] == "4"
+    scratch = cli("retrain", "--config", cfg_path, "--force", "--from-scratch", "--json")
+    assert scratch.code == 0, scratch.err
+    assert json.loads(scratch.out)["kind"] == "scratch"
+    assert client.get_model_version("test-model", "5").tags["driftloop.kind"] == "scratch"
+
+    # Rollback to a named version, and the history of every alias move.
+    champion_now = _aliases(project)["champion"]
+    to_one = cli("rollback", "--config", cfg_path, "--to", "1")
+    assert to_one.code == 0 and f"version {champion_now} -> 1" in to_one.out
+    assert _aliases(project)["champion"] == "1"
+    moves = cli("history", "--config", cfg_path, "--json").json_lines()
+    champion_moves = [
+        (m["from_version"], m["to_version"]) for m in moves if m["alias"] == "champion"
+    ]
+    assert champion_moves[:3] == [(None, "1"), ("1", "2"), ("2", "1")]
+    assert champion_moves[-1] == (champion_now, "1")
+    assert moves[0]["trigger"] == "bootstrap:bootstrap.csv"
+    assert moves[0]["reason"].startswith("first model:") and moves[1]["alias"] == "previous"
+    table = cli("history", "--config", cfg_path)
+    assert table.code == 0 and "rollback" in table.out
 
 
 def test_gate_keeps_the_champion_when_the_challenger_is_not_better(project: Project) -> None:
@@ -291,3 +311,33 @@ def test_a_regression_model_runs_through_the_flow(project: Project) -> None:
     assert rec["status"] == "processed" and rec["metric"] == "rmse"
     assert rec["drifted_features"] == ["__accuracy__"]  # the model's errors grew
     assert rec["action"] in ("promoted", "rejected")
+
+
+def test_init_writes_a_commented_config_and_the_work_folders(
+    project: Project, tmp_path: Path
+) -> None:
+    folder = tmp_path / "new"
+    args = ["init", "--data", str(project.bootstrap_csv), "--target", "label"]
+    res = cli(*args, "--name", "churn", "--dir", str(folder))
+    assert res.code == 0, res.err
+    cfg = load_config(folder / "driftloop.toml")
+    assert cfg.features.numeric == ["x1", "x2", "x3"] and cfg.features.categorical == ["c1", "c2"]
+    assert cfg.model.name == "churn" and cfg.work_dir == folder / "driftloop-work"
+    assert all(d.is_dir() for d in (cfg.landing_dir, cfg.processed_dir, cfg.quarantine_dir))
+    lines = (folder / "driftloop.toml").read_text().splitlines()
+    settings = [i for i, line in enumerate(lines) if "=" in line and not line.startswith("#")]
+    assert len(settings) > 40
+    bare = [lines[i] for i in settings if "#" not in lines[i] and not lines[i - 1].startswith("#")]
+    assert bare == []
+    again = cli(*args, "--dir", str(folder))
+    assert again.code == 2 and "already exists" in again.err
+    wrong = cli(
+        "init",
+        "--data",
+        str(project.bootstrap_csv),
+        "--target",
+        "nope",
+        "--dir",
+        str(tmp_path / "other"),
+    )
+    assert wrong.code == 2 and "no column 'nope'; pass --target with one of" in wrong.err

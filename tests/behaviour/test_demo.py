@@ -1,43 +1,52 @@
-"""The demo stream, end to end: drift flagged exactly at the drift points, promotions that help."""
+"""`driftloop demo`, end to end: drift flagged exactly at the drift points, promotions that help."""
 
 from __future__ import annotations
 
-import io
+import re
 from pathlib import Path
 
-import pytest
+from mlflow.tracking import MlflowClient
 
-from driftloop.demo import MARKER, run_demo
-from driftloop.errors import DriftloopError
+from driftloop.config import load_config
+from driftloop.demo import MARKER
+from tests.helpers import cli
+
+ROW = re.compile(r"^(batch_\d{3})\.csv\s+(\d+)\s+(no drift|DRIFT (\S+))\s+(\S+)\s+v(\d+)\s")
+FOLLOW = re.compile(
+    r"after promotion at (batch_\d{3})\.csv: on (batch_\d{3}) the new champion v(\d+) scores "
+    r"([\d.]+), the old v(\d+) ([\d.]+)"
+)
 
 
 def test_demo_flags_the_drift_points_and_promotes_better_models(tmp_path: Path) -> None:
-    out = io.StringIO()
-    result = run_demo(tmp_path / "demo", rows=2000, seed=0, out=out)
-    recs = result.records
-    assert len(recs) == 16 and result.stream.drift_points == [4, 9]
-    assert [i for i, r in enumerate(recs) if r["drift"]] == [4, 9]
-    assert recs[4]["drifted_features"][:3] == ["x1", "x3", "c1"]
-    assert "__accuracy__" in recs[9]["drifted_features"]
-    assert [r["action"] for r in recs].count("promoted") == 2
-    assert (recs[4]["action"], recs[9]["action"]) == ("promoted", "promoted")
-    assert [r["champion_version"] for r in recs] == ["1"] * 4 + ["2"] * 5 + ["3"] * 7
+    folder = tmp_path / "demo"
+    res = cli("demo", "--dir", str(folder))
+    assert res.code == 0, res.err
+    rows = [m.groups() for line in res.out.splitlines() if (m := ROW.match(line))]
+    assert len(rows) == 16 and all(r[1] == "2000" for r in rows)
+    flagged = [i for i, r in enumerate(rows) if r[2] != "no drift"]
+    assert flagged == [4, 9]
+    assert rows[4][3].split(",")[:3] == ["x1", "x3", "c1"] and "__accuracy__" in rows[9][3]
+    assert [r[4] for r in rows].count("promoted") == 2
+    assert (rows[4][4], rows[9][4]) == ("promoted", "promoted")
+    assert [r[5] for r in rows] == ["1"] * 4 + ["2"] * 5 + ["3"] * 7
     # After the concept change, the promoted model beats the old champion on the next batch.
-    follow = {f["promoted_at"]: f for f in result.follow_ups}
-    concept = follow["batch_009.csv"]
-    assert (concept["old_version"], concept["new_version"]) == ("2", "3")
-    assert concept["new_accuracy"] > concept["old_accuracy"] + 0.3
-    shift = follow["batch_004.csv"]
-    assert shift["new_accuracy"] > shift["old_accuracy"]
+    follow = {m.group(1): m.groups() for m in FOLLOW.finditer(res.out)}
+    _, nxt, new_v, new_acc, old_v, old_acc = follow["batch_009"]
+    assert (nxt, new_v, old_v) == ("batch_010", "3", "2")
+    assert float(new_acc) > float(old_acc) + 0.3
+    _, _, _, new_acc, _, old_acc = follow["batch_004"]
+    assert float(new_acc) > float(old_acc)
 
-    text = out.getvalue()
-    assert text.count("\nbatch_0") == 16
-    assert "mlflow ui --backend-store-uri sqlite:///" in text
-    assert f"PREFECT_HOME={tmp_path / 'demo' / 'driftloop-work' / 'prefect'}" in text
-    assert result.plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    cfg = load_config(folder / "driftloop.toml")
+    aliases = MlflowClient(cfg.mlflow_uri).get_registered_model("demo-model").aliases
+    assert {k: str(v) for k, v in aliases.items()} == {"champion": "3", "previous": "2"}
+    assert f"mlflow ui --backend-store-uri {cfg.mlflow_uri}" in res.out
+    assert f"PREFECT_HOME={cfg.prefect_home} prefect server start" in res.out
+    assert (folder / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # A second demo run recreates its own folder, but never a folder it did not make.
     (tmp_path / "other").mkdir()
-    with pytest.raises(DriftloopError, match="was not made by `driftloop demo`"):
-        run_demo(tmp_path / "other", rows=100)
-    assert (tmp_path / "demo" / MARKER).exists()
+    refused = cli("demo", "--dir", str(tmp_path / "other"), "--rows", "100")
+    assert refused.code == 2 and "was not made by `driftloop demo`" in refused.err
+    assert (folder / MARKER).exists()
