@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from drift.ad import ad_test
-from drift.bins import bin_counts, quantile_edges
+from drift.bins import bin_counts, quantile_edges, sorted_bin_counts
 from drift.categories import MISSING, category_table, count_categories
 from drift.chi2 import chi2_from_counts
 from drift.coerce import as_float_array
@@ -71,8 +71,13 @@ def numeric_outcome(
     test: str,
     band: tuple[float, float],
     seed: int,
+    reference_bins: tuple[NDArray[np.float64], NDArray[np.int64]] | None = None,
 ) -> Outcome:
-    """Run ``test`` on the finite values of ``column`` (all missing: drifted, statistic 1)."""
+    """Run ``test`` on the finite values of ``column`` (all missing: drifted, statistic 1).
+
+    ``reference_bins`` (the profile's ``reference_bins[feature]``) saves recomputing the
+    reference histogram.
+    """
     values = as_float_array(column, f"batch column {column.name!r}")
     finite_mask = np.isfinite(values)
     n_missing = int(values.size - np.count_nonzero(finite_mask))
@@ -90,11 +95,18 @@ def numeric_outcome(
         )
         return Outcome(result, 1.0, n_missing, int(values.size), *missing, values)
     finite = values if n_missing == 0 else values[finite_mask]
+    is_sorted = test == "ks"  # KS sorts the batch anyway; sorted, the histogram is cheap
+    if is_sorted:
+        finite = np.sort(finite)
     result = NUMERIC_TESTS[test](reference, finite, band, seed)
     effect = result.details.get("effect_size")
     if effect is None:
         effect = wasserstein_effect(reference, finite)
-    edges = quantile_edges(reference)
+    if reference_bins is None:
+        edges = quantile_edges(reference)
+        reference_bins = (edges, bin_counts(reference, edges))
+    edges, reference_counts = reference_bins
+    batch_counts = sorted_bin_counts(finite, edges) if is_sorted else bin_counts(finite, edges)
     details = {
         **result.details,
         **rates,
@@ -102,8 +114,8 @@ def numeric_outcome(
         "effect_size": float(effect),
         "histogram": {
             "edges": edges.tolist(),
-            "reference_counts": bin_counts(reference, edges).tolist(),
-            "batch_counts": bin_counts(finite, edges).tolist(),
+            "reference_counts": reference_counts.tolist(),
+            "batch_counts": batch_counts.tolist(),
         },
     }
     result = TestResult(

@@ -9,23 +9,34 @@ at most ``FAST_REL_ERROR`` for p >= 1e-10 (measured over the grid in
 ``tests/unit/test_drift_fast.py``: 2.9% at en = 10,000, 1.2% at 50,000, 0.8% at 100,000,
 0.3% at 500,000). A fast p-value that falls inside ``exact_band`` (the range of thresholds
 a correction can use, widened) is recomputed with scipy's method, so drift decisions are
-identical to scipy's.
+identical to scipy's. ``detect_drift`` passes ``NEVER_EXACT`` and recomputes instead only
+the fast p-values whose decision the error bound leaves in doubt (``ks_p_value``).
 """
 
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from drift.coerce import as_float_array
-from drift.ecdf import ks_statistic, merge, wasserstein_distance
+from drift.ecdf import ks_and_wasserstein_sorted
 from drift.errors import BatchError, ProfileError
 from drift.result import TestResult
 
-__all__ = ["FAST_MIN_EN", "FAST_REL_ERROR", "SCIPY_EXACT_MAX_N", "ks_test", "normalised"]
+__all__ = [
+    "FAST_MIN_EN",
+    "FAST_REL_ERROR",
+    "NEVER_EXACT",
+    "SCIPY_EXACT_MAX_N",
+    "ks_p_value",
+    "ks_test",
+    "normalised",
+]
 
 SCIPY_EXACT_MAX_N = 10_000
 """scipy's ``ks_2samp(method="auto")`` computes the exact p-value when both sizes are <= this."""
@@ -35,6 +46,22 @@ FAST_MIN_EN = 10_000
 
 FAST_REL_ERROR = 0.03
 """Bound on |fast - scipy| / scipy of the p-value for en >= FAST_MIN_EN and p >= 1e-10."""
+
+
+NEVER_EXACT = (math.inf, math.inf)
+"""An ``exact_band`` that keeps every fast p-value (the caller settles them, as detect does)."""
+
+
+def ks_p_value(statistic: float, n_reference: int, n_batch: int) -> float:
+    """scipy's asymptotic-method KS p-value: ``kstwo.sf(d, round(n m / (n + m)))``.
+
+    Examples
+    --------
+    >>> round(ks_p_value(0.005, 100_000, 100_000), 4)
+    0.1635
+    """
+    en = n_reference * n_batch / (n_reference + n_batch)
+    return float(np.clip(stats.kstwo.sf(statistic, np.round(en)), 0.0, 1.0))
 
 
 def normalised(distance: float, reference_std: float) -> float:
@@ -50,9 +77,15 @@ def normalised(distance: float, reference_std: float) -> float:
     return 1.0 if distance > 0.0 else 0.0
 
 
+_SUMMARIES: dict[int, tuple[weakref.ref[NDArray[np.float64]], float, float]] = {}
+_SUMMARIES_LOCK = threading.Lock()
+
+
 def _clean_reference(reference_sorted: ArrayLike) -> NDArray[np.float64]:
     """Return the finite reference values, sorted (a no-op for profile arrays)."""
-    reference = np.asarray(reference_sorted, dtype=np.float64).ravel()
+    reference = np.asarray(reference_sorted, dtype=np.float64)
+    if reference.ndim != 1:
+        reference = reference.ravel()
     if not np.all(np.isfinite(reference)):
         reference = reference[np.isfinite(reference)]
     if reference.size == 0:
@@ -62,6 +95,38 @@ def _clean_reference(reference_sorted: ArrayLike) -> NDArray[np.float64]:
     if reference.size > 1 and bool(np.any(reference[1:] < reference[:-1])):
         reference = np.sort(reference)
     return reference
+
+
+def _reference_summary(reference_sorted: ArrayLike) -> tuple[NDArray[np.float64], float, float]:
+    """The clean reference, its mean and standard deviation.
+
+    Read-only float64 arrays that own their data (the profile's numeric samples) are checked
+    and summarised once per array and remembered while the array lives.
+    """
+    cacheable = (
+        isinstance(reference_sorted, np.ndarray)
+        and reference_sorted.dtype == np.float64
+        and reference_sorted.ndim == 1
+        and reference_sorted.base is None
+        and not reference_sorted.flags.writeable
+    )
+    if cacheable:
+        assert isinstance(reference_sorted, np.ndarray)
+        key = id(reference_sorted)
+        hit = _SUMMARIES.get(key)
+        if hit is not None and hit[0]() is reference_sorted:
+            return reference_sorted, hit[1], hit[2]
+    reference = _clean_reference(reference_sorted)
+    mean, std = float(np.mean(reference)), float(np.std(reference))
+    if cacheable and reference is reference_sorted:
+
+        def forget(_: object, key: int = key) -> None:
+            with _SUMMARIES_LOCK:
+                _SUMMARIES.pop(key, None)
+
+        with _SUMMARIES_LOCK:
+            _SUMMARIES[key] = (weakref.ref(reference, forget), mean, std)
+    return reference, mean, std
 
 
 def ks_test(
@@ -85,9 +150,10 @@ def ks_test(
     >>> shifted.statistic, shifted.p_value < 1e-6, shifted.details["wasserstein"]
     (0.5, True, 50.0)
     """
-    reference = _clean_reference(reference_sorted)
+    reference, reference_mean, std = _reference_summary(reference_sorted)
     values = as_float_array(batch)
-    finite = values[np.isfinite(values)]
+    finite_mask = np.isfinite(values)
+    finite = values if bool(finite_mask.all()) else values[finite_mask]
     if finite.size == 0:
         raise BatchError(
             f"KS test needs at least one finite batch value, got none out of {values.size}"
@@ -101,17 +167,15 @@ def ks_test(
         distance = float(stats.wasserstein_distance(reference, finite))
         method = "scipy-exact" if max(n1, n2) <= SCIPY_EXACT_MAX_N else "scipy-kstwo"
     else:
-        merged = merge(reference, finite)
-        statistic, location, sign = ks_statistic(merged)
-        distance = wasserstein_distance(merged)
-        del merged
+        if finite.size > 1 and bool(np.any(finite[1:] < finite[:-1])):
+            finite = np.sort(finite)
+        statistic, location, sign, distance = ks_and_wasserstein_sorted(reference, finite)
         p_value = float(np.clip(stats.kstwobign.sf(statistic * math.sqrt(en)), 0.0, 1.0))
         method = "asymptotic-kolmogorov"
         low, high = exact_band
         if low <= p_value <= high:  # near a decision threshold: use scipy's own p-value
-            p_value = float(np.clip(stats.kstwo.sf(statistic, np.round(en)), 0.0, 1.0))
+            p_value = ks_p_value(statistic, n1, n2)
             method = "scipy-kstwo"
-    std = float(np.std(reference))
     return TestResult(
         test="ks",
         statistic=statistic,
@@ -123,7 +187,7 @@ def ks_test(
             "p_value_method": method,
             "statistic_location": location,
             "statistic_sign": sign,
-            "reference_mean": float(np.mean(reference)),
+            "reference_mean": reference_mean,
             "batch_mean": float(np.mean(finite)),
             "wasserstein": distance,
             "effect_size": normalised(distance, std),

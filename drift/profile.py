@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from drift.bins import bin_counts, quantile_edges
 from drift.categories import count_categories
 from drift.coerce import as_float_array
 from drift.errors import ProfileError
@@ -29,7 +30,9 @@ READABLE_VERSIONS = (1, 2)
 def _frozen_array(values: object, feature: str) -> NDArray[np.float64]:
     """Return a read-only sorted float64 copy of ``values``, checked to be finite and non-empty."""
     try:
-        array = np.array(values, dtype=np.float64).ravel()
+        array = np.array(values, dtype=np.float64)
+        if array.ndim != 1:
+            array = array.ravel().copy()  # owned, so ks_test can summarise it once (drift.ks)
     except (TypeError, ValueError) as exc:
         raise ProfileError(
             f"numeric feature {feature!r}: reference values must be numbers ({exc})"
@@ -54,6 +57,10 @@ class ReferenceProfile:
     n_rows: int
     joint: NDArray[np.float64] | None = None
     prediction: NDArray[np.float64] | None = None
+    reference_bins: dict[str, tuple[NDArray[np.float64], NDArray[np.int64]]] = field(
+        init=False, repr=False
+    )
+    """Per numeric feature: reference-decile edges and reference counts (derived, not stored)."""
 
     def __post_init__(self) -> None:
         """Validate consistency and store read-only copies of the numeric samples."""
@@ -92,6 +99,11 @@ class ReferenceProfile:
         if int(self.n_rows) < 0:
             raise ProfileError(f"n_rows must be non-negative, got {self.n_rows}")
         object.__setattr__(self, "numeric", numeric)
+        bins = {}
+        for name, array in numeric.items():
+            edges = quantile_edges(array)
+            bins[name] = (edges, bin_counts(array, edges))
+        object.__setattr__(self, "reference_bins", bins)
         object.__setattr__(self, "numeric_missing", missing)
         object.__setattr__(self, "categorical", categorical)
         object.__setattr__(self, "n_rows", int(self.n_rows))

@@ -70,3 +70,63 @@ def test_small_samples_use_scipys_exact_ks_and_other_tests_are_scipys() -> None:
     assert float(js_distance(counts_a, counts_b)) == float(
         jensenshannon(counts_a, counts_b, base=2)
     )
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_fused_ks_and_wasserstein_equal_the_separate_ones_and_scipy(ties: bool) -> None:
+    from drift.ecdf import ks_and_wasserstein
+
+    rng = np.random.default_rng(7)
+    for n_ref, n_batch, shift in [(30_000, 20_000, 0.0), (20_000, 25_000, 0.03), (5, 3, 1.0)]:
+        reference = np.sort(rng.normal(size=n_ref))
+        batch = rng.normal(shift, 1.0, size=n_batch)
+        if ties:
+            reference, batch = np.sort(np.round(reference, 1)), np.round(batch, 1)
+        m = merge(reference, batch)
+        statistic, location, sign, distance = ks_and_wasserstein(m)
+        assert (statistic, location, sign) == ks_statistic(m)
+        assert distance == wasserstein_distance(m)
+        if n_ref > 10_000:  # scipy's exact method (small samples) rounds its statistic apart
+            assert statistic == stats.ks_2samp(reference, batch).statistic
+        assert distance == stats.wasserstein_distance(reference, batch)
+    below = ks_and_wasserstein(merge(np.arange(10.0), np.arange(20.0, 25.0)))
+    assert below[:3] == ks_statistic(merge(np.arange(10.0), np.arange(20.0, 25.0)))
+
+
+def test_sorted_bin_counts_and_profile_bins_equal_the_plain_ones() -> None:
+    import pandas as pd
+
+    from drift import build_profile
+    from drift.bins import bin_counts, quantile_edges, sorted_bin_counts
+
+    rng = np.random.default_rng(8)
+    values = np.round(rng.normal(size=5000), 1)
+    edges = quantile_edges(np.sort(values))
+    assert sorted_bin_counts(np.sort(values), edges).tolist() == bin_counts(values, edges).tolist()
+    profile = build_profile(pd.DataFrame({"x": values}), ["x"], [])
+    got_edges, got_counts = profile.reference_bins["x"]
+    assert got_edges.tolist() == quantile_edges(profile.numeric["x"]).tolist()
+    assert got_counts.tolist() == bin_counts(profile.numeric["x"], got_edges).tolist()
+
+
+def test_fast_p_values_near_a_decision_are_settled_with_scipys() -> None:
+    from drift.correction import holm
+    from drift.detect import FAST_METHOD, _settle_fast_p_values
+    from drift.ks import ks_p_value
+    from drift.result import TestResult
+
+    n = 40_000
+    en = n * n / (2 * n)
+
+    def fast(name: str, p: float) -> tuple[str, str, TestResult, int, float | None, float]:
+        d = float(stats.kstwobign.isf(p) / np.sqrt(en))
+        result = TestResult("ks", d, p, n, n, {"p_value_method": FAST_METHOD})
+        return (name, "numeric", result, 0, 1.0, 0.05)
+
+    # "near" sits 1% under its Holm threshold 0.05 / 2 (rank 2); "far" is far above any.
+    tested = [fast("near", 0.99 * 0.05 / 2), fast("far", 0.6), fast("tiny", 1e-30)]
+    _settle_fast_p_values(tested, holm, 0.05)
+    methods = [t[2].details["p_value_method"] for t in tested]
+    assert methods == ["scipy-kstwo", FAST_METHOD, FAST_METHOD]
+    assert tested[0][2].p_value == ks_p_value(tested[0][2].statistic, n, n)
+    assert tested[1][2].p_value == 0.6
