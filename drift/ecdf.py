@@ -120,19 +120,7 @@ def ks_and_wasserstein(m: Merged) -> tuple[float, float, int, float]:
         distance = _weighted_sum(np.abs(gaps), deltas)
         return (*ks_statistic(m), distance)
     # No ties: every position ends a run; the last one (gap 1 - 1 = 0.0) is not in ``gaps``.
-    arg_max, arg_min = int(np.argmax(gaps)), int(np.argmin(gaps))
-    last = m.values.size - 1
-    if not gaps[arg_max] >= 0.0:
-        arg_max = last
-    if not gaps[arg_min] <= 0.0:
-        arg_min = last
-    max_s = float(gaps[arg_max]) if arg_max < last else 0.0
-    min_s = float(np.clip(-gaps[arg_min], 0, 1)) if arg_min < last else 0.0
-    np.abs(gaps, out=gaps)
-    distance = _weighted_sum(gaps, deltas)
-    if min_s > max_s:
-        return min_s, float(m.values[arg_min]), -1, distance
-    return max_s, float(m.values[arg_max]), 1, distance
+    return _extremes(gaps, deltas, m.values)
 
 
 CHUNK = 1 << 15
@@ -187,8 +175,18 @@ def ks_and_wasserstein_sorted(
     if np.count_nonzero(deltas) != deltas.size:  # ties: only run ends count for KS
         return ks_and_wasserstein(merge(reference_sorted, batch_sorted))
     gaps = gaps[:-1]  # the last position (gap 1 - 1 = 0.0) is handled apart, as in merge
+    return _extremes(gaps, deltas, values)
+
+
+def _extremes(
+    gaps: NDArray[np.float64], deltas: NDArray[np.float64], values: NDArray[np.float64]
+) -> tuple[float, float, int, float]:
+    """KS statistic, its location and sign, and the Wasserstein distance, from ECDF gaps.
+
+    ``gaps`` covers every pooled position but the last (where both ECDFs reach 1).
+    """
     arg_max, arg_min = int(np.argmax(gaps)), int(np.argmin(gaps))
-    last = n - 1
+    last = values.size - 1
     if not gaps[arg_max] >= 0.0:
         arg_max = last
     if not gaps[arg_min] <= 0.0:
