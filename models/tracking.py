@@ -48,8 +48,3 @@ def log_dir_to_run(run_id: str, folder: Path) -> None:
     """Upload every file under a folder (for example TensorBoard logs) to the run's artifacts."""
     with mlflow.start_run(run_id=run_id):
         mlflow.log_artifacts(str(folder))
-
-
-def run_metrics(run_id: str) -> dict[str, float]:
-    """The latest value of every metric of a run."""
-    return dict(mlflow.get_run(run_id).data.metrics)
