@@ -20,7 +20,7 @@ from drift.loss import error_increase_test
 from drift.missing import MISSING_PREFIX, missing_rate_test
 from drift.mmd import JOINT_FEATURE, mmd_test
 from drift.performance import PERFORMANCE_FEATURE, accuracy_drop_test
-from drift.prediction import PREDICTION_FEATURE, prediction_drift_test
+from drift.prediction import PREDICTION_FEATURE, prediction_drift_test, with_predictions
 from drift.profile import ReferenceProfile, build_profile, load_profile, save_profile
 from drift.psi import psi_categorical, psi_numeric
 from drift.report import read_json_report, report_markdown, write_json_report
@@ -73,5 +73,6 @@ __all__ = [
     "report_markdown",
     "save_profile",
     "wasserstein_test",
+    "with_predictions",
     "write_json_report",
 ]

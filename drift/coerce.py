@@ -28,13 +28,16 @@ def as_float_array(
     [1.0, nan, 2.5]
     """
     if isinstance(values, pd.Series | pd.Index | ExtensionArray):
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":
+            # plain numpy storage holds no NA but NaN: no copy for float64 columns
+            return np.asarray(values, dtype=np.float64).ravel()
         if is_numeric_dtype(values.dtype):
             return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan)).ravel()
         array = np.asarray(values, dtype=object).ravel()
     else:
         array = np.asarray(values).ravel()
         if array.dtype.kind in "biuf":
-            return array.astype(np.float64)
+            return array.astype(np.float64, copy=False)
         array = array.astype(object)
     out = np.empty(array.size, dtype=np.float64)
     for i, value in enumerate(array.tolist()):

@@ -10,6 +10,7 @@ scipy's, so they are bit-for-bit equal (checked in ``tests/unit/test_drift_fast.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +127,23 @@ def ks_and_wasserstein(m: Merged) -> tuple[float, float, int, float]:
 CHUNK = 1 << 15
 """Reference values per block of ``ks_and_wasserstein_sorted`` (a block's work fits in cache)."""
 
+_SCRATCH = threading.local()
+
+
+def _scratch(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Two float64 arrays of length ``n``: kept per worker thread, fresh on the main thread.
+
+    Reusing them spares the page faults of touching 16 bytes per pooled value anew for every
+    column; a worker thread frees them when it ends (``detect_drift``'s pool threads end with
+    the call), and the main thread never keeps them.
+    """
+    if threading.current_thread() is threading.main_thread():
+        return np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
+    buffer: NDArray[np.float64] | None = getattr(_SCRATCH, "buffer", None)
+    if buffer is None or buffer.shape[1] < n:
+        buffer = _SCRATCH.buffer = np.empty((2, n), dtype=np.float64)
+    return buffer[0, :n], buffer[1, :n]
+
 
 def ks_and_wasserstein_sorted(
     reference_sorted: NDArray[np.float64], batch_sorted: NDArray[np.float64], chunk: int = CHUNK
@@ -133,9 +151,10 @@ def ks_and_wasserstein_sorted(
     """``ks_and_wasserstein(merge(reference, batch))`` for a sorted batch, merged block by block.
 
     Blocks split both samples at the same reference value, so concatenating the blocks'
-    merges gives the global merge; the CDF gaps and value steps land in the very same global
-    arrays, hence the same results bit for bit, with the per-element work done in cache.
-    With ties the plain merge is used.
+    merges gives the global merge. Each block's CDF gaps and value steps land in the very
+    same global arrays (so the final weighted sum rounds exactly as scipy's), while the
+    extremes, the tie check and the absolute values are done on the block, in cache. With
+    ties the plain merge is used.
 
     Examples
     --------
@@ -144,13 +163,14 @@ def ks_and_wasserstein_sorted(
     """
     n_ref, n_batch = int(reference_sorted.size), int(batch_sorted.size)
     n = n_ref + n_batch
-    if n < 2 or n >= 2**31 - 1:
+    if n_ref < 1 or n_batch < 1 or n >= 2**31 - 1:
         return ks_and_wasserstein(merge(reference_sorted, batch_sorted))
     splits = reference_sorted[chunk::chunk]
     ref_cuts = np.concatenate([[0], np.searchsorted(reference_sorted, splits, "left"), [n_ref]])
     bat_cuts = np.concatenate([[0], np.searchsorted(batch_sorted, splits, "left"), [n_batch]])
-    values = np.empty(n, dtype=np.float64)
-    gaps = np.empty(n, dtype=np.float64)
+    gaps, deltas = _scratch(n)
+    high, high_at, low, low_at = -np.inf, 0.0, np.inf, 0.0
+    previous: float | None = None
     for r0, r1, b0, b1 in zip(
         ref_cuts[:-1].tolist(),
         ref_cuts[1:].tolist(),
@@ -163,7 +183,7 @@ def ks_and_wasserstein_sorted(
             continue
         pooled = np.concatenate([reference_sorted[r0:r1], batch_sorted[b0:b1]])
         order = np.argsort(pooled, kind="stable")
-        np.take(pooled, order, out=values[start:stop])
+        values = np.take(pooled, order)
         batch_counts = np.cumsum(order >= r1 - r0, dtype=np.int32)
         batch_counts += b0
         reference_counts = np.arange(start + 1, stop + 1, dtype=np.int32)
@@ -171,11 +191,31 @@ def ks_and_wasserstein_sorted(
         block = gaps[start:stop]
         np.divide(reference_counts, n_ref, out=block)
         block -= batch_counts / n_batch
-    deltas = np.subtract(values[1:], values[:-1])
-    if np.count_nonzero(deltas) != deltas.size:  # ties: only run ends count for KS
-        return ks_and_wasserstein(merge(reference_sorted, batch_sorted))
-    gaps = gaps[:-1]  # the last position (gap 1 - 1 = 0.0) is handled apart, as in merge
-    return _extremes(gaps, deltas, values)
+        steps = deltas[start : stop - 1]
+        np.subtract(values[1:], values[:-1], out=steps)
+        if previous is not None:
+            deltas[start - 1] = values[0] - previous
+        if np.count_nonzero(deltas[max(start - 1, 0) : stop - 1]) != stop - 1 - max(start - 1, 0):
+            return ks_and_wasserstein(merge(reference_sorted, batch_sorted))  # ties
+        previous = float(values[-1])
+        inner = block if stop < n else block[:-1]  # at the last position both CDFs are 1
+        if inner.size:
+            i, j = int(np.argmax(inner)), int(np.argmin(inner))
+            if inner[i] > high:  # strict: the first of equal extremes wins, as in argmax
+                high, high_at = float(inner[i]), float(values[i])
+            if inner[j] < low:
+                low, low_at = float(inner[j]), float(values[j])
+        np.abs(block, out=block)
+    top = max(float(reference_sorted[-1]), float(batch_sorted[-1]))
+    if not high >= 0.0:
+        high, high_at = 0.0, top
+    if not low <= 0.0:
+        low, low_at = 0.0, top
+    distance = _weighted_sum(gaps[: n - 1], deltas[: n - 1])
+    max_s, min_s = high, float(np.clip(-low, 0, 1))
+    if min_s > max_s:
+        return min_s, low_at, -1, distance
+    return max_s, high_at, 1, distance
 
 
 def _extremes(

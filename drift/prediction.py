@@ -9,14 +9,18 @@ Wasserstein distance between the probability distributions (in probability units
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from drift.errors import DriftError
 from drift.ks import ks_test
+from drift.profile import ReferenceProfile
+from drift.profile_rows import _cap_rows
 from drift.result import TestResult
 
-__all__ = ["PREDICTION_FEATURE", "prediction_columns", "prediction_drift_test"]
+__all__ = ["PREDICTION_FEATURE", "prediction_columns", "prediction_drift_test", "with_predictions"]
 
 PREDICTION_FEATURE = "__prediction__"
 """Report name of the prediction drift test."""
@@ -69,3 +73,22 @@ def prediction_drift_test(reference_proba: ArrayLike, batch_proba: ArrayLike) ->
             "effect_size": max(float(r.details["wasserstein"]) for r in results),
         },
     )
+
+
+def with_predictions(
+    profile: ReferenceProfile, predictions: ArrayLike, max_rows: int = 50_000, seed: int = 0
+) -> ReferenceProfile:
+    """Return ``profile`` with a model's predictions on its reference rows (at most max_rows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from drift.profile import build_profile
+    >>> profile = build_profile(pd.DataFrame({"x": [1.0, 2.0, 3.0]}), ["x"], [])
+    >>> proba = [[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]]
+    >>> with_predictions(profile, proba, max_rows=2).prediction.shape
+    (2, 2)
+    """
+    prediction_columns(predictions)  # same checks as the test will make
+    rows = _cap_rows(predictions, max_rows, np.random.default_rng(seed))
+    return dataclasses.replace(profile, prediction=rows)

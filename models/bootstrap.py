@@ -12,6 +12,7 @@ from driftloop.config import Config
 from driftloop.errors import RegistryError, TrainingError
 from models.gate import first_model_passes
 from models.history import count_rejection
+from models.reference import profile_with_predictions
 from models.registry import CHAMPION, alias_version, connect, log_version, promote
 from models.replay import ReplayBuffer
 from models.serving import is_classifier
@@ -72,7 +73,7 @@ def bootstrap_model(
         raise TrainingError("training returned no validation errors; cannot set a reference")
     version = log_version(
         trained,
-        profile,
+        profile_with_predictions(profile, trained, frame, cfg),
         buffer.frame,
         cfg,
         np.asarray(trained.validation_errors),

@@ -27,6 +27,7 @@ from models.finetune import finetune
 from models.gate import GateDecision, decision_metrics, judge
 from models.history import count_rejection, rejections
 from models.performance import performance_test
+from models.reference import profile_with_predictions
 from models.registry import TAG, Champion, log_version, promote, smoke_test
 from models.replay_store import load_live
 from models.serving import is_classifier
@@ -123,7 +124,7 @@ def challenge(
     version = str(
         log_version(
             trained,
-            profile,
+            profile_with_predictions(profile, trained, frame, cfg),
             new_buffer.frame,
             cfg,
             chall_new,

@@ -24,6 +24,7 @@ from models import (
     connect,
     list_moves,
     load_champion,
+    load_version,
     rollback,
 )
 from models.data import split_frame
@@ -98,6 +99,32 @@ def test_concept_change_is_adapted_and_forgetting_guard_skipped(tmp_path: Path) 
     assert out.decision.checks["forgetting"].startswith("skipped: concept change")
     moves = [(m.alias, m.from_version, m.to_version) for m in list_moves(connect(cfg), "m")]
     assert moves == [("champion", None, "1"), ("previous", None, "1"), ("champion", "1", "2")]
+
+
+def test_every_version_keeps_its_predictions_for_the_prediction_drift_test(
+    tmp_path: Path,
+) -> None:
+    from drift import PREDICTION_FEATURE, ReferenceProfile, detect_drift
+    from models.serving import predict_proba
+
+    stream = make_stream(seed=3, rows=600)
+    cfg = _cfg(tmp_path)
+    _bootstrap(cfg, stream.bootstrap)
+    champion = load_champion(cfg, connect(cfg))
+    profile = ReferenceProfile.from_dict(champion.profile)
+    assert profile.prediction is not None
+    assert profile.prediction.shape == (len(stream.bootstrap), len(champion.meta["classes"]))
+
+    def prediction_drift(frame: pd.DataFrame) -> bool:
+        proba = predict_proba(champion.model, frame, champion.meta)
+        report = detect_drift(profile, frame, batch_predictions=proba)
+        return next(f.drifted for f in report.features if f.feature == PREDICTION_FEATURE)
+
+    drifted = [prediction_drift(stream.batches[i].frame) for i in (1, 2, 3, 4, 5)]
+    assert drifted == [False, False, False, True, True]  # the covariate shift starts at 4
+    assert _challenge(cfg, stream.batches[4].frame, "shifted").challenger_version == "2"
+    challenger = ReferenceProfile.from_dict(load_version(cfg, connect(cfg), "2").profile)
+    assert challenger.prediction is not None and challenger.prediction.shape[0] == 600
 
 
 def test_rollback_restores_the_exact_previous_version_for_any_client(tmp_path: Path) -> None:

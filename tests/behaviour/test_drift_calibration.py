@@ -76,3 +76,29 @@ def test_correlation_flip_with_equal_marginals_is_caught_by_the_joint_test() -> 
     assert hits / trials >= 0.95, hits
     same = detect_drift(profile, correlated(2000, 0.6), multivariate="mmd", workers=1)
     assert not same.drift
+
+
+def test_dataset_false_alarm_rate_with_the_joint_test_is_at_most_alpha() -> None:
+    """The whole check with the MMD test switched on: Holm keeps the dataset-level rate."""
+    trials, alpha = 500, 0.05
+    rng = np.random.default_rng(2026)
+    names = [f"x{i}" for i in range(3)]
+    alarms = joint_alarms = 0
+    for trial in range(trials):
+        profile = build_profile(_frame(rng, 150, 3), names, ["c"], joint_rows=150)
+        report = detect_drift(
+            profile,
+            _frame(rng, 150, 3),
+            alpha,
+            effect_size_floor=0.0,
+            multivariate="mmd",
+            permutations=199,
+            workers=1,
+            seed=trial,
+        )
+        alarms += report.drift
+        joint_alarms += report.p_values[JOINT_FEATURE] <= alpha
+    bound = alpha + 3 * math.sqrt(alpha * (1 - alpha) / trials)
+    assert alarms / trials <= bound, f"{alarms} false alarms in {trials} trials"
+    assert joint_alarms / trials <= bound, f"{joint_alarms} joint-test alarms in {trials} trials"
+    assert joint_alarms > 0  # a permutation test at level alpha does reject sometimes under H0
