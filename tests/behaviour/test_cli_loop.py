@@ -120,7 +120,7 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
         "none",
         "1",
     )
-    assert set(st["p_values"]) == {"x1", "x2", "x3", "c1", "c2", "__accuracy__"}
+    assert set(st["p_values"]) == {"x1", "x2", "x3", "c1", "c2", "__accuracy__", "__prediction__"}
     assert st["accuracy_before"] == st["accuracy_after"] > 0.8
 
     un = recs["shifted-unlabelled.parquet"]
