@@ -1,23 +1,31 @@
-"""Ingest of a large CSV in bounded memory: hash, read, validate and summarise chunk by chunk.
+"""A large CSV in bounded memory: the ingest scan alone, and the whole `driftloop run`.
 
-Usage (writes the file under /tmp once, then measures in a fresh process):
+Usage (writes the file under /tmp once, then measures in fresh processes):
 
-    .venv/bin/python bench/ingest_bench.py --size-gb 2
+    .venv/bin/python bench/ingest_bench.py --size-gb 2            # the ingest scan alone
+    .venv/bin/python bench/ingest_bench.py --size-gb 2 --flow     # the whole `driftloop run`
 
-What is measured is the streaming part of ingest: SHA-256 + UTF-8 check of the bytes
-(`Zone.fingerprint`), the pyarrow block reader (`iter_chunks`), pandera validation of every
-block (`BatchChecker(keep=False)`), and the statistics the drift tests need (per-column
-null counts, category counts, and a uniform reservoir sample of rows for the KS tests).
-It does NOT run `process_batch`: the Keras model and fine-tuning take the whole frame in
-memory, so the full flow still loads an accepted batch completely (see bench/README.md).
+The scan: SHA-256 + UTF-8 check of the bytes (`Zone.fingerprint`), the pyarrow block reader
+(`iter_chunks`), pandera validation of every block (`BatchChecker(keep=False)`), and the
+statistics the drift tests need (null counts, category counts, a uniform reservoir sample).
+
+`--flow`: a project under /tmp/driftloop-bench/project is bootstrapped on a small file whose
+x1 is shifted (so the big batch drifts and the champion is fine-tuned), the big file is
+hard-linked into landing/, and `driftloop run --json` runs under `/usr/bin/time -v` while
+/proc is polled for the whole process tree (driftloop plus Prefect's embedded server). It
+reports the peak RSS of the driftloop process and of the tree, against the file size.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +41,22 @@ def _rss(field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def _frame(rng: np.random.Generator, n: int, shift: float = 0.0) -> pd.DataFrame:
+    """Rows of the demo schema; the label follows x1 + x2 with 10% noise."""
+    x1, x2 = rng.normal(shift, 1, n), rng.normal(0, 1, n)
+    label = ((x1 + x2 > shift) ^ (rng.random(n) < 0.1)).astype(np.int64)
+    return pd.DataFrame(
+        {
+            "x1": x1,
+            "x2": x2,
+            "x3": rng.uniform(-2, 2, n),
+            "c1": rng.choice(["a", "b", "c", "d"], n),
+            "c2": rng.choice(["low", "mid", "high"], n),
+            "label": label,
+        }
+    )
 
 
 def generate(path: Path, size: int, seed: int = 0) -> None:
@@ -51,17 +75,7 @@ def generate(path: Path, size: int, seed: int = 0) -> None:
         .append(pa.field("label", pa.int64())),
     ) as writer:
         while tmp.stat().st_size < size:
-            n = 1_000_000
-            frame = pd.DataFrame(
-                {
-                    "x1": rng.normal(0, 1, n),
-                    "x2": rng.normal(0, 1, n),
-                    "x3": rng.uniform(-2, 2, n),
-                    "c1": rng.choice(["a", "b", "c", "d"], n),
-                    "c2": rng.choice(["low", "mid", "high"], n),
-                    "label": rng.integers(0, 2, n),
-                }
-            )
+            frame = _frame(rng, 1_000_000)
             writer.write_table(pa.Table.from_pandas(frame, preserve_index=False))
     os.replace(tmp, path)
 
@@ -108,6 +122,100 @@ def measure(path: Path, sample_rows: int, block_mib: int) -> dict[str, float]:
     }
 
 
+FLOW_CONFIG = """work_dir = "work"
+[model]
+name = "bench-model"
+target = "label"
+[features]
+numeric = ["x1", "x2", "x3"]
+categorical = ["c1", "c2"]
+[ingest]
+block_mib = {block_mib}
+{sample_line}
+[training]
+hidden_units = [16]
+epochs = 10
+[finetune]
+epochs = 5
+"""
+
+
+def _tree_rss(root: int) -> int:
+    """Sum of VmRSS over a process and all its descendants (bytes)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def run_flow(big: Path, root: Path, sample_rows: int, block_mib: int) -> dict[str, object]:
+    """Bootstrap a project, drop the big file into landing/, time `driftloop run` and its RSS."""
+    bin_dir = Path(sys.executable).parent
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "work" / "landing").mkdir(parents=True)
+    config = root / "driftloop.toml"
+    line = f"sample_rows = {sample_rows}" if sample_rows > 0 else ""  # 0: a release without it
+    config.write_text(FLOW_CONFIG.format(block_mib=block_mib, sample_line=line))
+    boot = root / "bootstrap.csv"
+    _frame(np.random.default_rng(1), 20_000, shift=-0.7).to_csv(boot, index=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
+    env.pop("DRIFTLOOP_CONFIG", None)
+    cli = [str(bin_dir / "driftloop"), "--config", str(config)]
+    subprocess.run([*cli[:1], "bootstrap", *cli[1:], "--data", str(boot)], check=True, env=env)
+    os.link(big, root / "work" / "landing" / big.name)
+    cmd = ["/usr/bin/time", "-v", *cli[:1], "run", *cli[1:], "--json"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    peak = [0]
+
+    def poll() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.2)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    poller.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"driftloop run exited {proc.returncode}:\n{err[-4000:]}")
+    found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
+    record = json.loads(out.splitlines()[-1])
+    return {
+        "file_bytes": big.stat().st_size,
+        "wall_s": wall,
+        "driftloop_peak_rss": int(found.group(1)) * 1024 if found else -1,
+        "tree_peak_rss": peak[0],
+        "record": {k: record.get(k) for k in ("status", "rows", "drift", "action", "reason")},
+    }
+
+
+def _report_flow(got: dict[str, object]) -> None:
+    size = float(got["file_bytes"])  # type: ignore[arg-type]
+    mib = 1 << 20
+    print(f"file               {size / 1e9:.2f} GB")
+    print(f"driftloop run      {float(got['wall_s']):.0f} s")  # type: ignore[arg-type]
+    for key, label in (("driftloop_peak_rss", "process"), ("tree_peak_rss", "process tree")):
+        rss = float(got[key])  # type: ignore[arg-type]
+        print(f"peak RSS, {label:<12} {rss / mib:.0f} MiB ({rss / size:.1%} of the file)")
+    print(f"record             {json.dumps(got['record'])}")
+
+
 def main() -> None:
     """Generate the file if needed, then measure in a fresh process and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -116,6 +224,11 @@ def main() -> None:
     ap.add_argument("--sample-rows", type=int, default=50_000)
     ap.add_argument("--block-mib", type=int, default=16)
     ap.add_argument("--measure", action="store_true", help="(internal) measure only")
+    ap.add_argument("--flow", action="store_true", help="measure the whole `driftloop run`")
+    ap.add_argument(
+        "--flow-sample-rows", type=int, default=100_000, help="0: leave the key out (old code)"
+    )
+    ap.add_argument("--project", default="/tmp/driftloop-bench/project")
     args = ap.parse_args()
     path = Path(args.path)
     if args.measure:
@@ -130,6 +243,10 @@ def main() -> None:
             f"generated {path} ({path.stat().st_size / 1e9:.2f} GB) in "
             f"{time.perf_counter() - t0:.0f} s"
         )
+    if args.flow:
+        got = run_flow(path, Path(args.project), args.flow_sample_rows, args.block_mib)
+        _report_flow(got)
+        return
     cmd = [
         sys.executable,
         __file__,

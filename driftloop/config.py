@@ -62,6 +62,8 @@ class IngestSection(_Section):
     ranges: dict[str, list[float]] = Field(default_factory=dict)
     max_unseen_share: float = Field(default=0.5, gt=0.0, le=1.0)
     block_mib: int = Field(default=16, ge=1, le=1024)
+    ledger_url: str = ""
+    sample_rows: int = Field(default=100_000, ge=100)
 
     @model_validator(mode="after")
     def _check_ranges(self) -> IngestSection:
@@ -184,9 +186,18 @@ class Config(_Section):
         return self.ingest.zone.rstrip("/") or str(self.work_dir)
 
     @property
-    def ledger_path(self) -> Path:
-        """SQLite file recording every batch seen, by content hash."""
-        return self.work_dir / "ledger.sqlite"
+    def ledger_url(self) -> str:
+        """SQLAlchemy URL of the batch ledger: [ingest] ledger_url, else MLflow's database."""
+        from driftloop.ledger_url import ledger_url_of
+
+        return ledger_url_of(self.ingest.ledger_url, self.mlflow_uri, self.source)
+
+    @model_validator(mode="after")
+    def _ledger_reachable(self) -> Config:
+        from driftloop.ledger_url import check_ledger_url
+
+        check_ledger_url(self.ingest.ledger_url, self.mlflow_uri)
+        return self
 
     @property
     def prefect_home(self) -> Path:

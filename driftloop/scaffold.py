@@ -17,7 +17,8 @@ TEMPLATE = """\
 # Paths are relative to this file. Every key below is at its default; edit what you need.
 
 # Work folder: landing/ (drop new batches here), processed/, quarantine/,
-# the embedded MLflow store (mlflow.db, mlartifacts/) and Prefect's store (prefect/).
+# the embedded MLflow store (mlflow.db, which also holds the batch ledger; mlartifacts/)
+# and Prefect's store (prefect/).
 work_dir = {work_dir}
 
 [model]
@@ -42,6 +43,12 @@ categories = {{}}           # allowed values per column, e.g. {{ c1 = ["a", "b"]
 ranges = {{}}               # allowed [min, max] per numeric column, e.g. {{ x1 = [0, 100] }}
 max_unseen_share = 0.5     # quarantine when more rows than this hold never-seen categories
 block_mib = 16             # CSV/JSON read block; one field larger than this is refused
+# Database of the batch ledger (SQLAlchemy URL: sqlite:///... or postgresql://...). Empty: the
+# MLflow tracking database itself (tables driftloop_*); required when tracking_uri is http(s).
+ledger_url = ""
+# Larger batches are streamed whole through hashing and validation, but drift tests, scoring
+# and fine-tuning see a seeded uniform sample of this many rows (bounded memory).
+sample_rows = 100000
 
 [drift]
 alpha = 0.05               # family-wise significance level of the drift verdict

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from driftloop.config import Config
-from driftloop.ingest import Ledger
+from driftloop.ingest import open_ledger
 
 
 def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
             "champion_version": e.result.get("champion_version"),
             "reason": e.reason or e.result.get("reason", ""),
         }
-        for e in Ledger(cfg.ledger_path).recent(limit)
+        for e in open_ledger(cfg).recent(limit)
     ]
     return info
 

@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from driftloop.config import load_config
-from driftloop.ingest import Ledger, fail, recover, zone_of
+from driftloop.ingest import fail, open_ledger, recover, zone_of
 from flows.process_batch import process_batch
 
 FAILED = "failed"
@@ -51,7 +51,7 @@ def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
     logger = get_run_logger()
     zone = zone_of(cfg)
     zone.ensure_dirs()
-    ledger = Ledger(cfg.ledger_path)
+    ledger = open_ledger(cfg)
     for done in recover(zone, ledger):
         logger.warning("%s: interrupted move finished: %s", done.batch, done.status)
     waiting = zone.pending()

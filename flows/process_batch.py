@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from driftloop.config import load_config
-from driftloop.ingest import Ledger
+from driftloop.ingest import open_ledger
 from driftloop.ingest.admit import ACCEPTED
 from flows.tasks import (
     challenge_task,
@@ -60,7 +60,7 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
     """
     cfg = load_config(config_path)
     logger = get_run_logger()
-    ledger = Ledger(cfg.ledger_path)
+    ledger = open_ledger(cfg)
     adm = ingest_task(path, cfg, ledger)
     if adm.status != ACCEPTED or adm.frame is None:
         return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0, adm.attempts)

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
 
 from driftloop.config import load_config
 from driftloop.errors import DriftloopError
-from driftloop.ingest import Ledger, read_table, validate_batch
+from driftloop.ingest import Ledger, Zone, open_ledger, zone_of
+from driftloop.ingest.admit import read_validated
+from driftloop.ingest.read import TEXT_FORMATS, batch_format
 from flows.tasks import challenge_task, load_champion_task, profile_task
 from models.registry import TAG
 from models.tracking import start_batch_run
 
 
-def latest_labelled_batch(ledger: Ledger) -> tuple[str, str, Path]:
-    """Name, hash and path of the most recent processed batch that carried labels."""
+def latest_labelled_batch(ledger: Ledger, zone: Zone) -> tuple[str, str, str]:
+    """Name, hash and path (in the zone) of the most recent processed batch with labels."""
     for entry in ledger.recent(limit=1000, status="processed"):
-        if entry.result.get("accuracy_batch") is not None and Path(entry.destination).is_file():
-            return entry.batch, entry.sha256, Path(entry.destination)
+        if entry.result.get("accuracy_batch") is not None and zone.exists(entry.destination):
+            return entry.batch, entry.sha256, entry.destination
     raise DriftloopError(
         "no processed batch with labels to retrain on; put a labelled batch in the landing "
         "folder and run `driftloop run` first."
@@ -33,29 +34,23 @@ def retrain(
     """Fine-tune (or retrain from scratch) on the most recent labelled batch, same gate."""
     cfg = load_config(config_path)
     logger = get_run_logger()
-    name, sha, path = latest_labelled_batch(Ledger(cfg.ledger_path))
+    zone = zone_of(cfg)
+    name, sha, path = latest_labelled_batch(open_ledger(cfg), zone)
     client, champion = load_champion_task(cfg)
     if champion.tags.get(TAG + "batch_sha256") == sha and not force:
         raise DriftloopError(
             f"champion version {champion.version} was already trained on {name}, the latest "
             "labelled batch; pass --force to fine-tune on it again."
         )
-    feats = cfg.features
-    frame = validate_batch(
-        read_table(path, feats.categorical),
-        name,
-        feats.numeric,
-        feats.categorical,
-        cfg.model.target,
-        cfg.ingest.extra_columns,
-        cfg.ingest.min_rows,
-    )
+    fp = zone.fingerprint(path, text=batch_format(name) in TEXT_FORMATS)
+    frame, rows = read_validated(zone, path, name, fp, cfg)  # a sample of a large batch
     run_id = start_batch_run(
         f"retrain:{name}",
         params={
             "batch": name,
             "sha256": sha,
-            "rows": len(frame),
+            "rows": rows,
+            "rows_used": len(frame),
             "force": force,
             "from_scratch": from_scratch,
             "champion_version": champion.version,

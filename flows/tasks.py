@@ -188,6 +188,7 @@ def track_task(
             "batch": adm.path.name,
             "sha256": adm.sha256,
             "rows": adm.rows,
+            "rows_used": 0 if adm.frame is None else len(adm.frame),
             "champion_version": champion.version,
             "labelled": adm.has_labels,
         },

@@ -3,6 +3,7 @@
 from driftloop.ingest.admit import Admission, admit, complete, fail, quarantine, zone_of
 from driftloop.ingest.fingerprint import sha256_of
 from driftloop.ingest.ledger import Ledger, LedgerEntry
+from driftloop.ingest.ledger_open import open_ledger
 from driftloop.ingest.model_checks import unknown_labels, unseen_category_flood
 from driftloop.ingest.read import batch_format, read_table
 from driftloop.ingest.recover import recover
@@ -18,6 +19,7 @@ __all__ = [
     "batch_format",
     "complete",
     "fail",
+    "open_ledger",
     "quarantine",
     "read_table",
     "recover",

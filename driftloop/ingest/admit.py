@@ -20,6 +20,7 @@ import pandas as pd
 from driftloop.config import Config
 from driftloop.errors import IngestError
 from driftloop.ingest.faults import checkpoint
+from driftloop.ingest.fingerprint import Fingerprint
 from driftloop.ingest.ledger import Ledger, LedgerEntry
 from driftloop.ingest.read import TEXT_FORMATS, batch_format, iter_chunks, require_format
 from driftloop.ingest.recover import finish_move
@@ -35,7 +36,11 @@ WAITING = "waiting"
 
 @dataclass
 class Admission:
-    """What ingest made of a batch file; `frame` is set only when it was accepted."""
+    """What ingest made of a batch file; `frame` is set only when it was accepted.
+
+    `frame` holds the batch's validated rows, or for a batch of more than `[ingest]
+    sample_rows` rows a seeded uniform sample of that many; `rows` counts the whole batch.
+    """
 
     path: PurePosixPath
     sha256: str
@@ -46,11 +51,12 @@ class Admission:
     source: str = ""
     attempts: int = 0
     flow_run_id: str = ""
+    rows: int = 0
 
     @property
-    def rows(self) -> int:
-        """Rows in the accepted frame (0 when not accepted)."""
-        return 0 if self.frame is None else len(self.frame)
+    def sampled(self) -> bool:
+        """True when `frame` is a sample of a larger batch."""
+        return self.frame is not None and len(self.frame) < self.rows
 
     @property
     def has_labels(self) -> bool:
@@ -98,6 +104,23 @@ def _close(zone: Zone, ledger: Ledger, adm: Admission, status: str, reason: str)
         retryable=reason.startswith(f"{adm.path.name}: processing failed"),
     )
     return _ended(adm, finish(zone, ledger, adm.source, entry))
+
+
+def read_validated(
+    zone: Zone, source: str, name: str, fp: Fingerprint, cfg: Config
+) -> tuple[pd.DataFrame, int]:
+    """Read and validate a batch block by block: its valid rows (sampled) and its row count.
+
+    Memory holds one block plus at most `[ingest] sample_rows` rows, a uniform sample seeded by
+    the content hash (the same file always gives the same sample).
+    """
+    fmt = require_format(name)
+    ing = cfg.ingest
+    chunks = iter_chunks(
+        name, fmt, lambda: zone.open(source), fp, ing.block_mib, cfg.features.numeric
+    )
+    seed = int(fp.sha256[:16], 16)
+    return validate_chunks(chunks, name, Rules.from_config(cfg), True, ing.sample_rows, seed)
 
 
 def _gave_up(name: str, attempts: int, limit: int, error: str) -> str:
@@ -156,15 +179,18 @@ def admit(
     adm.attempts = ledger.start_attempt(source, name, fp.sha256, flow_run_id)
     checkpoint("attempt")
     try:
-        fmt = require_format(name)
-        chunks = iter_chunks(
-            name, fmt, lambda: zone.open(source), fp, cfg.ingest.block_mib, cfg.features.numeric
-        )
-        frame = validate_chunks(chunks, name, Rules.from_config(cfg))
+        frame, adm.rows = read_validated(zone, source, name, fp, cfg)
     except IngestError as err:
         return _close(zone, ledger, adm, QUARANTINED, str(err))
     frame.attrs["target"] = cfg.model.target
     adm.frame, adm.status = frame, ACCEPTED
+    if adm.sampled:
+        log.info(
+            "%s: %d rows; drift, scoring and fine-tuning use a sample of %d",
+            name,
+            adm.rows,
+            len(frame),
+        )
     return adm
 
 

@@ -1,61 +1,101 @@
-"""The batch ledger: a SQLite file in the work folder, written ahead of every move.
+"""The batch ledger: tables in a SQL database (by default MLflow's), written ahead of every move.
 
-Why its own SQLite file and not MLflow's store: with a tracking server (``http://...``)
-driftloop has no access to MLflow's database, and MLflow runs cannot be updated in one
-transaction or looked up under a unique key, which the write-ahead protocol needs. SQLite in
-WAL mode with ``synchronous=FULL`` commits atomically and survives ``kill -9`` at any point.
+``[ingest] ledger_url`` names the database (a SQLAlchemy URL); left empty it is the MLflow
+tracking database itself (``sqlite:///<work>/mlflow.db``, or the ``postgresql://`` database
+of ``tracking_uri``). Its own tables are prefixed ``driftloop_`` and created if missing; MLflow
+checks only that its own tables exist, so they do not disturb it or its migrations.
 
-Three tables:
+Why tables and not MLflow runs: runs cannot be updated in one transaction or looked up under
+a unique key, which the write-ahead protocol needs. Every method below is one transaction:
+on SQLite it starts with ``BEGIN IMMEDIATE`` (writers are serialised, no lost update); on
+PostgreSQL the read-modify-writes are single statements (upserts, ``DELETE ... RETURNING``),
+so two processes settling the same move record it once.
 
-* ``batches``: the manifest, one row per batch file that reached its end place (processed or
-  quarantine): hash, rows, time, status, reason, destination, flow run id, attempts, outcome.
-* ``moves``: the write-ahead intents, one per batch being moved right now (the whole manifest
-  row plus where it goes). Written before the move; turned into a ``batches`` row and deleted
-  in one transaction after it. A row left here by a crash is finished by ``recover``.
-* ``attempts``: batches accepted for processing and not yet finished, with the attempt count
-  (counted before the work starts, so a crash counts too) and the last error.
+* ``driftloop_batches``: the manifest, one row per batch file that reached its end place
+  (processed or quarantine): hash, rows, time, status, reason, destination, flow run id,
+  attempts, outcome.
+* ``driftloop_moves``: the write-ahead intents, one per batch being moved right now (the
+  whole manifest row plus where it goes). Written before the move; turned into a batches row
+  and deleted in one transaction after it. A row left here by a crash is finished by
+  ``recover``.
+* ``driftloop_attempts``: batches accepted for processing and not yet finished, with the
+  attempt count (counted before the work starts, so a crash counts too) and the last error.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS batches (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, batch TEXT NOT NULL, sha256 TEXT NOT NULL,
-    status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', rows INTEGER NOT NULL DEFAULT 0,
-    destination TEXT NOT NULL DEFAULT '', recorded_at TEXT NOT NULL,
-    result TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS batches_sha ON batches (sha256);
-CREATE TABLE IF NOT EXISTS moves (
-    source TEXT PRIMARY KEY, batch TEXT NOT NULL, sha256 TEXT NOT NULL, status TEXT NOT NULL,
-    reason TEXT NOT NULL, rows INTEGER NOT NULL, destination TEXT NOT NULL,
-    result TEXT NOT NULL, flow_run_id TEXT NOT NULL, attempts INTEGER NOT NULL,
-    retryable INTEGER NOT NULL, created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS attempts (
-    source TEXT PRIMARY KEY, batch TEXT NOT NULL, sha256 TEXT NOT NULL,
-    attempts INTEGER NOT NULL, last_error TEXT NOT NULL, flow_run_id TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-"""
-_ADDED = {  # columns added to `batches` after its first release
-    "flow_run_id": "TEXT NOT NULL DEFAULT ''",
-    "attempts": "INTEGER NOT NULL DEFAULT 0",
-    "retryable": "INTEGER NOT NULL DEFAULT 0",
-}
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, RowMapping
+
+from driftloop.errors import ConfigError
+
 INTERRUPTED = "interrupted: the run ended before it recorded an outcome"
+PREFIX = "driftloop_"
+
+META = sa.MetaData()
+BATCHES = sa.Table(
+    PREFIX + "batches",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("rows", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("destination", sa.Text, nullable=False, server_default=""),
+    sa.Column("recorded_at", sa.String(40), nullable=False),
+    sa.Column("result", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("flow_run_id", sa.String(64), nullable=False, server_default=""),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("retryable", sa.Boolean, nullable=False, server_default=sa.false()),
+    sqlite_autoincrement=True,
+)
+MOVES = sa.Table(
+    PREFIX + "moves",
+    META,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("batch", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("destination", sa.Text, nullable=False),
+    sa.Column("result", sa.Text, nullable=False),
+    sa.Column("flow_run_id", sa.String(64), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("retryable", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+ATTEMPTS = sa.Table(
+    PREFIX + "attempts",
+    META,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("batch", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("flow_run_id", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+IMPORTS = sa.Table(  # old ledger files already imported (see ledger_import.py)
+    PREFIX + "imports",
+    META,
+    sa.Column("path", sa.Text, primary_key=True),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("imported_at", sa.String(40), nullable=False),
+)
+SUPPORTED = ("sqlite", "postgresql")
 
 
-def _now() -> str:
+def now() -> str:
+    """The time now, UTC, ISO 8601 to the second (how the ledger stamps records)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -87,177 +127,245 @@ class Attempt:
     last_error: str
 
 
-def _entry(r: sqlite3.Row, stamp: str = "recorded_at") -> LedgerEntry:
+def _entry(r: RowMapping, stamp: str = "recorded_at") -> LedgerEntry:
     return LedgerEntry(
         batch=r["batch"],
         sha256=r["sha256"],
         status=r["status"],
         reason=r["reason"],
-        rows=r["rows"],
+        rows=int(r["rows"]),
         destination=r["destination"],
         recorded_at=r[stamp],
         result=json.loads(r["result"]),
         flow_run_id=r["flow_run_id"],
-        attempts=r["attempts"],
+        attempts=int(r["attempts"]),
         retryable=bool(r["retryable"]),
     )
+
+
+def _attempt(r: RowMapping) -> Attempt:
+    return Attempt(r["source"], r["batch"], r["sha256"], int(r["attempts"]), r["last_error"])
+
+
+def _row(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "batch": entry.batch,
+        "sha256": entry.sha256,
+        "status": entry.status,
+        "reason": entry.reason,
+        "rows": entry.rows,
+        "destination": entry.destination,
+        "result": json.dumps(entry.result, default=str),
+        "flow_run_id": entry.flow_run_id,
+        "attempts": entry.attempts,
+        "retryable": bool(entry.retryable),
+    }
+
+
+_ENGINES: dict[str, Engine] = {}
+_LOCK = threading.Lock()
+
+
+def _sqlite_begin_immediate(engine: Engine) -> None:
+    """SQLite: take the write lock at BEGIN, so a read-then-write cannot lose an update."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_con: Any, _record: Any) -> None:
+        dbapi_con.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_con.execute("PRAGMA synchronous=FULL")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(con: Connection) -> None:
+        con.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine_for(url: str) -> Engine:
+    """One engine per database URL and process (SQLite or PostgreSQL)."""
+    with _LOCK:
+        if url in _ENGINES:
+            return _ENGINES[url]
+        parsed = sa.engine.make_url(url)
+        backend = parsed.get_backend_name()
+        if backend not in SUPPORTED:
+            raise ConfigError(
+                f"[ingest] ledger_url {parsed.render_as_string(hide_password=True)!r}: "
+                f"{backend} is not supported; use a sqlite:/// or postgresql:// URL."
+            )
+        if backend == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(parsed, connect_args={"timeout": 30})
+            _sqlite_begin_immediate(engine)
+        else:
+            engine = sa.create_engine(parsed, pool_pre_ping=True)
+        _ENGINES[url] = engine
+        return engine
 
 
 class Ledger:
     """Records batches by content hash so that none is processed twice or lost."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(_SCHEMA)
-            have = {r["name"] for r in con.execute("PRAGMA table_info(batches)")}
-            for col, decl in _ADDED.items():
-                if col not in have:
-                    con.execute(f"ALTER TABLE batches ADD COLUMN {col} {decl}")
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30)
-        con.row_factory = sqlite3.Row
-        con.execute("PRAGMA synchronous=FULL")
+    def __init__(self, url: str) -> None:
+        self.url = url
         try:
-            with con:
-                yield con
-        finally:
-            con.close()
+            META.create_all(self._engine, checkfirst=True)
+        except sa.exc.OperationalError as err:
+            raise ConfigError(
+                f"cannot open the ledger database {self.safe_url}: {err.orig}; check "
+                "[ingest] ledger_url (or [tracking] tracking_uri, whose database it shares) "
+                "and that the database server is running."
+            ) from None
 
-    @staticmethod
-    def _values(e: LedgerEntry) -> list[Any]:
-        return [e.batch, e.sha256, e.status, e.reason, e.rows, e.destination]
+    @property
+    def _engine(self) -> Engine:
+        return engine_for(self.url)
+
+    @property
+    def safe_url(self) -> str:
+        """The database URL without its password, for messages."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def _insert_sql(self, table: sa.Table) -> Any:
+        if self._engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
 
     def record(self, entry: LedgerEntry) -> LedgerEntry:
         """Store a manifest record directly, stamping the time it was recorded."""
-        with self._connect() as con:
+        with self._engine.begin() as con:
             return self._insert(con, entry)
 
-    def _insert(self, con: sqlite3.Connection, entry: LedgerEntry) -> LedgerEntry:
-        stamped = LedgerEntry(**{**entry.__dict__, "recorded_at": _now()})
-        con.execute(
-            "INSERT INTO batches (batch, sha256, status, reason, rows, destination, recorded_at,"
-            " result, flow_run_id, attempts, retryable) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                *self._values(stamped),
-                stamped.recorded_at,
-                json.dumps(stamped.result, default=str),
-                stamped.flow_run_id,
-                stamped.attempts,
-                int(stamped.retryable),
-            ],
-        )
+    @staticmethod
+    def _insert(con: Connection, entry: LedgerEntry) -> LedgerEntry:
+        stamped = LedgerEntry(**{**entry.__dict__, "recorded_at": now()})
+        con.execute(BATCHES.insert().values(**_row(stamped), recorded_at=stamped.recorded_at))
         return stamped
 
     def intend(self, source: str, entry: LedgerEntry) -> None:
         """Write-ahead: record where a batch is about to be moved and its whole manifest record."""
-        with self._connect() as con:
-            con.execute(
-                "INSERT OR REPLACE INTO moves (source, batch, sha256, status, reason, rows,"
-                " destination, result, flow_run_id, attempts, retryable, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    source,
-                    *self._values(entry),
-                    json.dumps(entry.result, default=str),
-                    entry.flow_run_id,
-                    entry.attempts,
-                    int(entry.retryable),
-                    _now(),
-                ],
-            )
+        values = {**_row(entry), "source": source, "created_at": now()}
+        stmt = self._insert_sql(MOVES).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source"], set_={k: stmt.excluded[k] for k in values if k != "source"}
+        )
+        with self._engine.begin() as con:
+            con.execute(stmt)
 
     def moves(self) -> list[tuple[str, LedgerEntry]]:
         """Intents not yet settled (left by a crash), oldest first."""
-        with self._connect() as con:
-            rows = con.execute("SELECT * FROM moves ORDER BY created_at").fetchall()
+        query = sa.select(MOVES).order_by(MOVES.c.created_at, MOVES.c.source)
+        with self._engine.begin() as con:
+            rows = con.execute(query).mappings().all()
         return [(r["source"], _entry(r, "created_at")) for r in rows]
 
     def settle(self, source: str, status: str | None = None, reason: str = "") -> LedgerEntry:
         """After the move: the intent becomes a manifest record, in one transaction."""
-        with self._connect() as con:
-            row = con.execute("SELECT * FROM moves WHERE source = ?", [source]).fetchone()
+        claim = MOVES.delete().where(MOVES.c.source == source).returning(*MOVES.c)
+        with self._engine.begin() as con:
+            row = con.execute(claim).mappings().first()  # only one settler can claim it
             if row is None:
                 raise KeyError(source)
             entry = _entry(row, "created_at")
             if status:
                 entry = LedgerEntry(**{**entry.__dict__, "status": status, "reason": reason})
             stamped = self._insert(con, entry)
-            con.execute("DELETE FROM moves WHERE source = ?", [source])
-            con.execute("DELETE FROM attempts WHERE source = ?", [source])
+            con.execute(ATTEMPTS.delete().where(ATTEMPTS.c.source == source))
         return stamped
 
     def start_attempt(self, source: str, batch: str, sha256: str, flow_run_id: str = "") -> int:
         """Count one more processing attempt of a waiting batch (before the work starts)."""
-        with self._connect() as con:
-            row = con.execute("SELECT * FROM attempts WHERE source = ?", [source]).fetchone()
-            n = row["attempts"] + 1 if row is not None and row["sha256"] == sha256 else 1
-            con.execute(
-                "INSERT OR REPLACE INTO attempts (source, batch, sha256, attempts, last_error,"
-                " flow_run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [source, batch, sha256, n, INTERRUPTED, flow_run_id, _now()],
-            )
-        return n
+        stmt = self._insert_sql(ATTEMPTS).values(
+            source=source,
+            batch=batch,
+            sha256=sha256,
+            attempts=1,
+            last_error=INTERRUPTED,
+            flow_run_id=flow_run_id,
+            updated_at=now(),
+        )
+        new = stmt.excluded
+        same = sa.case((ATTEMPTS.c.sha256 == new.sha256, ATTEMPTS.c.attempts + 1), else_=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source"],
+            set_={
+                "attempts": same,
+                "batch": new.batch,
+                "sha256": new.sha256,
+                "last_error": new.last_error,
+                "flow_run_id": new.flow_run_id,
+                "updated_at": new.updated_at,
+            },
+        ).returning(ATTEMPTS.c.attempts)
+        with self._engine.begin() as con:
+            return int(con.execute(stmt).scalar_one())
 
     def attempt(self, source: str, sha256: str | None = None) -> Attempt | None:
         """The unfinished attempt record of a waiting batch (of this content, if given)."""
-        with self._connect() as con:
-            r = con.execute("SELECT * FROM attempts WHERE source = ?", [source]).fetchone()
+        query = sa.select(ATTEMPTS).where(ATTEMPTS.c.source == source)
+        with self._engine.begin() as con:
+            r = con.execute(query).mappings().first()
         if r is None or (sha256 is not None and r["sha256"] != sha256):
             return None
-        return Attempt(r["source"], r["batch"], r["sha256"], r["attempts"], r["last_error"])
+        return _attempt(r)
 
     def in_flight(self, sha256: str, other_than: str) -> Attempt | None:
         """An unfinished attempt of the same content under another file name."""
-        with self._connect() as con:
-            r = con.execute(
-                "SELECT * FROM attempts WHERE sha256 = ? AND source != ? LIMIT 1",
-                [sha256, other_than],
-            ).fetchone()
-        return None if r is None else Attempt(*[r[k] for k in Attempt.__dataclass_fields__])
+        query = (
+            sa.select(ATTEMPTS)
+            .where(ATTEMPTS.c.sha256 == sha256, ATTEMPTS.c.source != other_than)
+            .order_by(ATTEMPTS.c.source)
+            .limit(1)
+        )
+        with self._engine.begin() as con:
+            r = con.execute(query).mappings().first()
+        return None if r is None else _attempt(r)
 
     def fail_attempt(self, source: str, error: str) -> Attempt | None:
         """Note why the current attempt of a batch failed; return the attempt record."""
-        with self._connect() as con:
-            con.execute(
-                "UPDATE attempts SET last_error = ?, updated_at = ? WHERE source = ?",
-                [error, _now(), source],
-            )
-        return self.attempt(source)
+        stmt = (
+            ATTEMPTS.update()
+            .where(ATTEMPTS.c.source == source)
+            .values(last_error=error, updated_at=now())
+            .returning(*ATTEMPTS.c)
+        )
+        with self._engine.begin() as con:
+            r = con.execute(stmt).mappings().first()
+        return None if r is None else _attempt(r)
 
     def find_done(self, sha256: str) -> LedgerEntry | None:
         """The first record that judged this content (processed or quarantined for itself)."""
         rows = self._select(
-            "SELECT * FROM batches WHERE sha256 = ? AND status IN ('processed', 'quarantined')"
-            " AND retryable = 0 ORDER BY id LIMIT 1",
-            [sha256],
+            sa.select(BATCHES)
+            .where(
+                BATCHES.c.sha256 == sha256,
+                BATCHES.c.status.in_(("processed", "quarantined")),
+                BATCHES.c.retryable == sa.false(),
+            )
+            .order_by(BATCHES.c.id)
+            .limit(1)
         )
         return rows[0] if rows else None
 
     def find(self, sha256: str, status: str | None = None) -> LedgerEntry | None:
         """Return the first entry with this content hash (and status, if given)."""
-        query = "SELECT * FROM batches WHERE sha256 = ?"
-        args: list[Any] = [sha256]
+        query = sa.select(BATCHES).where(BATCHES.c.sha256 == sha256)
         if status:
-            query += " AND status = ?"
-            args.append(status)
-        rows = self._select(query + " ORDER BY id LIMIT 1", args)
+            query = query.where(BATCHES.c.status == status)
+        rows = self._select(query.order_by(BATCHES.c.id).limit(1))
         return rows[0] if rows else None
 
     def recent(self, limit: int = 20, status: str | None = None) -> list[LedgerEntry]:
         """Return the last entries, newest first."""
-        query = "SELECT * FROM batches"
-        args: list[Any] = []
+        query = sa.select(BATCHES)
         if status:
-            query += " WHERE status = ?"
-            args.append(status)
-        return self._select(query + " ORDER BY id DESC LIMIT ?", [*args, limit])
+            query = query.where(BATCHES.c.status == status)
+        return self._select(query.order_by(BATCHES.c.id.desc()).limit(limit))
 
-    def _select(self, query: str, args: list[Any]) -> list[LedgerEntry]:
-        with self._connect() as con:
-            rows = con.execute(query, args).fetchall()
+    def _select(self, query: sa.Select[Any]) -> list[LedgerEntry]:
+        with self._engine.begin() as con:
+            rows = con.execute(query).mappings().all()
         return [_entry(r) for r in rows]

@@ -15,6 +15,7 @@ import pandera.pandas as pa
 
 from driftloop.errors import SchemaError
 from driftloop.ingest.read import infer_numbers
+from driftloop.ingest.sample import RowSample
 from driftloop.ingest.schema import Rules, build_schema
 
 ORDER = ("missing", "extra", "type", "finite", "target", "null", "category", "range", "other")
@@ -33,15 +34,26 @@ def _kind(check: str, column: str, target: str) -> str:
 
 
 class BatchChecker:
-    """Feed chunks of one batch; `finish` raises a SchemaError naming every problem found."""
+    """Feed chunks of one batch; `finish` raises a SchemaError naming every problem found.
 
-    def __init__(self, name: str, rules: Rules, keep: bool = True) -> None:
+    Valid rows are kept whole, or (``sample_rows``) as a seeded uniform sample of at most that
+    many rows, so memory stays bounded whatever the batch size; ``keep=False`` keeps none.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        rules: Rules,
+        keep: bool = True,
+        sample_rows: int | None = None,
+        seed: int = 0,
+    ) -> None:
         self.name, self.rules, self.keep = name, rules, keep
         self.schema = build_schema(rules)
         self.rows = 0
         self.filled = dict.fromkeys(rules.numeric, 0)
         self.failures: dict[tuple[str, str], list] = {}  # (kind, column) -> [rows, examples]
-        self.chunks: list[pd.DataFrame] = []
+        self.sample = RowSample(sample_rows, seed)
 
     def feed(self, chunk: pd.DataFrame) -> pd.DataFrame | None:
         """Validate one chunk; return it with the model's columns and types when it passes."""
@@ -57,7 +69,7 @@ class BatchChecker:
         for col in self.rules.numeric:
             self.filled[col] += int(out[col].notna().sum())
         if self.keep:
-            self.chunks.append(out)
+            self.sample.add(out)
         return out
 
     def _count(self, cases: pd.DataFrame) -> None:
@@ -167,25 +179,34 @@ class BatchChecker:
         return [f"{name}: column {col!r} fails a check in {n} row(s) (e.g. {eg}); fix the values."]
 
     def finish(self) -> pd.DataFrame:
-        """Raise a SchemaError for the problems found, else return the whole validated frame."""
+        """Raise a SchemaError for the problems found, else return the validated rows kept."""
         msgs = self.problems()
         if msgs:
             extra = f" (and {len(msgs) - 3} more problem(s))" if len(msgs) > 3 else ""
             raise SchemaError(" Also: ".join(msgs[:3]) + extra)
-        frame = pd.concat(self.chunks, ignore_index=True) if self.chunks else pd.DataFrame()
+        frame = self.sample.frame()
         if self.rules.target in frame.columns:
             frame[self.rules.target] = infer_numbers(frame[self.rules.target])
         return frame
 
 
 def validate_chunks(
-    chunks: Iterable[pd.DataFrame], name: str, rules: Rules, keep: bool = True
-) -> pd.DataFrame:
-    """Validate every chunk of a batch; return the model-typed frame (empty if keep is False)."""
-    checker = BatchChecker(name, rules, keep)
+    chunks: Iterable[pd.DataFrame],
+    name: str,
+    rules: Rules,
+    keep: bool = True,
+    sample_rows: int | None = None,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, int]:
+    """Validate every chunk of a batch; return the model-typed rows kept and the batch's rows.
+
+    The rows kept: all of them, or a seeded uniform sample of ``sample_rows`` (none if keep
+    is False).
+    """
+    checker = BatchChecker(name, rules, keep, sample_rows, seed)
     for chunk in chunks:
         checker.feed(chunk)
-    return checker.finish()
+    return checker.finish(), checker.rows
 
 
 def validate_batch(
@@ -199,4 +220,4 @@ def validate_batch(
 ) -> pd.DataFrame:
     """Return the batch's schema columns (plus the target if present) with the model's types."""
     rules = Rules(list(numeric), list(categorical), target, extra_columns, min_rows)
-    return validate_chunks([frame], name, rules)
+    return validate_chunks([frame], name, rules)[0]

@@ -275,7 +275,10 @@ def test_unreachable_tracking_store_leaves_the_batch_waiting(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again: nothing listens there
-    text = project.config.read_text() + f'\n[tracking]\ntracking_uri = "http://127.0.0.1:{port}"\n'
+    text = project.config.read_text() + (
+        f'\n[tracking]\ntracking_uri = "http://127.0.0.1:{port}"\n'
+        '[ingest]\nledger_url = "sqlite:///ledger.db"\n'
+    )
     project.config.write_text(text)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
@@ -289,7 +292,7 @@ def test_unreachable_tracking_store_leaves_the_batch_waiting(
     assert path.is_file()
     assert list((project.work / "processed").iterdir()) == []
     assert list((project.work / "quarantine").iterdir()) == []
-    assert Ledger(load_config(project.config).ledger_path).recent() == []
+    assert Ledger(load_config(project.config).ledger_url).recent() == []
 
 
 def test_a_regression_model_runs_through_the_flow(project: Project) -> None:

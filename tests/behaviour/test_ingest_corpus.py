@@ -116,7 +116,7 @@ def test_every_kind_of_bad_batch_gets_its_own_reason(tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     write_corpus(cfg.landing_dir, _good(project), outside)
-    ledger = Ledger(cfg.ledger_path)
+    ledger = Ledger(cfg.ledger_url)
     assert len(CORPUS) >= 17
     for name, (_, expected) in CORPUS.items():
         adm = admit(cfg.landing_dir / name, cfg, ledger)
@@ -138,10 +138,10 @@ def test_a_path_outside_the_landing_zone_is_refused_untouched(project: Project) 
     victim = project.root / "outside.csv"
     _good(project).to_csv(victim, index=False)
     with pytest.raises(Exception, match="outside the landing zone"):
-        admit(cfg.landing_dir / ".." / "outside.csv", cfg, Ledger(cfg.ledger_path))
+        admit(cfg.landing_dir / ".." / "outside.csv", cfg, Ledger(cfg.ledger_url))
     with pytest.raises(Exception, match="outside the landing zone"):
-        admit(victim, cfg, Ledger(cfg.ledger_path))
-    assert victim.is_file() and Ledger(cfg.ledger_path).recent() == []
+        admit(victim, cfg, Ledger(cfg.ledger_url))
+    assert victim.is_file() and Ledger(cfg.ledger_url).recent() == []
 
 
 def test_good_formats_and_accepted_extra_column(project: Project) -> None:
@@ -152,7 +152,7 @@ def test_good_formats_and_accepted_extra_column(project: Project) -> None:
     good.to_json(landing / "good.jsonl", orient="records", lines=True)
     good.assign(note="fine").to_csv(landing / "extra-ok.csv", index=False)
     good.iloc[::-1].to_parquet(landing / "good.parquet", index=False)
-    ledger = Ledger(cfg.ledger_path)
+    ledger = Ledger(cfg.ledger_url)
     for name in ("good.jsonl", "extra-ok.csv", "good.parquet"):
         adm = admit(landing / name, cfg, ledger)
         assert adm.status == ACCEPTED and adm.rows == 60, adm.reason
@@ -206,7 +206,7 @@ def test_corpus_through_the_real_pipeline_with_good_batches_around_it(tmp_path: 
     quarantined = {p for p in os.listdir(cfg.quarantine_dir) if not p.endswith(".reason.txt")}
     assert quarantined == set(expected)
     assert os.listdir(cfg.landing_dir) == []
-    ledger = {e.batch: e for e in Ledger(cfg.ledger_path).recent(100)}
+    ledger = {e.batch: e for e in Ledger(cfg.ledger_url).recent(100)}
     assert set(ledger) == set(names)
     for e in ledger.values():
         assert Path(e.destination).parent.name == (

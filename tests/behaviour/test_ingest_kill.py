@@ -151,7 +151,7 @@ def test_kill_9_at_random_points_loses_nothing_and_processes_nothing_twice(
     assert sum(rc == -signal.SIGKILL for _, rc in kills) >= 3, kills
     assert _run(env, None) == 0  # a clean run finishes what the kills left
     check_invariants(cfg, inputs)
-    status = {e.batch: e.status for e in Ledger(cfg.ledger_path).recent(100)}
+    status = {e.batch: e.status for e in Ledger(cfg.ledger_url).recent(100)}
     assert status == {**dict.fromkeys(goods, "processed"), "bad.csv": "quarantined"} | {
         "dup.csv": "duplicate"
     }, kills

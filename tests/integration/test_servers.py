@@ -75,7 +75,9 @@ def test_loop_against_mlflow_and_prefect_servers_on_postgres(
         tmp_path,
         TINY_SETTINGS
         + f'\n[tracking]\ntracking_uri = "{servers.mlflow_url}"\n'
-        + f'\n[prefect]\napi_url = "{servers.prefect_api}"\n',
+        + f'\n[prefect]\napi_url = "{servers.prefect_api}"\n'
+        # The ledger in the database behind the MLflow server, beside MLflow's tables.
+        + f'\n[ingest]\nledger_url = "{pg_dsn(servers.mlflow_db)}"\n',
     )
     client_home = tmp_path / "client-prefect-home"
     client_home.mkdir()
@@ -159,6 +161,9 @@ def test_loop_against_mlflow_and_prefect_servers_on_postgres(
         versions = conn.execute(
             "SELECT count(*) FROM model_versions WHERE name = %s", ("test-model",)
         ).fetchone()
+        ledger = conn.execute("SELECT batch, status FROM driftloop_batches ORDER BY id").fetchall()
     assert run_count >= 3
     assert "test-model" in models
     assert versions == (2,)
+    assert ledger == [("stable.csv", "processed"), ("concept.csv", "processed")]
+    assert not (work / "ledger.sqlite").exists()

@@ -38,10 +38,43 @@ def test_defaults_and_derived_paths(tmp_path: Path) -> None:
 
 def test_tracking_uri_overrides_embedded_store(tmp_path: Path) -> None:
     cfg = config_from_dict(
-        {**BASE, "tracking": {"tracking_uri": "http://127.0.0.1:5000"}}, tmp_path / "c.toml"
+        {
+            **BASE,
+            "tracking": {"tracking_uri": "http://127.0.0.1:5000"},
+            "ingest": {"ledger_url": "sqlite:///state/ledger.db"},
+        },
+        tmp_path / "c.toml",
     )
     assert cfg.mlflow_uri == "http://127.0.0.1:5000"
     assert cfg.artifact_location is None
+    assert cfg.ledger_url == f"sqlite:///{tmp_path.resolve() / 'state' / 'ledger.db'}"
+
+
+def test_ledger_shares_the_mlflow_database_by_default(tmp_path: Path) -> None:
+    cfg = config_from_dict(BASE, tmp_path / "driftloop.toml")
+    assert cfg.ledger_url == cfg.mlflow_uri == f"sqlite:///{cfg.work_dir / 'mlflow.db'}"
+    pg = "postgresql://postgres@127.0.0.1:5432/mlflow"
+    cfg = config_from_dict({**BASE, "tracking": {"tracking_uri": pg}}, tmp_path / "c.toml")
+    assert cfg.ledger_url == pg
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        (
+            {"tracking": {"tracking_uri": "https://mlflow.example.com"}},
+            "[ingest] ledger_url is empty and [tracking] tracking_uri = "
+            "'https://mlflow.example.com' is not a database",
+        ),
+        ({"ingest": {"ledger_url": "mysql://h/db"}}, "[ingest] ledger_url = 'mysql://h/db' is not"),
+        ({"ingest": {"ledger_url": "ledger.db"}}, "[ingest] ledger_url = 'ledger.db' is not"),
+    ],
+)
+def test_ledger_needs_a_database_it_can_write(tmp_path: Path, patch: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config_from_dict({**BASE, **patch}, tmp_path / "driftloop.toml")
+    assert expected in str(err.value)
+    assert "sqlite:///" in str(err.value) and "postgresql://" in str(err.value)
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ def _good(project: Project, n: int = 50) -> pd.DataFrame:
 
 def _admit(project: Project, path: Path):
     cfg = load_config(project.config)
-    return admit(path, cfg, Ledger(cfg.ledger_path)), cfg
+    return admit(path, cfg, Ledger(cfg.ledger_url)), cfg
 
 
 def _reason(adm) -> str:
@@ -69,7 +69,7 @@ def test_bad_batches_go_to_quarantine_with_their_reason(project: Project, case: 
     assert Path(adm.destination).is_file()
     reason = _reason(adm)
     assert expected in reason and f"{case}.csv" in reason
-    entry = Ledger(cfg.ledger_path).find(adm.sha256)
+    entry = Ledger(cfg.ledger_url).find(adm.sha256)
     assert entry is not None and entry.status == QUARANTINED and entry.reason == adm.reason
 
 
@@ -107,7 +107,7 @@ def test_extra_columns_ignored_or_rejected_per_config(project: Project) -> None:
 def test_same_content_twice_is_a_duplicate_and_not_processed(project: Project) -> None:
     frame = _good(project)
     first, cfg = _admit(project, project.drop(frame, "one.csv"))
-    ledger = Ledger(cfg.ledger_path)
+    ledger = Ledger(cfg.ledger_url)
     complete(first, cfg, ledger, {"action": "none"})
     assert first.status == PROCESSED and Path(first.destination).parent == cfg.processed_dir
     again, _ = _admit(project, project.drop(frame, "one-again.csv"))

@@ -32,7 +32,7 @@ def _sha(path: Path) -> str:
 
 def check_invariants(cfg: Config, inputs: dict[str, str], settled: bool = True) -> None:
     """Each input is in exactly one place, the ledger agrees with the folders, none twice."""
-    ledger = Ledger(cfg.ledger_path)
+    ledger = Ledger(cfg.ledger_url)
     assert ledger.moves() == [], "an interrupted move was not finished"
     places: dict[str, list[str]] = {}
     ended: set[str] = set()
@@ -63,7 +63,7 @@ def check_invariants(cfg: Config, inputs: dict[str, str], settled: bool = True) 
 
 def run_once(cfg: Config) -> None:
     """What `driftloop run` does to the files, without the model: recover, admit, complete."""
-    ledger = Ledger(cfg.ledger_path)
+    ledger = Ledger(cfg.ledger_url)
     zone = zone_of(cfg)
     recover(zone, ledger)
     for path in zone.pending():
@@ -108,11 +108,11 @@ def test_a_crash_at_any_step_leaves_each_batch_waiting_or_recorded(
     with pytest.raises(Killed):
         run_once(cfg)
     monkeypatch.undo()
-    recover(zone_of(cfg), Ledger(cfg.ledger_path))  # the start of the next run
+    recover(zone_of(cfg), Ledger(cfg.ledger_url))  # the start of the next run
     check_invariants(cfg, inputs, settled=False)
     run_once(cfg)
     check_invariants(cfg, inputs)
-    statuses = {e.batch: e.status for e in Ledger(cfg.ledger_path).recent(100)}
+    statuses = {e.batch: e.status for e in Ledger(cfg.ledger_url).recent(100)}
     assert statuses == {
         "a.csv": "processed",
         "b.parquet": "processed",
@@ -142,7 +142,7 @@ def test_the_invariant_check_catches_a_move_before_record_bug(
 
 def test_an_interrupted_attempt_counts_and_ends_in_quarantine(tmp_path: Path) -> None:
     cfg, _ = _project(tmp_path)
-    ledger = Ledger(cfg.ledger_path)
+    ledger = Ledger(cfg.ledger_url)
     path = str(cfg.landing_dir / "a.csv")
     for n in (1, 2, 3):  # accepted, then the run dies before the outcome
         adm = admit(path, cfg, ledger)
@@ -160,7 +160,7 @@ def test_a_failed_attempt_goes_to_quarantine_after_max_attempts(tmp_path: Path) 
     from driftloop.ingest import fail
 
     cfg, _ = _project(tmp_path)
-    ledger = Ledger(cfg.ledger_path)
+    ledger = Ledger(cfg.ledger_url)
     path = str(cfg.landing_dir / "b.parquet")
     for n in (1, 2):
         assert admit(path, cfg, ledger).attempts == n
@@ -168,6 +168,6 @@ def test_a_failed_attempt_goes_to_quarantine_after_max_attempts(tmp_path: Path) 
         assert Path(path).is_file()
     admit(path, cfg, ledger)
     assert fail(path, cfg, ledger, "OSError: store away").endswith("moved to quarantine")
-    (entry,) = Ledger(cfg.ledger_path).recent()
+    (entry,) = Ledger(cfg.ledger_url).recent()
     assert entry.status == "quarantined" and entry.attempts == 3 and entry.retryable
     assert "last error: OSError: store away" in entry.reason

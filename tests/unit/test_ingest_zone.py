@@ -52,7 +52,7 @@ def test_memory_zone_lists_reads_hashes_and_moves(memory_project) -> None:  # ty
         "a-copy.csv",
     }
     assert all(p.startswith("memory://") for p in waiting)
-    ledger = Ledger(cfg.ledger_path)
+    ledger = Ledger(cfg.ledger_url)
     adm = admit(f"{url}/landing/a.csv", cfg, ledger, flow_run_id="fr-1")
     assert adm.status == ACCEPTED and adm.rows == 50
     assert adm.sha256 == hashlib.sha256(csv).hexdigest()
@@ -76,7 +76,7 @@ def test_memory_zone_refuses_paths_outside_landing(memory_project) -> None:  # t
     fs.pipe_file(f"{url}/secret.csv", b"x1\n1\n")
     for path in (f"{url}/landing/../secret.csv", f"{url}/secret.csv", f"{url}/landing/sub/x.csv"):
         with pytest.raises(IngestError, match="outside the landing zone"):
-            admit(path, cfg, Ledger(cfg.ledger_path))
+            admit(path, cfg, Ledger(cfg.ledger_url))
     assert fs.exists(f"{url}/secret.csv")
 
 
@@ -85,7 +85,7 @@ def test_memory_zone_recovers_an_interrupted_move(memory_project) -> None:  # ty
     data = project.stream.batches[0].frame.head(30).to_csv(index=False).encode()
     src = _put(fs, url, "x.csv", data)
     zone = zone_of(cfg)
-    ledger = Ledger(cfg.ledger_path)
+    ledger = Ledger(cfg.ledger_url)
     sha = hashlib.sha256(data).hexdigest()
     source = zone.locate(src)
     dest = zone.free_name(zone.quarantine, "x.csv", sha)
