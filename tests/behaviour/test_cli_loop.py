@@ -125,7 +125,7 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
 
     un = recs["shifted-unlabelled.parquet"]
     assert un["drift"] is True and un["action"] == "drift-unlabelled"
-    assert set(un["drifted_features"]) == {"x1", "c1"}
+    assert set(un["drifted_features"]) == {"x1", "c1", "__prediction__"}  # outputs moved too
     assert un["accuracy_before"] is None and un["champion_version"] == "1"
 
     br = recs["broken.csv"]
@@ -139,7 +139,8 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
 
     co = recs["concept.csv"]
     # concept.csv comes after the covariate shift too: features and accuracy both drifted.
-    assert co["drift"] is True and co["drifted_features"] == ["x1", "c1", "__accuracy__"]
+    assert co["drift"] is True
+    assert co["drifted_features"] == ["x1", "c1", "__prediction__", "__accuracy__"]
     assert co["action"] == "promoted" and co["champion_version"] == "2"
     assert co["accuracy_after"] > co["accuracy_before"]
 
