@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from drift.errors import DriftError
-from driftloop.config import Config, find_config, load_config
+from driftloop.config import Config, load_config
 from driftloop.errors import DriftloopError
 from driftloop.runtime import prepare_environment, setup_logging
 
 
-def _load(args: argparse.Namespace) -> tuple[Config, str]:
-    path = str(find_config(args.config).resolve())
-    cfg = load_config(path)
+def _load(args: argparse.Namespace) -> tuple[Config, str | None]:
+    """The config and its file's path (None when it comes from DRIFTLOOP_* variables alone)."""
+    cfg = load_config(args.config)
     prepare_environment(cfg)
-    return cfg, path
+    return cfg, str(cfg.source) if cfg.source else None
 
 
 def cmd_init(args: argparse.Namespace) -> int:
