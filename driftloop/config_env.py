@@ -85,7 +85,7 @@ def env_overrides(environ: Mapping[str, str], model: type[BaseModel]) -> dict[st
                 )
                 raise ConfigError(
                     f"environment variable {var} names no setting ({where}); settings are "
-                    f"DRIFTLOOP_<SECTION>__<KEY>, for example {env_name('tracking', 'tracking_uri')}"
+                    "DRIFTLOOP_<SECTION>__<KEY>, for example DRIFTLOOP_TRACKING__TRACKING_URI"
                 )
             continue  # DRIFTLOOP_SOMETHING without a section: not a setting (e.g. test hooks)
         section, key = known[var]
