@@ -88,12 +88,12 @@ def env_overrides(environ: Mapping[str, str], model: type[BaseModel]) -> dict[st
                     "DRIFTLOOP_<SECTION>__<KEY>, for example DRIFTLOOP_TRACKING__TRACKING_URI"
                 )
             continue  # DRIFTLOOP_SOMETHING without a section: not a setting (e.g. test hooks)
-        section, key = known[var]
+        where_to, key = known[var]
         value = _value(var, environ[var])
-        if section is None:
+        if where_to is None:
             out[key] = value
         else:
-            out.setdefault(section, {})[key] = value
+            out.setdefault(where_to, {})[key] = value
     return out
 
 

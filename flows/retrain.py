@@ -10,7 +10,14 @@ from prefect import flow, get_run_logger
 from driftloop.config import load_config
 from driftloop.errors import DriftloopError
 from driftloop.ingest import Ledger, read_table, validate_batch
-from flows.tasks import challenge_task, load_champion_task, profile_task
+from flows.slots import retrain_slot
+from flows.tasks import (
+    challenge_task,
+    check_tracking_task,
+    io,
+    load_champion_task,
+    profile_task,
+)
 from models.registry import TAG
 from models.tracking import start_batch_run
 
@@ -26,20 +33,40 @@ def latest_labelled_batch(ledger: Ledger) -> tuple[str, str, Path]:
     )
 
 
+def chosen_batch(ledger: Ledger, sha256: str) -> tuple[str, str, Path]:
+    """Name, hash and path of the processed batch with this hash (the latest labelled if "")."""
+    if not sha256:
+        return latest_labelled_batch(ledger)
+    entry = ledger.find(sha256, status="processed")
+    if entry is None or not Path(entry.destination).is_file():
+        raise DriftloopError(
+            f"no processed batch with sha256 {sha256} in the ledger (or its file is gone from "
+            "processed/); pass the hash of a processed batch, or none for the latest labelled one."
+        )
+    if entry.result.get("accuracy_batch") is None:
+        raise DriftloopError(f"batch {entry.batch} has no labels; a retrain needs labels.")
+    return entry.batch, entry.sha256, Path(entry.destination)
+
+
 @flow(name="retrain")
 def retrain(
-    config_path: str | None = None, force: bool = False, from_scratch: bool = False
+    config_path: str | None = None,
+    force: bool = False,
+    from_scratch: bool = False,
+    batch_sha256: str = "",
+    trigger: str = "manual",
 ) -> dict[str, Any]:
-    """Fine-tune (or retrain from scratch) on the most recent labelled batch, same gate."""
+    """Fine-tune (or retrain from scratch) on a labelled batch, same gate, one run at a time.
+
+    The batch is the latest labelled one, or the processed batch whose hash is
+    `batch_sha256` (as a drift event passes it). The champion is loaded while holding the
+    model's retrain slot, so concurrent triggers retrain one after the other, each from the
+    champion the one before left.
+    """
     cfg = load_config(config_path)
     logger = get_run_logger()
-    name, sha, path = latest_labelled_batch(Ledger(cfg.ledger_path))
-    client, champion = load_champion_task(cfg)
-    if champion.tags.get(TAG + "batch_sha256") == sha and not force:
-        raise DriftloopError(
-            f"champion version {champion.version} was already trained on {name}, the latest "
-            "labelled batch; pass --force to fine-tune on it again."
-        )
+    io(check_tracking_task, cfg)(cfg)
+    name, sha, path = chosen_batch(Ledger(cfg.ledger_path), batch_sha256)
     feats = cfg.features
     frame = validate_batch(
         read_table(path, feats.categorical),
@@ -50,30 +77,38 @@ def retrain(
         cfg.ingest.extra_columns,
         cfg.ingest.min_rows,
     )
-    run_id = start_batch_run(
-        f"retrain:{name}",
-        params={
-            "batch": name,
-            "sha256": sha,
-            "rows": len(frame),
-            "force": force,
-            "from_scratch": from_scratch,
-            "champion_version": champion.version,
-        },
-        tags={"driftloop.kind": "retrain", "driftloop.batch_sha256": sha},
-    )
-    outcome = challenge_task(
-        champion,
-        frame,
-        profile_task(frame, cfg),
-        cfg,
-        client,
-        run_id,
-        {"batch_sha256": sha, "batch": name, "trigger": "manual"},
-        from_scratch,
-    )
+    with retrain_slot(cfg.model.name):
+        client, champion = io(load_champion_task, cfg)(cfg)
+        if champion.tags.get(TAG + "batch_sha256") == sha and not force:
+            raise DriftloopError(
+                f"champion version {champion.version} was already trained on {name}; pass "
+                "--force (force=true) to fine-tune on it again."
+            )
+        run_id = start_batch_run(
+            f"retrain:{name}",
+            params={
+                "batch": name,
+                "sha256": sha,
+                "rows": len(frame),
+                "force": force,
+                "from_scratch": from_scratch,
+                "champion_version": champion.version,
+                "trigger": trigger,
+            },
+            tags={"driftloop.kind": "retrain", "driftloop.batch_sha256": sha},
+        )
+        outcome = challenge_task(
+            champion,
+            frame,
+            profile_task(frame, cfg),
+            cfg,
+            client,
+            run_id,
+            {"batch_sha256": sha, "batch": name, "trigger": trigger},
+            from_scratch,
+        )
     d = outcome.decision
-    logger.info("retrain on %s: %s", name, d.reason)
+    logger.info("retrain on %s (%s): %s", name, trigger, d.reason)
     return {
         "kind": outcome.kind,
         "batch": name,
