@@ -157,6 +157,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Register the deployments in a work pool, for `prefect worker start --pool NAME`."""
+    cfg, path = _load(args)
+    from flows.service import deploy_to_pool
+
+    ids = deploy_to_pool(cfg, path, args.pool, args.image)
+    print(f"deployed monitor/{cfg.model.name} and retrain/{cfg.model.name} to pool {args.pool}")
+    print(f"  deployment ids: {', '.join(ids)}")
+    print(f"  start a worker: prefect worker start --pool {args.pool}")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """Show the champion, its metrics and the last batches."""
     cfg, _ = _load(args)
@@ -243,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print the outcome as JSON")
     sp = verb("serve", cmd_serve, "serve the monitor (scheduled) and retrain deployments")
     sp.add_argument("--limit", type=int, help="most flow runs at once (default: Prefect's)")
+    sp = verb("deploy", cmd_deploy, "register the deployments in a work pool instead of serving")
+    sp.add_argument("--pool", required=True, help="an existing Prefect work pool")
+    sp.add_argument("--image", help="container image for Docker or Kubernetes pools")
     sp = verb("status", cmd_status, "champion, its metrics, and the last batches")
     sp.add_argument("--json", action="store_true", help="print as JSON")
     sp.add_argument("--limit", type=int, default=10, help="how many recent batches to list")

@@ -8,7 +8,7 @@ import sys
 
 from driftloop.config import Config
 
-QUIET_LOGGERS = ("alembic", "mlflow.store", "mlflow.tracking", "urllib3", "absl", "h5py")
+QUIET_LOGGERS = ("alembic", "mlflow.store", "mlflow.tracking", "urllib3", "absl", "h5py", "httpx")
 
 
 def prepare_environment(cfg: Config) -> None:

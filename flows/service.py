@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from prefect import serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
 
 from driftloop.config import Config
@@ -43,8 +44,10 @@ def run_command(flow: str, cfg: Config, **params: Any) -> str:
     return f"prefect deployment run '{flow}/{cfg.model.name}'{args}"
 
 
-def build_deployments(cfg: Config, config_path: str | None) -> list[RunnerDeployment]:
-    """The monitor and retrain deployments of the configured model."""
+def build_deployments(
+    cfg: Config, config_path: str | None, **options: Any
+) -> list[RunnerDeployment]:
+    """The monitor and retrain deployments of the configured model (options: to_deployment's)."""
     name = cfg.model.name
     params = {"config_path": config_path}
     try:
@@ -54,7 +57,13 @@ def build_deployments(cfg: Config, config_path: str | None) -> list[RunnerDeploy
                 parameters=params,
                 tags=TAGS,
                 description=f"Process every batch waiting for {name}.",
+                # One monitor run at a time: a run due while another still works is cancelled
+                # (the next one picks up whatever is still waiting).
+                concurrency_limit=ConcurrencyLimitConfig(
+                    limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+                ),
                 **schedule_of(cfg),
+                **options,
             ),
             retrain.to_deployment(
                 name=name,
@@ -62,6 +71,7 @@ def build_deployments(cfg: Config, config_path: str | None) -> list[RunnerDeploy
                 tags=TAGS,
                 description=f"Retrain {name}: by hand, or on each drift event.",
                 triggers=[drift_trigger(name)],
+                **options,
             ),
         ]
     except ValueError as err:
@@ -82,3 +92,32 @@ def serve_model(cfg: Config, config_path: str | None, limit: int | None = None) 
         query_seconds=cfg.prefect.poll_seconds,
         print_starting_message=False,
     )
+
+
+def deploy_to_pool(
+    cfg: Config, config_path: str | None, pool: str, image: str | None = None
+) -> list[str]:
+    """Register both deployments in a work pool (run by `prefect worker start --pool POOL`).
+
+    The flows are found by module path (flows.monitor:monitor), so any worker whose Python
+    has driftloop installed (the deploy/Dockerfile image, for Docker and Kubernetes pools)
+    runs them. Returns the deployment ids.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.deployments.runner import EntrypointType
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except ObjectNotFound:
+            raise DriftloopError(
+                f"no work pool {pool!r} on the Prefect server; create it first, for example "
+                f"`prefect work-pool create {pool} --type process` (or --type docker / "
+                "kubernetes, see deploy/README.md)"
+            ) from None
+    ensure_retrain_limit(cfg.model.name)
+    deployments = build_deployments(
+        cfg, config_path, entrypoint_type=EntrypointType.MODULE_PATH, work_pool_name=pool
+    )
+    return [str(d.apply(work_pool_name=pool, image=image)) for d in deployments]
