@@ -144,6 +144,9 @@ class PrefectSection(_Section):
     poll_seconds: float = Field(default=10.0, gt=0.0)
     io_retries: int = Field(default=3, ge=0, le=20)
     io_retry_delay_seconds: float = Field(default=2.0, ge=0.0)
+    task_runner: Literal["default", "dask"] = "default"
+    dask_address: str = ""
+    dask_min_rows: int = Field(default=1_000_000, ge=1)
 
     @model_validator(mode="after")
     def _one_schedule(self) -> PrefectSection:

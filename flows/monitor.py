@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from driftloop.config import Config, load_config
 from driftloop.errors import TrackingUnreachable
 from driftloop.ingest import Ledger, fail, recover, zone_of
+from flows.dask import dask_task_runner
 from flows.process_batch import process_batch
 from flows.tasks import check_tracking_task, io
 from models.tracking import check_tracking
@@ -74,9 +75,12 @@ def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
     logger.info("%d batch(es) waiting in %s", len(waiting), zone.landing)
     if waiting:
         io(check_tracking_task, cfg)(cfg)
+    run_batch = process_batch
+    if cfg.prefect.task_runner == "dask":
+        run_batch = process_batch.with_options(task_runner=dask_task_runner(cfg))
     records = []
     for i, path in enumerate(waiting):
-        state = process_batch(path, config_path, return_state=True)
+        state = run_batch(path, config_path, return_state=True)
         if state.is_completed():
             records.append(state.result())
             continue

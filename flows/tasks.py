@@ -23,6 +23,7 @@ from driftloop.ingest import (
     unknown_labels,
     unseen_category_flood,
 )
+from flows.dask import drift_executor
 from models import registry
 from models.challenger import ChallengeOutcome, challenge
 from models.evaluate import errors, score
@@ -151,6 +152,7 @@ def drift_task(
         missing_rate_floor=d.missing_rate_floor,
         multivariate=d.multivariate,
         batch_predictions=predictions,
+        executor=drift_executor(cfg, len(frame)),
     )
     verdict = f"DRIFT in {report.drifted_features}" if report.drift else "no drift"
     get_run_logger().info("drift verdict: %s", verdict)

@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -376,10 +377,23 @@ def test_five_concurrent_retrains_run_one_at_a_time(svc: Service) -> None:
     known = {r["id"] for r in _runs(svc, "retrain")}
     start = svc.champion()
     before = {v.version for v in svc.mlflow.search_model_versions(f"name = '{MODEL}'")}
-    procs = [_deployment_run(svc, "retrain", "force=true") for _ in range(4)]
-    procs.append(_deployment_run(svc, "retrain", "force=true", "from_scratch=true"))
-    for proc in procs:
-        _finished(proc)
+    # One trigger through the real `prefect deployment run` command, four through the REST
+    # API (as the UI or another service would), all at once.
+    proc = _deployment_run(svc, "retrain", "force=true", "from_scratch=true")
+    dep = _deployment(svc, "retrain")["id"]
+    with ThreadPoolExecutor(4) as pool:
+        list(
+            pool.map(
+                lambda _: _api(
+                    svc,
+                    "POST",
+                    f"/deployments/{dep}/create_flow_run",
+                    {"parameters": {"force": True}},
+                ),
+                range(4),
+            )
+        )
+    _finished(proc)
 
     def all_done() -> list[dict[str, Any]] | None:
         new = _new_runs(svc, "retrain", known)
@@ -414,8 +428,8 @@ def test_five_concurrent_retrains_run_one_at_a_time(svc: Service) -> None:
         key=lambda v: int(v.version),
     )
     assert len(made) == 5
-    kinds = sorted(v.tags["driftloop.kind"] for v in made)
-    assert kinds == ["finetune"] * 4 + ["scratch"]
+    asked = [v for v in made if svc.mlflow.get_run(v.run_id).data.params["from_scratch"] == "True"]
+    assert len(asked) == 1 and asked[0].tags["driftloop.kind"] == "scratch"
     champion = start
     for v in made:
         assert v.tags["driftloop.parent_version"] == champion, [
@@ -424,3 +438,48 @@ def test_five_concurrent_retrains_run_one_at_a_time(svc: Service) -> None:
         if v.tags["driftloop.gate"] == "promoted":
             champion = v.version
     assert svc.champion() == champion
+
+
+@pytest.mark.integration
+def test_dask_task_runner_spreads_the_drift_tests(
+    svc: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same report as in-process, with every feature test a task run on a Dask cluster."""
+    from prefect import flow
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    import drift
+    from flows.dask import dask_task_runner, drift_executor
+
+    monkeypatch.setenv("DRIFTLOOP_PREFECT__TASK_RUNNER", "dask")
+    monkeypatch.setenv("DRIFTLOOP_PREFECT__DASK_MIN_ROWS", "100")
+    cfg = load_config(svc.project.config)
+    stream = svc.project.stream
+    profile = drift.build_profile(stream.bootstrap, cfg.features.numeric, cfg.features.categorical)
+    batch = stream.batches[4].frame
+
+    @flow(name="dask-drift-check")
+    def check() -> drift.DriftReport:
+        executor = drift_executor(cfg, len(batch))
+        assert executor is not None
+        return drift.detect_drift(profile, batch, executor=executor)
+
+    runner = dask_task_runner(cfg)
+    assert type(runner).__name__ == "DaskTaskRunner"
+    with temporary_settings({PREFECT_API_URL: svc.prefect_api}):
+        spread = check.with_options(task_runner=runner)(return_state=True)
+    assert spread.is_completed(), spread
+    report = spread.result()
+    local = drift.detect_drift(profile, batch)
+    assert report.to_dict() == local.to_dict() and "x1" in report.drifted_features
+    runs = _api(
+        svc,
+        "POST",
+        "/flow_runs/filter",
+        {"flow_runs": {"id": {"any_": [str(spread.state_details.flow_run_id)]}}},
+    )
+    assert len(runs) == 1
+    tasks = _api(svc, "POST", "/task_runs/filter", {"flow_runs": {"id": {"any_": [runs[0]["id"]]}}})
+    names = sorted(t["name"].rsplit("-", 1)[0] for t in tasks)
+    assert names == ["feature-drift"] * len(cfg.features.all)
+    assert {t["state_type"] for t in tasks} == {"COMPLETED"}
