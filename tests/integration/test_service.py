@@ -483,3 +483,36 @@ def test_dask_task_runner_spreads_the_drift_tests(
     names = sorted(t["name"].rsplit("-", 1)[0] for t in tasks)
     assert names == ["feature-drift"] * len(cfg.features.all)
     assert {t["state_type"] for t in tasks} == {"COMPLETED"}
+
+
+@pytest.mark.integration
+def test_a_work_pool_runs_the_deployments_instead_of_serve(svc: Service) -> None:
+    """`driftloop deploy --pool` then a process worker: the flows load by module path."""
+    pool = "driftloop-it"
+
+    def run(*argv: str) -> str:
+        done = subprocess.run(
+            argv, env=svc.env, cwd=svc.root, capture_output=True, text=True, timeout=240
+        )
+        assert done.returncode == 0, f"{argv} exited {done.returncode}\n{done.stdout}{done.stderr}"
+        return done.stdout
+
+    run(str(BIN / "prefect"), "work-pool", "create", pool, "--type", "process")
+    out = run(str(BIN / "driftloop"), "deploy", "--config", str(svc.project.config), "--pool", pool)
+    assert f"prefect worker start --pool {pool}" in out
+    for flow in ("monitor", "retrain"):
+        dep = _deployment(svc, flow)
+        assert dep["work_pool_name"] == pool
+        assert dep["entrypoint"] == f"flows.{flow}.{flow}"
+    known = {r["id"] for r in _runs(svc, "monitor")}
+    _finished(_deployment_run(svc, "monitor"))
+    # --run-once: one poll, then the worker waits for the run it started and exits.
+    run(str(BIN / "prefect"), "worker", "start", "--pool", pool, "--run-once")
+    (monitor,) = _wait(
+        "the monitor run of the pool's worker",
+        lambda: _settled(svc, "monitor", _new_runs(svc, "monitor", known)),
+        120,
+        svc,
+    )
+    assert monitor["state_type"] == "COMPLETED", monitor["state"]
+    assert monitor["work_pool_name"] == pool
