@@ -28,7 +28,15 @@ from models.finetune import finetune
 from models.gate import GateDecision, decision_metrics, judge
 from models.history import count_rejection, rejections
 from models.performance import performance_test
-from models.registry import TAG, Champion, log_version, promote, smoke_test
+from models.registry import (
+    CHAMPION,
+    TAG,
+    Champion,
+    alias_version,
+    log_version,
+    promote,
+    smoke_test,
+)
 from models.replay_store import load_live
 from models.serving import is_classifier
 from models.tracking import log_dir_to_run, log_to_run
@@ -175,5 +183,7 @@ def challenge(
     if not moved:  # a lost compare-and-set says nothing about the challenger's quality
         count_rejection(client, name, not decision.promote)
     new_champion = version if decision.promote else champion.version
+    if moved:  # report the champion that is serving now, not the one this run started from
+        new_champion = alias_version(client, name, CHAMPION) or champion.version
     log.info("challenger v%s (%s) %s: %s", version, kind, verdict, decision.reason)
     return ChallengeOutcome(decision, version, new_champion, kind, changed)
