@@ -4,9 +4,10 @@ Run: .venv/bin/python bench/adapt_bench.py [--rows 5000] [--seed 0] [--history 4
      [--set finetune.epochs=12 ...]
 
 Scenario 1, abrupt concept change: a champion trained on the old concept (4 and 9 batches of
-it by default, one run each) meets a labelled batch of the new one. Fine-tuning the champion as driftloop does (new rows plus replayed
-earlier rows) is compared with a full retrain from scratch on all data seen so far, measured
-in the same run: accuracy on a large post-drift test set, and wall time of the training step.
+it by default, one run each) meets a labelled batch of the new one. Fine-tuning the champion
+as driftloop does (new rows plus replayed earlier rows) is compared with a full retrain from
+scratch on all data seen so far, measured in the same run: accuracy on a large post-drift
+test set, and wall time of the training step.
 
 Scenario 2, covariate shift: the champion is fine-tuned on a shifted batch with replay of
 earlier rows and without (naive); the bench prints how much accuracy each loses on the

@@ -10,7 +10,7 @@ from drift.categories import MISSING, OTHER, UNSEEN
 from drift.chi2 import chi2_from_counts, chi2_test
 from drift.correction import CORRECTIONS, benjamini_hochberg, bonferroni, correct, holm
 from drift.cvm import cvm_test
-from drift.detect import DriftReport, FeatureDrift, detect_drift
+from drift.detect import DriftReport, FeatureDrift, Submitter, detect_drift
 from drift.errors import BatchError, DriftError, ProfileError, ReportError
 from drift.features import CATEGORICAL_TESTS, NUMERIC_TESTS
 from drift.html import report_html
@@ -45,6 +45,7 @@ __all__ = [
     "ProfileError",
     "ReferenceProfile",
     "ReportError",
+    "Submitter",
     "TestResult",
     "accuracy_drop_test",
     "ad_test",

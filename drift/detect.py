@@ -11,11 +11,14 @@ import copy
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from drift.blas import one_blas_thread
 from drift.correction import canonical_method, correction_for, validate_alpha
 from drift.errors import BatchError, DriftError
 from drift.features import (
@@ -33,9 +36,26 @@ from drift.prediction import PREDICTION_FEATURE, prediction_drift_test
 from drift.profile import ReferenceProfile
 from drift.result import TestResult
 
-__all__ = ["KINDS", "REPORT_SCHEMA_VERSION", "DriftReport", "FeatureDrift", "detect_drift"]
+__all__ = [
+    "KINDS",
+    "REPORT_SCHEMA_VERSION",
+    "DriftReport",
+    "FeatureDrift",
+    "Submitter",
+    "detect_drift",
+]
 
 MULTIVARIATE = ("mmd", "off")
+
+
+class _Pending(Protocol):
+    def result(self) -> Any: ...
+
+
+class Submitter(Protocol):
+    """Where per-feature tests run: a concurrent.futures Executor, or anything with `submit`."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> _Pending: ...
 
 
 def _check_batch(
@@ -173,6 +193,7 @@ def detect_drift(
     batch_predictions: ArrayLike | None = None,
     workers: int | None = None,
     seed: int = 0,
+    executor: Submitter | None = None,
 ) -> DriftReport:
     """Test every profile feature of ``batch`` for drift and correct across all tests.
 
@@ -180,6 +201,10 @@ def detect_drift(
     tests that can vary (``"__missing_rate__:<feature>"``), the joint test (``"__joint__"``,
     when the profile holds joint rows), prediction drift (``"__prediction__"``, when both the
     profile and ``batch_predictions`` hold probabilities) and ``extra`` results.
+
+    The per-feature tests run on ``executor`` when given (anything with ``submit(fn, *args)``
+    returning an object with ``result()``: a concurrent.futures pool, a Dask client's
+    executor, a Prefect task runner adapter), else on a private pool of ``workers`` threads.
 
     Examples
     --------
@@ -205,7 +230,14 @@ def detect_drift(
     use_joint = multivariate == "mmd" and profile.joint is not None
     use_prediction = batch_predictions is not None and profile.prediction is not None
     band = NEVER_EXACT  # fast KS p-values are settled against the decisions below
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+    own = (
+        ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) if executor is None else None
+    )
+    pool: Submitter = own or executor  # type: ignore[assignment]  # one of them is set
+    with ExitStack() as stack:
+        if own is not None:
+            stack.enter_context(one_blas_thread())
+            stack.callback(own.shutdown)
         futures = {
             name: pool.submit(
                 numeric_outcome,

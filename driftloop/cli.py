@@ -1,4 +1,4 @@
-"""The `driftloop` command: init, bootstrap, run, retrain, status, rollback, history, demo."""
+"""The `driftloop` command: init, bootstrap, run, retrain, serve, status, rollback, history."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from drift.errors import DriftError
-from driftloop.config import Config, find_config, load_config
+from driftloop.config import Config, load_config
 from driftloop.errors import DriftloopError
 from driftloop.runtime import prepare_environment, setup_logging
 
 
-def _load(args: argparse.Namespace) -> tuple[Config, str]:
-    path = str(find_config(args.config).resolve())
-    cfg = load_config(path)
+def _load(args: argparse.Namespace) -> tuple[Config, str | None]:
+    """The config and its file's path (None when it comes from DRIFTLOOP_* variables alone)."""
+    cfg = load_config(args.config)
     prepare_environment(cfg)
-    return cfg, path
+    return cfg, str(cfg.source) if cfg.source else None
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -102,8 +102,9 @@ HEADER = (
 def cmd_run(args: argparse.Namespace) -> int:
     """Process every waiting batch once through the monitor flow."""
     cfg, path = _load(args)
-    from flows import monitor
+    from flows import ensure_retrain_limit, monitor
 
+    ensure_retrain_limit(cfg.model.name)
     records = monitor(config_path=path)
     if args.json:
         for r in records:
@@ -126,9 +127,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_retrain(args: argparse.Namespace) -> int:
     """Fine-tune the champion on the latest labelled batch now."""
-    _, path = _load(args)
-    from flows import retrain
+    cfg, path = _load(args)
+    from flows import ensure_retrain_limit, retrain
 
+    ensure_retrain_limit(cfg.model.name)
     out = retrain(config_path=path, force=args.force, from_scratch=args.from_scratch)
     print(
         json.dumps(out, default=str)
@@ -136,6 +138,34 @@ def cmd_retrain(args: argparse.Namespace) -> int:
         else f"{out['action']}: challenger v{out['challenger_version']}; champion is "
         f"v{out['champion_version']} ({out['reason']})"
     )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the model's monitor and retrain deployments on the Prefect server until stopped."""
+    cfg, path = _load(args)
+    from flows.service import run_command, schedule_of, serve_model
+
+    when = schedule_of(cfg) or {"schedule": "none: runs only when triggered"}
+    print(
+        f"serving monitor/{cfg.model.name} ({next(iter(when.values()))}) and "
+        f"retrain/{cfg.model.name} (retrain on drift: {cfg.prefect.retrain})",
+        flush=True,
+    )
+    print(f"  retrain now: {run_command('retrain', cfg, force=True)}", flush=True)
+    serve_model(cfg, path, limit=args.limit)
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Register the deployments in a work pool, for `prefect worker start --pool NAME`."""
+    cfg, path = _load(args)
+    from flows.service import deploy_to_pool
+
+    ids = deploy_to_pool(cfg, path, args.pool, args.image)
+    print(f"deployed monitor/{cfg.model.name} and retrain/{cfg.model.name} to pool {args.pool}")
+    print(f"  deployment ids: {', '.join(ids)}")
+    print(f"  start a worker: prefect worker start --pool {args.pool}")
     return 0
 
 
@@ -223,6 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a new model on replayed plus recent rows instead of fine-tuning",
     )
     sp.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    sp = verb("serve", cmd_serve, "serve the monitor (scheduled) and retrain deployments")
+    sp.add_argument("--limit", type=int, help="most flow runs at once (default: Prefect's)")
+    sp = verb("deploy", cmd_deploy, "register the deployments in a work pool instead of serving")
+    sp.add_argument("--pool", required=True, help="an existing Prefect work pool")
+    sp.add_argument("--image", help="container image for Docker or Kubernetes pools")
     sp = verb("status", cmd_status, "champion, its metrics, and the last batches")
     sp.add_argument("--json", action="store_true", help="print as JSON")
     sp.add_argument("--limit", type=int, default=10, help="how many recent batches to list")

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from driftloop.config_env import env_name, env_overrides, merge
 from driftloop.errors import ConfigError
 
 CONFIG_ENV = "DRIFTLOOP_CONFIG"
@@ -136,9 +137,26 @@ class TrackingSection(_Section):
 
 
 class PrefectSection(_Section):
-    """Where Prefect runs: empty api_url means the embedded, ephemeral mode."""
+    """Where Prefect runs (empty api_url: embedded mode) and how `driftloop serve` runs flows."""
 
     api_url: str = ""
+    monitor_cron: str = ""
+    monitor_interval_seconds: float = Field(default=0.0, ge=0.0)
+    retrain: Literal["inline", "event"] = "inline"
+    poll_seconds: float = Field(default=10.0, gt=0.0)
+    io_retries: int = Field(default=3, ge=0, le=20)
+    io_retry_delay_seconds: float = Field(default=2.0, ge=0.0)
+    task_runner: Literal["default", "dask"] = "default"
+    dask_address: str = ""
+    dask_min_rows: int = Field(default=1_000_000, ge=1)
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> PrefectSection:
+        if self.monitor_cron and self.monitor_interval_seconds:
+            raise ValueError(
+                "set monitor_cron or monitor_interval_seconds, not both (0 turns the interval off)"
+            )
+        return self
 
 
 class Config(_Section):
@@ -239,7 +257,7 @@ def find_config(path: str | os.PathLike[str] | None = None) -> Path:
     return found
 
 
-def _describe(err: ValidationError, source: Path) -> str:
+def _describe(err: ValidationError, source: Path | str) -> str:
     lines = [f"invalid config {source}:"]
     for e in err.errors():
         loc = [str(p) for p in e["loc"]]
@@ -255,9 +273,9 @@ def _describe(err: ValidationError, source: Path) -> str:
     return "\n".join(lines)
 
 
-def config_from_dict(data: dict[str, Any], source: Path | None = None) -> Config:
+def config_from_dict(data: dict[str, Any], source: Path | None = None, where: str = "") -> Config:
     """Validate a config mapping; relative work_dir is taken against the config's folder."""
-    where = source or Path("<config>")
+    where = where or str(source or "<config>")
     try:
         cfg = Config.model_validate({**data, "source": source})
     except ValidationError as err:
@@ -268,10 +286,33 @@ def config_from_dict(data: dict[str, Any], source: Path | None = None) -> Config
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """Find, read and validate the config file."""
-    source = find_config(path).resolve()
+    """Find, read and validate the config file, with `DRIFTLOOP_<SECTION>__<KEY>` on top.
+
+    Without a file (no argument, no $DRIFTLOOP_CONFIG, no ./driftloop.toml) the environment
+    variables alone make the config, as in a container; see driftloop.config_env.
+    """
+    overrides = env_overrides(os.environ, Config)
     try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{source} is not valid TOML: {err}") from None
-    return config_from_dict(data, source)
+        source: Path | None = find_config(path).resolve()
+    except ConfigError:
+        if path or os.environ.get(CONFIG_ENV) or not overrides:
+            raise
+        source = None
+    data: dict[str, Any] = {}
+    if source is not None:
+        try:
+            data = tomllib.loads(source.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{source} is not valid TOML: {err}") from None
+    where = str(source or "from the environment")
+    if overrides:
+        where += " with DRIFTLOOP_* variables " + ", ".join(_names(overrides))
+    return config_from_dict(merge(data, overrides), source, where)
+
+
+def _names(overrides: dict[str, Any]) -> list[str]:
+    return [
+        env_name(k, sub) if isinstance(v, dict) else env_name(None, k)
+        for k, v in overrides.items()
+        for sub in (v if isinstance(v, dict) else [""])
+    ]

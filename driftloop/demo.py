@@ -139,7 +139,7 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
     from drift import build_profile
     from driftloop.cli import HEADER, format_row
     from driftloop.ingest import sha256_of
-    from flows import monitor
+    from flows import ensure_retrain_limit, monitor
     from models import bootstrap_model
 
     print(
@@ -155,6 +155,7 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
         f"(validation accuracy {float(mv.tags['driftloop.reference_score']):.3f})",
         file=out,
     )
+    ensure_retrain_limit(cfg.model.name)
     print(HEADER, file=out)
     records: list[dict[str, Any]] = []
     for batch in stream.batches:

@@ -23,5 +23,13 @@ class RegistryError(DriftloopError):
     """The MLflow registry does not hold what driftloop needs (for example no champion yet)."""
 
 
+class TrackingUnreachable(RegistryError):
+    """The MLflow tracking server does not answer (down, or a wrong URL)."""
+
+
+class ChampionMoved(RegistryError):
+    """The champion alias moved while a challenger was being made (compare-and-set failed)."""
+
+
 class TrainingError(DriftloopError):
     """Training or fine-tuning cannot run on the data given."""

@@ -34,6 +34,10 @@ def stack_defaults() -> None:
     # With a tracking server MLflow prints "View run at URL" lines on stdout, which would
     # corrupt `driftloop run --json`; the run links are in the logs and records instead.
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    # MLflow retries a request to a down server 7 times over about 4 minutes by default;
+    # driftloop's own task retries (with backoff) sit on top, so keep MLflow's short.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -101,6 +101,17 @@ experiment = "driftloop"   # MLflow experiment holding one run per batch
 
 [prefect]
 api_url = ""               # empty: Prefect's embedded mode; or http://host:4200/api
+# `driftloop serve`: schedule of the monitor deployment, a cron ("*/10 * * * *", UTC) or an
+# interval in seconds (0 = off); with neither, monitor runs only when triggered.
+monitor_cron = ""
+monitor_interval_seconds = 0.0
+retrain = "inline"         # on drift: "inline" (in the batch's run) or "event" (a retrain run)
+poll_seconds = 10.0        # how often `driftloop serve` asks the server for runs to start
+io_retries = 3             # retries of tasks that talk to MLflow or storage...
+io_retry_delay_seconds = 2.0  # ... after 2, 4, 8 ... seconds (doubled each time, with jitter)
+task_runner = "default"    # "dask": drift tests of large batches on a Dask cluster (extra [dask])
+dask_address = ""          # scheduler address (tcp://host:8786); empty: a local cluster per batch
+dask_min_rows = 1000000    # batches with fewer rows are tested in-process
 """
 
 

@@ -7,9 +7,13 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from driftloop.config import load_config
+from driftloop.config import Config, load_config
+from driftloop.errors import TrackingUnreachable
 from driftloop.ingest import fail, open_ledger, recover, zone_of
+from flows.dask import dask_task_runner
 from flows.process_batch import process_batch
+from flows.tasks import check_tracking_task, io
+from models.tracking import check_tracking
 
 FAILED = "failed"
 
@@ -38,13 +42,26 @@ def failed_record(path: str, error: BaseException | None, attempt: str = "") -> 
     }
 
 
+def _outage(cfg: Config, waiting: list[str], done: int) -> TrackingUnreachable | None:
+    """The error to end the run with if the tracking server is down now, else None."""
+    try:
+        check_tracking(cfg.mlflow_uri)
+    except TrackingUnreachable as err:
+        left = [PurePosixPath(str(p)).name for p in waiting[done:]]
+        return TrackingUnreachable(f"{err} Batches left waiting: {left}.")
+    return None
+
+
 @flow(name="monitor")
 def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
     """Process, once, each batch waiting in the landing folder; return one record per batch.
 
     Moves a crash interrupted are finished first. A batch whose processing fails stays waiting
     (its attempt counted) and does not stop the batches after it; after `[ingest]
-    max_attempts` failures it goes to quarantine.
+    max_attempts` failures it goes to quarantine. If the MLflow tracking server cannot be
+    reached (checked first, with retries, and again after a failure) the run fails with
+    TrackingUnreachable and every batch not yet done stays waiting: the one in progress keeps
+    the attempt it had started, but an outage never sends it to quarantine.
     """
     cfg = load_config(config_path)
     cfg.ensure_dirs()
@@ -56,15 +73,23 @@ def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
         logger.warning("%s: interrupted move finished: %s", done.batch, done.status)
     waiting = zone.pending()
     logger.info("%d batch(es) waiting in %s", len(waiting), zone.landing)
+    if waiting:
+        io(check_tracking_task, cfg)(cfg)
+    run_batch = process_batch
+    if cfg.prefect.task_runner == "dask":
+        run_batch = process_batch.with_options(task_runner=dask_task_runner(cfg))
     records = []
-    for path in waiting:
-        state = process_batch(path, config_path, return_state=True)
+    for i, path in enumerate(waiting):
+        state = run_batch(path, config_path, return_state=True)
         if state.is_completed():
             records.append(state.result())
             continue
         error = state.result(raise_on_failure=False)
         err = error if isinstance(error, BaseException) else None
         logger.error("%s failed: %s", path, error)
+        outage = _outage(cfg, waiting, i)
+        if outage is not None:
+            raise outage from err
         run_id = str(state.state_details.flow_run_id or "")
         attempt = fail(path, cfg, ledger, f"{type(err).__name__}: {err}", run_id)
         records.append(failed_record(path, err, attempt))

@@ -10,21 +10,24 @@ from prefect.runtime import flow_run
 from driftloop.config import load_config
 from driftloop.ingest import open_ledger
 from driftloop.ingest.admit import ACCEPTED
+from flows.events import DRIFT_EVENT, emit_drift
+from flows.publish import publish_task
+from flows.slots import retrain_slot
 from flows.tasks import (
     challenge_task,
     complete_task,
     drift_task,
     ingest_task,
+    io,
     labels_task,
     load_champion_task,
+    log_outcome_task,
     profile_task,
-    publish_task,
     replay_task,
     score_task,
     track_task,
 )
 from models.evaluate import metric_name
-from models.tracking import log_to_run
 
 
 def _base_record(
@@ -64,14 +67,14 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
     adm = ingest_task(path, cfg, ledger)
     if adm.status != ACCEPTED or adm.frame is None:
         return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0, adm.attempts)
-    client, champion = load_champion_task(cfg)
+    client, champion = io(load_champion_task, cfg)(cfg)
     adm = labels_task(adm, champion, cfg, ledger)
     if adm.status != ACCEPTED or adm.frame is None:
         return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0, adm.attempts)
     frame = adm.frame
     before = score_task(champion, frame) if adm.has_labels else None
     report = drift_task(champion, frame, cfg, adm.has_labels)
-    run_id = track_task(adm, champion, report, before)
+    run_id, run_link = io(track_task, cfg)(adm, champion, report, before)
     record = _base_record(adm.path.name, adm.sha256, "processed", "", adm.rows, adm.attempts)
     record.update(
         drift=report.drift,
@@ -85,19 +88,24 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
         metric=metric_name(champion.meta),
         action="none",
     )
+    event = report.drift and cfg.prefect.retrain == "event"
     if report.drift and not adm.has_labels:
         record["action"] = "drift-unlabelled"
         record["reason"] = "drift found, but the batch has no labels to fine-tune on"
+    elif event:
+        record["action"] = "drift-event"
+        record["reason"] = f"drift found; {DRIFT_EVENT} sent for the retrain deployment"
     elif report.drift:
-        outcome = challenge_task(
-            champion,
-            frame,
-            profile_task(frame, cfg),
-            cfg,
-            client,
-            run_id,
-            {"batch_sha256": adm.sha256, "batch": adm.path.name, "trigger": "drift"},
-        )
+        with retrain_slot(cfg.model.name):
+            outcome = challenge_task(
+                champion,
+                frame,
+                profile_task(frame, cfg),
+                cfg,
+                client,
+                run_id,
+                {"batch_sha256": adm.sha256, "batch": adm.path.name, "trigger": "drift"},
+            )
         d = outcome.decision
         record.update(
             action="promoted" if d.promote else "rejected",
@@ -109,14 +117,16 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
         )
     if adm.has_labels:
         replay_task(cfg, champion, frame, adm.sha256)
-    if record["accuracy_after"] is not None:
-        log_to_run(
-            run_id,
-            metrics={"accuracy_after": record["accuracy_after"]},
-            tags={"driftloop.action": record["action"]},
-        )
-    publish_task(report, adm, run_id)
+    after = record["accuracy_after"]
+    io(log_outcome_task, cfg)(
+        run_id,
+        {} if after is None else {"accuracy_after": after},
+        {"driftloop.action": record["action"]},
+    )
+    publish_task(report, adm, run_id, run_link)
     complete_task(adm, cfg, ledger, record)
+    if report.drift and event:  # after complete: the retrain run finds the batch processed
+        logger.info("%s event %s", DRIFT_EVENT, emit_drift(cfg.model.name, record, run_link))
     logger.info(
         "%s: %s, action %s, champion v%s",
         adm.path.name,

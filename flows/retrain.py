@@ -11,7 +11,14 @@ from driftloop.errors import DriftloopError
 from driftloop.ingest import Ledger, Zone, open_ledger, zone_of
 from driftloop.ingest.admit import read_validated
 from driftloop.ingest.read import TEXT_FORMATS, batch_format
-from flows.tasks import challenge_task, load_champion_task, profile_task
+from flows.slots import retrain_slot
+from flows.tasks import (
+    challenge_task,
+    check_tracking_task,
+    io,
+    load_champion_task,
+    profile_task,
+)
 from models.registry import TAG
 from models.tracking import start_batch_run
 
@@ -27,48 +34,76 @@ def latest_labelled_batch(ledger: Ledger, zone: Zone) -> tuple[str, str, str]:
     )
 
 
+def chosen_batch(ledger: Ledger, zone: Zone, sha256: str) -> tuple[str, str, str]:
+    """Name, hash and path of the processed batch with this hash (the latest labelled if "")."""
+    if not sha256:
+        return latest_labelled_batch(ledger, zone)
+    entry = ledger.find(sha256, status="processed")
+    if entry is None or not zone.exists(entry.destination):
+        raise DriftloopError(
+            f"no processed batch with sha256 {sha256} in the ledger (or its file is gone from "
+            "processed/); pass the hash of a processed batch, or none for the latest labelled one."
+        )
+    if entry.result.get("accuracy_batch") is None:
+        raise DriftloopError(f"batch {entry.batch} has no labels; a retrain needs labels.")
+    return entry.batch, entry.sha256, entry.destination
+
+
 @flow(name="retrain")
 def retrain(
-    config_path: str | None = None, force: bool = False, from_scratch: bool = False
+    config_path: str | None = None,
+    force: bool = False,
+    from_scratch: bool = False,
+    batch_sha256: str = "",
+    trigger: str = "manual",
 ) -> dict[str, Any]:
-    """Fine-tune (or retrain from scratch) on the most recent labelled batch, same gate."""
+    """Fine-tune (or retrain from scratch) on a labelled batch, same gate, one run at a time.
+
+    The batch is the latest labelled one, or the processed batch whose hash is
+    `batch_sha256` (as a drift event passes it). The champion is loaded while holding the
+    model's retrain slot, so concurrent triggers retrain one after the other, each from the
+    champion the one before left.
+    """
     cfg = load_config(config_path)
     logger = get_run_logger()
+    io(check_tracking_task, cfg)(cfg)
     zone = zone_of(cfg)
-    name, sha, path = latest_labelled_batch(open_ledger(cfg), zone)
-    client, champion = load_champion_task(cfg)
-    if champion.tags.get(TAG + "batch_sha256") == sha and not force:
-        raise DriftloopError(
-            f"champion version {champion.version} was already trained on {name}, the latest "
-            "labelled batch; pass --force to fine-tune on it again."
-        )
+    name, sha, path = chosen_batch(open_ledger(cfg), zone, batch_sha256)
     fp = zone.fingerprint(path, text=batch_format(name) in TEXT_FORMATS)
     frame, rows = read_validated(zone, path, name, fp, cfg)  # a sample of a large batch
-    run_id = start_batch_run(
-        f"retrain:{name}",
-        params={
-            "batch": name,
-            "sha256": sha,
-            "rows": rows,
-            "rows_used": len(frame),
-            "force": force,
-            "from_scratch": from_scratch,
-            "champion_version": champion.version,
-        },
-        tags={"driftloop.kind": "retrain", "driftloop.batch_sha256": sha},
-    )
-    outcome = challenge_task(
-        champion,
-        frame,
-        profile_task(frame, cfg),
-        cfg,
-        client,
-        run_id,
-        {"batch_sha256": sha, "batch": name, "trigger": "manual"},
-        from_scratch,
-    )
+    with retrain_slot(cfg.model.name):
+        client, champion = io(load_champion_task, cfg)(cfg)
+        if champion.tags.get(TAG + "batch_sha256") == sha and not force:
+            raise DriftloopError(
+                f"champion version {champion.version} was already trained on {name}; pass "
+                "--force (force=true) to fine-tune on it again."
+            )
+        run_id = start_batch_run(
+            f"retrain:{name}",
+            params={
+                "batch": name,
+                "sha256": sha,
+                "rows": rows,
+                "rows_used": len(frame),
+                "force": force,
+                "from_scratch": from_scratch,
+                "champion_version": champion.version,
+                "trigger": trigger,
+            },
+            tags={"driftloop.kind": "retrain", "driftloop.batch_sha256": sha},
+        )
+        outcome = challenge_task(
+            champion,
+            frame,
+            profile_task(frame, cfg),
+            cfg,
+            client,
+            run_id,
+            {"batch_sha256": sha, "batch": name, "trigger": trigger},
+            from_scratch,
+        )
     d = outcome.decision
-    logger.info("retrain on %s: %s", name, d.reason)
+    logger.info("retrain on %s (%s): %s", name, trigger, d.reason)
     return {
         "kind": outcome.kind,
         "batch": name,

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
 from mlflow.tracking import MlflowClient
-from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect import Task, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.tasks import exponential_backoff
 
 import drift
 from driftloop.config import Config
-from driftloop.errors import DriftloopError
+from driftloop.errors import DriftloopError, TrackingUnreachable
 from driftloop.ingest import (
     Admission,
     Ledger,
@@ -23,18 +23,24 @@ from driftloop.ingest import (
     unknown_labels,
     unseen_category_flood,
 )
+from flows.dask import drift_executor
 from models import registry
 from models.challenger import ChallengeOutcome, challenge
 from models.evaluate import errors, score
 from models.performance import performance_test
 from models.replay_store import add_batch
-from models.tracking import log_to_run, start_batch_run
+from models.tracking import check_tracking, log_to_run, run_link, start_batch_run
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry unexpected errors (a store briefly unreachable), never driftloop's own verdicts."""
+    """Retry an unreachable tracking server and unexpected errors, never driftloop's verdicts."""
     try:
         state.result()
+    except TrackingUnreachable:
+        return True
     except (DriftloopError, drift.DriftError):
         return False
     except Exception:
@@ -49,6 +55,30 @@ _IO: dict[str, Any] = {
     "retry_condition_fn": _transient,
     "cache_policy": NO_CACHE,
 }
+
+
+def io(t: Task[P, R], cfg: Config) -> Task[P, R]:
+    """The task with `[prefect] io_retries`, waiting d, 2d, 4d ... seconds (d = io_retry_delay)."""
+    p = cfg.prefect
+    return t.with_options(
+        retries=p.io_retries,
+        retry_delay_seconds=exponential_backoff(p.io_retry_delay_seconds)(p.io_retries)
+        if p.io_retries
+        else 0,
+        retry_jitter_factor=0.2 if p.io_retries else None,
+    )
+
+
+@task(name="check-tracking", **_IO)
+def check_tracking_task(cfg: Config) -> None:
+    """Fail (TrackingUnreachable, retried with backoff) unless the MLflow server answers."""
+    check_tracking(cfg.mlflow_uri)
+
+
+@task(name="log-outcome", **_IO)
+def log_outcome_task(run_id: str, metrics: dict[str, float], tags: dict[str, str]) -> None:
+    """Add the batch's outcome (metrics, tags) to its MLflow run."""
+    log_to_run(run_id, metrics=metrics, tags=tags)
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -122,36 +152,11 @@ def drift_task(
         missing_rate_floor=d.missing_rate_floor,
         multivariate=d.multivariate,
         batch_predictions=predictions,
+        executor=drift_executor(cfg, len(frame)),
     )
     verdict = f"DRIFT in {report.drifted_features}" if report.drift else "no drift"
     get_run_logger().info("drift verdict: %s", verdict)
     return report
-
-
-@task(name="publish-report", cache_policy=NO_CACHE)
-def publish_task(report: drift.DriftReport, adm: Admission, run_id: str) -> None:
-    """Publish the drift report as Prefect markdown and table artifacts."""
-    key = f"drift-{adm.sha256[:12]}"
-    create_markdown_artifact(
-        markdown=drift.report_markdown(report) + f"\n\nMLflow run: `{run_id}`",
-        key=key,
-        description=f"Drift report of {adm.path.name}",
-    )
-    create_table_artifact(
-        table=[
-            {
-                "feature": f.feature,
-                "test": f.test,
-                "statistic": round(f.statistic, 6),
-                "p_value": f.p_value,
-                "effect_size": None if f.effect_size is None else round(f.effect_size, 6),
-                "drifted": f.drifted,
-            }
-            for f in report.features
-        ],
-        key=f"{key}-features",
-        description=f"Per-feature drift tests of {adm.path.name}",
-    )
 
 
 @task(name="profile", cache_policy=NO_CACHE)
@@ -180,8 +185,8 @@ def track_task(
     champion: registry.Champion,
     report: drift.DriftReport,
     accuracy_before: float | None,
-) -> str:
-    """Open the batch's MLflow run with its parameters, drift metrics and report files."""
+) -> tuple[str, str]:
+    """Open the batch's MLflow run with its metrics and report files; return its id and link."""
     run_id = start_batch_run(
         adm.path.name,
         params={
@@ -211,7 +216,7 @@ def track_task(
             "drift_report.html": drift.report_html(report, f"Drift report of {adm.path.name}"),
         },
     )
-    return run_id
+    return run_id, run_link(run_id)
 
 
 @task(name="replay", cache_policy=NO_CACHE)

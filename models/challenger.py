@@ -21,6 +21,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from driftloop.config import Config
+from driftloop.errors import ChampionMoved
 from models.data import split_frame
 from models.evaluate import errors, metric_name
 from models.finetune import finetune
@@ -28,7 +29,15 @@ from models.gate import GateDecision, decision_metrics, judge
 from models.history import count_rejection, rejections
 from models.performance import performance_test
 from models.reference import profile_with_predictions
-from models.registry import TAG, Champion, log_version, promote, smoke_test
+from models.registry import (
+    CHAMPION,
+    TAG,
+    Champion,
+    alias_version,
+    log_version,
+    promote,
+    smoke_test,
+)
 from models.replay_store import load_live
 from models.serving import is_classifier
 from models.tracking import log_dir_to_run, log_to_run
@@ -149,6 +158,17 @@ def challenge(
             reason=decision.reason + (f"; {problem}" if problem else ""),
             checks=checks,
         )
+    moved = False
+    if decision.promote:
+        trigger = f"{tags.get('trigger', 'manual')}:{tags.get('batch', '')}"
+        try:
+            promote(client, name, version, trigger, decision.reason, expected=champion.version)
+        except ChampionMoved as err:
+            moved = True
+            checks = {**decision.checks, "champion_unchanged": "fail"}
+            decision = replace(
+                decision, promote=False, reason=f"{decision.reason}; {err}", checks=checks
+            )
     verdict = "promoted" if decision.promote else "rejected"
     for key, value in {"gate": verdict, **decision.as_tags()}.items():
         client.set_model_version_tag(name, version, TAG + key, value[:5000])
@@ -161,11 +181,10 @@ def challenge(
         },
         tags={TAG + "gate": verdict, TAG + "challenger_version": version, TAG + "kind": kind},
     )
-    count_rejection(client, name, not decision.promote)
-    new_champion = champion.version
-    if decision.promote:
-        trigger = f"{tags.get('trigger', 'manual')}:{tags.get('batch', '')}"
-        promote(client, name, version, trigger=trigger, reason=decision.reason)
-        new_champion = version
+    if not moved:  # a lost compare-and-set says nothing about the challenger's quality
+        count_rejection(client, name, not decision.promote)
+    new_champion = version if decision.promote else champion.version
+    if moved:  # report the champion that is serving now, not the one this run started from
+        new_champion = alias_version(client, name, CHAMPION) or champion.version
     log.info("challenger v%s (%s) %s: %s", version, kind, verdict, decision.reason)
     return ChallengeOutcome(decision, version, new_champion, kind, changed)

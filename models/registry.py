@@ -24,7 +24,7 @@ from mlflow.types import ColSpec, Schema, TensorSpec
 
 import models.serving as serving
 from driftloop.config import Config
-from driftloop.errors import RegistryError
+from driftloop.errors import ChampionMoved, RegistryError, TrackingUnreachable
 from models._keras import keras_module
 from models.evaluate import metric_name
 from models.history import list_moves, record_move
@@ -103,7 +103,7 @@ def connect(cfg: Config) -> MlflowClient:
                 cfg.tracking.experiment, artifact_location=cfg.artifact_location
             )
     except MlflowException as err:
-        raise RegistryError(
+        raise TrackingUnreachable(
             f"cannot reach the MLflow tracking store at {cfg.mlflow_uri}: {err.message}. "
             "Start the tracking server, or fix [tracking] tracking_uri in driftloop.toml."
         ) from None
@@ -243,10 +243,24 @@ def load_champion(cfg: Config, client: MlflowClient) -> Champion:
 
 
 def promote(
-    client: MlflowClient, name: str, version: str, trigger: str = "manual", reason: str = ""
+    client: MlflowClient,
+    name: str,
+    version: str,
+    trigger: str = "manual",
+    reason: str = "",
+    expected: str | None = None,
 ) -> str | None:
-    """Point `champion` at version and `previous` at the old champion; record both moves."""
+    """Point `champion` at version and `previous` at the old champion; record both moves.
+
+    With `expected` (the champion the challenger was made from) this is a compare-and-set:
+    if the champion is no longer `expected`, nothing moves and ChampionMoved is raised.
+    """
     old = alias_version(client, name, CHAMPION)
+    if expected is not None and old != expected:
+        raise ChampionMoved(
+            f"champion of {name!r} moved from version {expected} to {old} while version "
+            f"{version} was being made from it; not promoted (retrain from the new champion)"
+        )
     if old is not None and old != version:
         before = alias_version(client, name, PREVIOUS)
         client.set_registered_model_alias(name, PREVIOUS, old)

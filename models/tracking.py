@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import requests
+
+from driftloop.errors import TrackingUnreachable
+
+HEALTH_TIMEOUT_S = 5.0
 
 
 def start_batch_run(run_name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
@@ -48,3 +53,34 @@ def log_dir_to_run(run_id: str, folder: Path) -> None:
     """Upload every file under a folder (for example TensorBoard logs) to the run's artifacts."""
     with mlflow.start_run(run_id=run_id):
         mlflow.log_artifacts(str(folder))
+
+
+def check_tracking(uri: str) -> None:
+    """Raise TrackingUnreachable unless the MLflow server at uri answers its health check.
+
+    Only http(s) URIs are probed; a local store (sqlite, a file) has no server to be down.
+    """
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        resp = requests.get(f"{uri.rstrip('/')}/health", timeout=HEALTH_TIMEOUT_S)
+    except requests.RequestException as err:
+        why = f"{type(err).__name__}: {err}"
+    else:
+        if resp.status_code == 200:
+            return
+        why = f"GET /health answered HTTP {resp.status_code}"
+    raise TrackingUnreachable(
+        f"cannot reach the MLflow tracking server at {uri} ({why}). Start it (or fix "
+        "[tracking] tracking_uri / DRIFTLOOP_TRACKING__TRACKING_URI); nothing was changed in "
+        "the registry and waiting batches stay in the landing folder."
+    )
+
+
+def run_link(run_id: str, uri: str | None = None) -> str:
+    """Where a person opens a run: its page on a tracking server, else its runs:/ URI."""
+    uri = uri or mlflow.get_tracking_uri()
+    if not uri.startswith(("http://", "https://")):
+        return f"runs:/{run_id}"
+    experiment = mlflow.get_run(run_id).info.experiment_id
+    return f"{uri.rstrip('/')}/#/experiments/{experiment}/runs/{run_id}"

@@ -283,13 +283,14 @@ def test_unreachable_tracking_store_leaves_the_batch_waiting(
     project.config.write_text(text)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    # The environment layer of the config: one retry after 0.1 s instead of 3 with backoff.
+    monkeypatch.setenv("DRIFTLOOP_PREFECT__IO_RETRIES", "1")
+    monkeypatch.setenv("DRIFTLOOP_PREFECT__IO_RETRY_DELAY_SECONDS", "0.1")
     path = project.drop(project.stream.batches[0].frame, "waiting.csv")
     res = cli("run", "--config", str(project.config), "--json")
-    assert res.code == 1
-    (rec,) = res.json_lines()
-    assert rec["status"] == "failed" and rec["batch"] == "waiting.csv"
-    assert f"cannot reach the MLflow tracking store at http://127.0.0.1:{port}" in rec["reason"]
-    assert "stays in the landing folder" in rec["reason"]
+    assert res.code == 2 and res.out == ""
+    assert f"cannot reach the MLflow tracking server at http://127.0.0.1:{port}" in res.err
+    assert "waiting batches stay in the landing folder" in res.err
     assert path.is_file()
     assert list((project.work / "processed").iterdir()) == []
     assert list((project.work / "quarantine").iterdir()) == []

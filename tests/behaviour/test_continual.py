@@ -127,6 +127,32 @@ def test_every_version_keeps_its_predictions_for_the_prediction_drift_test(
     assert challenger.prediction is not None and challenger.prediction.shape[0] == 600
 
 
+def test_promotion_is_refused_when_the_champion_moved_meanwhile(tmp_path: Path) -> None:
+    """Compare-and-set: a challenger made from v1 does not replace a champion that is now v2."""
+    stream = make_stream(seed=3, rows=600)
+    cfg = _cfg(tmp_path)
+    _bootstrap(cfg, stream.bootstrap)
+    client = connect(cfg)
+    parent = load_champion(cfg, client)  # the retrain starts from v1 ...
+    profile = build_profile(stream.bootstrap, NUMERIC, CATEGORICAL).to_dict()
+    # ... while someone else crowns v2.
+    bootstrap_model(stream.bootstrap, profile, cfg, "boot2.csv", "sha-boot2", force=True)
+    frame = stream.batches[10].frame
+    run_id = start_batch_run("concept", {"batch": "concept"}, {})
+    tags = {"batch_sha256": "sha-concept", "batch": "concept", "trigger": "test"}
+    out = challenge(parent, frame, profile, cfg, client, run_id, tags)
+    d = out.decision
+    assert out.concept_changed and d.checks["improvement"] == "pass"  # the gate alone would promote
+    assert not d.promote and d.checks["champion_unchanged"] == "fail"
+    assert "moved from version 1 to 2 while version 3 was being made" in d.reason
+    assert (out.challenger_version, out.champion_version) == ("3", "2")
+    assert _aliases(cfg)["champion"] == "2"
+    v3 = connect(cfg).get_model_version("m", "3").tags
+    assert v3["driftloop.gate"] == "rejected" and v3["driftloop.parent_version"] == "1"
+    assert v3["driftloop.gate_check_champion_unchanged"] == "fail"
+    assert all(m.to_version != "3" for m in list_moves(connect(cfg), "m"))
+
+
 def test_rollback_restores_the_exact_previous_version_for_any_client(tmp_path: Path) -> None:
     import mlflow
 

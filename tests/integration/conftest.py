@@ -15,19 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from psycopg import sql
 
 from tests.integration.servers import (
-    BIN,
+    DB_PREFIX,
     PG_HOST,
-    PG_PORT,
-    PG_USER,
     Server,
     Servers,
-    admin_connect,
-    clean_env,
+    create_databases,
+    drop_databases,
     free_port,
-    pg_dsn,
+    mlflow_server,
+    prefect_server,
     stop_all,
 )
 
@@ -35,24 +33,14 @@ from tests.integration.servers import (
 @pytest.fixture(scope="session")
 def pg_databases() -> Iterator[tuple[str, str]]:
     """Two fresh, uniquely named databases (MLflow, Prefect), dropped at teardown."""
-    tag = f"driftloop_it_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    names = (f"{tag}_mlflow", f"{tag}_prefect")
+    tag = f"{DB_PREFIX}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    names = [f"{tag}_mlflow", f"{tag}_prefect"]
     created: list[str] = []
     try:
-        with admin_connect() as conn:
-            for name in names:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-                created.append(name)
-        yield names
+        created = create_databases(names)
+        yield names[0], names[1]
     finally:
-        if created:
-            with admin_connect() as conn:
-                for name in created:
-                    conn.execute(
-                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                            sql.Identifier(name)
-                        )
-                    )
+        drop_databases(created)
 
 
 @pytest.fixture(scope="session")
@@ -70,47 +58,10 @@ def servers(pg_databases: tuple[str, str]) -> Iterator[Servers]:
     started: list[Server] = []
     try:
         mlflow_port, prefect_port = free_port(), free_port()
-        mlflow = Server(
-            "mlflow server",
-            [
-                str(BIN / "mlflow"),
-                "server",
-                "--host",
-                PG_HOST,
-                "--port",
-                str(mlflow_port),
-                "--workers",
-                "1",
-                "--backend-store-uri",
-                pg_dsn(mlflow_db),
-                "--artifacts-destination",
-                str(artifacts),
-            ],
-            clean_env(),
-            root / "mlflow-server.log",
-        )
+        mlflow = mlflow_server(mlflow_port, mlflow_db, artifacts, root / "mlflow-server.log")
         started.append(mlflow)
-        prefect = Server(
-            "prefect server",
-            [
-                str(BIN / "prefect"),
-                "server",
-                "start",
-                "--host",
-                PG_HOST,
-                "--port",
-                str(prefect_port),
-            ],
-            clean_env(
-                PREFECT_HOME=str(prefect_home),
-                PREFECT_API_DATABASE_CONNECTION_URL=(
-                    f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{prefect_db}"
-                ),
-                PREFECT_SERVER_ANALYTICS_ENABLED="false",
-                # PREFECT_UI_ENABLED is the legacy alias of this setting.
-                PREFECT_SERVER_UI_ENABLED="false",
-            ),
-            root / "prefect-server.log",
+        prefect = prefect_server(
+            prefect_port, prefect_db, prefect_home, root / "prefect-server.log"
         )
         started.append(prefect)
         mlflow_url = f"http://{PG_HOST}:{mlflow_port}"

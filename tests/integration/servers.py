@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from psycopg import sql
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 PG_ADMIN_DSN = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres"
@@ -23,6 +24,8 @@ BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 90.0
 # Variables of the test process that must not leak into a server or a CLI under test.
 LEAKY_ENV = ("PREFECT_API_URL", "PREFECT_HOME", "MLFLOW_TRACKING_URI", "DRIFTLOOP_CONFIG")
+# Databases the tests create start with this (set it per checkout to tell leftovers apart).
+DB_PREFIX = os.environ.get("DRIFTLOOP_TEST_DB_PREFIX", "driftloop_it")
 
 
 def pg_dsn(database: str) -> str:
@@ -45,6 +48,7 @@ def free_port() -> int:
 
 
 def admin_connect() -> psycopg.Connection:
+    """An autocommit connection to the local PostgreSQL's admin database; fails the test if down."""
     try:
         return psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as err:
@@ -137,3 +141,70 @@ class Servers:
     prefect_db: str
     artifacts: Path
     root: Path
+
+
+def create_databases(names: list[str]) -> list[str]:
+    """Create each database; return those created (drop them with drop_databases)."""
+    created: list[str] = []
+    try:
+        with admin_connect() as conn:
+            for name in names:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                created.append(name)
+    except BaseException:
+        drop_databases(created)
+        raise
+    return created
+
+
+def drop_databases(names: list[str]) -> None:
+    """Drop each database, closing whatever still holds a connection to it."""
+    if not names:
+        return
+    with admin_connect() as conn:
+        for name in names:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def mlflow_server(port: int, database: str, artifacts: Path, log: Path) -> Server:
+    """Start `mlflow server` (one worker) on a PostgreSQL store with proxied artifacts."""
+    return Server(
+        "mlflow server",
+        [
+            str(BIN / "mlflow"),
+            "server",
+            "--host",
+            PG_HOST,
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            pg_dsn(database),
+            "--artifacts-destination",
+            str(artifacts),
+        ],
+        clean_env(),
+        log,
+    )
+
+
+def prefect_server(port: int, database: str, home: Path, log: Path, **env: str) -> Server:
+    """Start `prefect server start` on PostgreSQL, offline, without its UI."""
+    return Server(
+        "prefect server",
+        [str(BIN / "prefect"), "server", "start", "--host", PG_HOST, "--port", str(port)],
+        clean_env(
+            PREFECT_HOME=str(home),
+            PREFECT_API_DATABASE_CONNECTION_URL=(
+                f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
+            ),
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            # PREFECT_UI_ENABLED is the legacy alias of this setting.
+            PREFECT_SERVER_UI_ENABLED="false",
+            **env,
+        ),
+        log,
+    )
