@@ -161,7 +161,12 @@ def main(rows: int = 1_000_000, external_tools: bool = True) -> None:
         if "seconds" in got:
             secs = float(got["seconds"])  # type: ignore[arg-type]
             note = got.get("note", "")
-            print(f"{name}: {secs:.2f} s -> driftloop is {secs / ours:.1f}x faster; {note}")
+            how = (
+                f"driftloop is {secs / ours:.1f}x faster"
+                if secs >= ours
+                else f"it takes {secs / ours:.2f}x driftloop's time"
+            )
+            print(f"{name}: {secs:.2f} s -> {how}; {note}")
         else:
             print(f"{name}: skipped ({got.get('error')})")
 

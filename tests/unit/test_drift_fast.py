@@ -130,3 +130,34 @@ def test_fast_p_values_near_a_decision_are_settled_with_scipys() -> None:
     assert methods == ["scipy-kstwo", FAST_METHOD, FAST_METHOD]
     assert tested[0][2].p_value == ks_p_value(tested[0][2].statistic, n, n)
     assert tested[1][2].p_value == 0.6
+
+
+def test_one_blas_thread_restores_the_original_limit_after_nested_use() -> None:
+    from threadpoolctl import threadpool_info
+
+    from drift.blas import one_blas_thread
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with one_blas_thread():
+        with one_blas_thread():
+            assert set(blas_threads()) == {1}
+        assert set(blas_threads()) == {1}  # the outer block still holds the limit
+    assert blas_threads() == before
+
+
+def test_wasserstein_in_one_blas_thread_equals_scipys_in_one_blas_thread() -> None:
+    from threadpoolctl import threadpool_limits
+
+    from drift.blas import one_blas_thread
+    from drift.ecdf import ks_and_wasserstein_sorted
+
+    rng = np.random.default_rng(11)
+    reference, batch = np.sort(rng.normal(size=60_000)), np.sort(rng.normal(0.1, 1, 50_000))
+    with one_blas_thread():
+        ours = ks_and_wasserstein_sorted(reference, batch, chunk=4096)[3]
+    with threadpool_limits(1, "blas"):
+        assert ours == stats.wasserstein_distance(reference, batch)
+    assert ours == pytest.approx(stats.wasserstein_distance(reference, batch), rel=1e-13)
