@@ -94,7 +94,7 @@ def overhead(mode: str, args: argparse.Namespace, log: Path) -> dict[str, Any]:
     with log.open("w") as err:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
     if proc.returncode != 0:
-        raise RuntimeError(f"overhead ({mode}) failed with code {proc.returncode}; see {log}")
+        return {"mode": mode, "error": f"exit code {proc.returncode}; see {log.name}"}
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
@@ -108,6 +108,9 @@ def overhead_table(results: list[dict[str, Any]]) -> str:
     )
     rows = []
     for r in results:
+        if "error" in r:
+            rows.append(f"| {r['mode']} | FAILED: {r['error']} |" + " |" * 7)
+            continue
         rest = r["flow_s"] - r["load_s"] - r["score_s"] - r["drift_s"] - r["track_s"]
         rows.append(
             f"| {r['mode']} | {r['first_flow_s']:.1f} | {r['flow_s']:.2f} | {r['drift_s']:.3f} "
@@ -142,8 +145,8 @@ def report(results: list[dict[str, Any]], over: list[dict[str, Any]], args: Any,
     )
     if over:
         text += (
-            f"\nPer-batch overhead (no-drift batch of {args.rows} rows, median of "
-            f"{over[0]['batches']} batches):\n\n" + overhead_table(over)
+            f"\nPer-batch overhead (no-drift batches of {args.rows} rows, median of "
+            f"{args.overhead_batches} after a first warm-up batch):\n\n" + overhead_table(over)
         )
     return text
 
@@ -194,7 +197,10 @@ def main() -> int:
     failed = [r["stream"] for r in results if not all(r["checks"].values())]
     print(f"stream bench done in {time.perf_counter() - t0:.0f} s")
     print("FAIL on: " + ", ".join(failed) if failed else "all must-show checks PASS")
-    return 0
+    broken = [o["mode"] for o in over if "error" in o]
+    if broken:
+        print(f"overhead measurement FAILED in mode(s) {broken}; see {args.out}/overhead_*.log")
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def detection_delays(retrained: list[bool], drift_points: list[int]) -> list[int
         >>> detection_delays([False, False, False], [1])
         [None]
     """
-    ends = [*drift_points[1:], len(retrained)]
+    ends = [*drift_points[1:], len(retrained)][: len(drift_points)]
     out: list[int | None] = []
     for start, end in zip(drift_points, ends, strict=True):
         hits = [i for i in range(start, end) if retrained[i]]
@@ -68,7 +68,7 @@ def after_drift_means(accuracy: list[float], drift_points: list[int]) -> list[fl
     The drift batch itself is left out (no policy can have reacted to it yet), unless it is
     the only batch of its stretch.
     """
-    ends = [*drift_points[1:], len(accuracy)]
+    ends = [*drift_points[1:], len(accuracy)][: len(drift_points)]
     out = []
     for start, end in zip(drift_points, ends, strict=True):
         part = accuracy[start + 1 : end] or accuracy[start:end]
