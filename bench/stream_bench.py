@@ -52,7 +52,7 @@ def evaluate(name: str, args: argparse.Namespace, work: Path, out: Path) -> dict
     )
     config_path, cfg, start = start_project(work / name, stream, f"bench-{name}")
     runs = {p: run_baseline(p, start, stream, cfg, args.every) for p in BASELINES}
-    runs["driftloop"], _ = run_driftloop(config_path, stream)
+    runs["driftloop"], records = run_driftloop(config_path, stream)
     stable = stable_stretch(stream)
     summaries = {p: summarise(runs[p], stream.drift_points, stable) for p in POLICY_ORDER}
     checks = targets(
@@ -67,6 +67,8 @@ def evaluate(name: str, args: argparse.Namespace, work: Path, out: Path) -> dict
     actions = runs["driftloop"].actions
     print(table([(name, summaries[p]) for p in POLICY_ORDER]), end="")
     print(f"driftloop actions: {actions}")
+    flagged = {i: r["drifted_features"] for i, r in enumerate(records) if r["drift"]}
+    print(f"driftloop drift verdicts (batch: drifted features): {flagged}")
     for check, ok in checks.items():
         print(f"  {check}: {'PASS' if ok else 'FAIL'}")
     return {
@@ -76,6 +78,7 @@ def evaluate(name: str, args: argparse.Namespace, work: Path, out: Path) -> dict
         "checks": checks,
         "plot": plot,
         "actions": actions,
+        "flagged": flagged,
         "accuracy": {p: runs[p].accuracy for p in POLICY_ORDER},
     }
 
@@ -90,7 +93,9 @@ def overhead(mode: str, args: argparse.Namespace, log: Path) -> dict[str, Any]:
         f"--batches={args.overhead_batches}",
         f"--seed={args.seed}",
     ]
-    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
+    # The product's defaults: its own Prefect home or server, and INFO run logs.
+    drop = ("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_LOGGING_LEVEL")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     with log.open("w") as err:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
     if proc.returncode != 0:
@@ -145,8 +150,9 @@ def report(results: list[dict[str, Any]], over: list[dict[str, Any]], args: Any,
     )
     if over:
         text += (
-            f"\nPer-batch overhead (no-drift batches of {args.rows} rows, median of "
-            f"{args.overhead_batches} after a first warm-up batch):\n\n" + overhead_table(over)
+            f"\nPer-batch overhead (no-drift batches of {args.rows} rows, median over the "
+            f"batches without a retrain among {args.overhead_batches} after a warm-up "
+            "batch):\n\n" + overhead_table(over)
         )
     return text
 
