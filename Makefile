@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint typecheck install clean
+.PHONY: demo test lint typecheck install clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/python -m pytest -x -q -n $(PYTEST_WORKERS) --dist loadfile
+
+# The stream evaluation (~15 min on 2 idle cores): figures and plots into bench/stream_results
+# and the "Stream evaluation" section of bench/README.md.
+bench: $(STAMP)
+	$(BIN)/python bench/stream_bench.py --readme
 
 clean:
 	rm -rf $(VENV) driftloop-demo build *.egg-info

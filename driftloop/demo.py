@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from driftloop.config import load_config
 from driftloop.errors import DriftloopError
 from driftloop.runtime import prepare_environment
@@ -124,32 +126,52 @@ def plot_demo(records: list[dict[str, Any]], stream: Stream, path: Path) -> Path
     return path
 
 
+def bootstrap_project(folder: Path, bootstrap: pd.DataFrame, model_name: str) -> tuple[Path, Any]:
+    """Write the bootstrap data and a default config into folder; register version 1.
+
+    Returns the config file and the registered model version.
+    """
+    data = folder / "bootstrap.csv"
+    bootstrap.to_csv(data, index=False)
+    config_path = write_config(data, TARGET, model_name, folder)
+    cfg = load_config(config_path)
+    cfg.ensure_dirs()
+    prepare_environment(cfg)
+    from drift import build_profile
+    from driftloop.ingest import sha256_of
+    from models import bootstrap_model
+
+    profile = build_profile(bootstrap, cfg.features.numeric, cfg.features.categorical)
+    mv = bootstrap_model(bootstrap, profile.to_dict(), cfg, data.name, sha256_of(data))
+    return config_path, mv
+
+
+def deliver(landing_dir: Path, name: str, frame: pd.DataFrame) -> Path:
+    """Put a batch into the landing folder as `name`.csv atomically, as a producer should."""
+    landing = landing_dir / f"{name}.csv"
+    tmp = landing.with_name(f".{landing.name}.tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, landing)
+    return landing
+
+
 def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> DemoResult:
     """Generate a stream, bootstrap a model, process every batch through the monitor flow."""
     out = out or sys.stdout
     folder = folder.resolve()
     _fresh_dir(folder)
     stream = make_stream(seed=seed, rows=rows)
-    data = folder / "bootstrap.csv"
-    stream.bootstrap.to_csv(data, index=False)
-    config_path = write_config(data, TARGET, "demo-model", folder)
-    cfg = load_config(config_path)
-    cfg.ensure_dirs()
-    prepare_environment(cfg)
-    from drift import build_profile
-    from driftloop.cli import HEADER, format_row
-    from driftloop.ingest import sha256_of
-    from flows import ensure_retrain_limit, monitor
-    from models import bootstrap_model
-
     print(
         f"driftloop demo in {folder}: {len(stream.batches)} batches of {rows} rows; "
         f"true drift points at batches {stream.drift_points}",
         file=out,
     )
     t0 = time.perf_counter()
-    profile = build_profile(stream.bootstrap, cfg.features.numeric, cfg.features.categorical)
-    mv = bootstrap_model(stream.bootstrap, profile.to_dict(), cfg, data.name, sha256_of(data))
+    config_path, mv = bootstrap_project(folder, stream.bootstrap, "demo-model")
+    cfg = load_config(config_path)
+    from driftloop.cli import HEADER, format_row
+    from flows import ensure_retrain_limit, monitor
+
     print(
         f"bootstrapped {cfg.model.name} v{mv.version} "
         f"(validation accuracy {float(mv.tags['driftloop.reference_score']):.3f})",
@@ -159,10 +181,7 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
     print(HEADER, file=out)
     records: list[dict[str, Any]] = []
     for batch in stream.batches:
-        landing = cfg.landing_dir / f"{batch.name}.csv"
-        tmp = landing.with_name(f".{landing.name}.tmp")
-        batch.frame.to_csv(tmp, index=False)
-        os.replace(tmp, landing)  # arrive atomically, as a producer should
+        deliver(cfg.landing_dir, batch.name, batch.frame)
         recs = monitor(config_path=str(config_path))
         records.extend(recs)
         for r in recs:

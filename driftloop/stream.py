@@ -54,7 +54,8 @@ class Stream:
         return [b.index for b in self.batches if b.drift_point]
 
 
-def _features(rng: np.random.Generator, rows: int, shifted: bool) -> pd.DataFrame:
+def draw_features(rng: np.random.Generator, rows: int, shifted: bool) -> pd.DataFrame:
+    """Feature rows from the first distribution, or the covariate-shifted one."""
     c1_p = [0.1, 0.2, 0.2, 0.5] if shifted else [0.4, 0.3, 0.2, 0.1]
     return pd.DataFrame(
         {
@@ -67,7 +68,8 @@ def _features(rng: np.random.Generator, rows: int, shifted: bool) -> pd.DataFram
     )
 
 
-def _label(rng: np.random.Generator, frame: pd.DataFrame, concept: int) -> np.ndarray:
+def draw_labels(rng: np.random.Generator, frame: pd.DataFrame, concept: int) -> np.ndarray:
+    """Labels of the rows under labelling rule `concept` (0 or 1), with a little noise."""
     c1 = frame["c1"].map(_C1_EFFECT).to_numpy(dtype="float64")
     c2 = frame["c2"].map(_C2_EFFECT).to_numpy(dtype="float64")
     x1, x2, x3 = (frame[c].to_numpy() for c in NUMERIC)
@@ -81,8 +83,8 @@ def _label(rng: np.random.Generator, frame: pd.DataFrame, concept: int) -> np.nd
 
 def make_batch(rng: np.random.Generator, rows: int, shifted: bool, concept: int) -> pd.DataFrame:
     """One labelled batch from the given feature distribution and labelling rule."""
-    frame = _features(rng, rows, shifted)
-    frame[TARGET] = _label(rng, frame, concept)
+    frame = draw_features(rng, rows, shifted)
+    frame[TARGET] = draw_labels(rng, frame, concept)
     return frame
 
 

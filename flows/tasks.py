@@ -123,11 +123,10 @@ def score_task(champion: registry.Champion, frame: pd.DataFrame) -> float:
     return score(champion.model, frame, champion.meta)
 
 
-@task(name="detect-drift", cache_policy=NO_CACHE)
-def drift_task(
+def drift_check(
     champion: registry.Champion, frame: pd.DataFrame, cfg: Config, labelled: bool
 ) -> drift.DriftReport:
-    """Test every feature (and the model's errors, when labelled) against the reference."""
+    """The drift computation alone: every feature, and the model's errors when labelled."""
     extra = {}
     if labelled:
         batch_errors = errors(champion.model, frame, champion.meta)
@@ -139,7 +138,7 @@ def drift_task(
 
         predictions = predict_proba(champion.model, frame, champion.meta)
     d = cfg.drift
-    report = drift.detect_drift(
+    return drift.detect_drift(
         profile,
         frame,
         alpha=d.alpha,
@@ -154,6 +153,14 @@ def drift_task(
         batch_predictions=predictions,
         executor=drift_executor(cfg, len(frame)),
     )
+
+
+@task(name="detect-drift", cache_policy=NO_CACHE)
+def drift_task(
+    champion: registry.Champion, frame: pd.DataFrame, cfg: Config, labelled: bool
+) -> drift.DriftReport:
+    """Test every feature (and the model's errors, when labelled) against the reference."""
+    report = drift_check(champion, frame, cfg, labelled)
     verdict = f"DRIFT in {report.drifted_features}" if report.drift else "no drift"
     get_run_logger().info("drift verdict: %s", verdict)
     return report
