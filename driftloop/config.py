@@ -267,9 +267,11 @@ def _describe(err: ValidationError, source: Path | str) -> str:
             msg = "unknown key; check its spelling against `driftloop init` output"
         elif e["type"] == "missing":
             msg = "required key is missing; add it"
+        elif e["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         got = e.get("input")
         shown = "" if e["type"] in ("missing",) or isinstance(got, dict) else f" (got {got!r})"
-        lines.append(f"  {key}: {msg}{shown}".rstrip())
+        lines.append(f"  {key}: {msg}{shown}".rstrip() if key else f"  {msg}{shown}".rstrip())
     return "\n".join(lines)
 
 

@@ -41,11 +41,14 @@ def test_variables_override_the_file(clean_env: pytest.MonkeyPatch, tmp_path: Pa
     clean_env.setenv("DRIFTLOOP_PREFECT__MONITOR_INTERVAL_SECONDS", "30")
     clean_env.setenv("DRIFTLOOP_FEATURES__CATEGORICAL", '["b", "c"]')
     clean_env.setenv("DRIFTLOOP_FINETUNE__TENSORBOARD", "false")
+    # A tracking server over HTTP: the ledger needs its own database URL.
+    clean_env.setenv("DRIFTLOOP_INGEST__LEDGER_URL", "postgresql://u@db:5432/mlflow")
     cfg = load_config(path)
     assert cfg.tracking.tracking_uri == "http://mlflow:5000"
     assert (cfg.prefect.monitor_cron, cfg.prefect.monitor_interval_seconds) == ("", 30.0)
     assert cfg.features.numeric == ["a"] and cfg.features.categorical == ["b", "c"]
     assert cfg.finetune.tensorboard is False
+    assert cfg.ledger_url == "postgresql://u@db:5432/mlflow"
     assert cfg.work_dir == (tmp_path / "work").resolve()
 
 

@@ -148,10 +148,13 @@ def test_kubernetes_manifests_match_compose(
     given = set(settings) | set(env)
     unknown = {v for v in given if v.startswith(PREFIX) and v not in known} - PENDING
     assert not unknown, f"manifests set variables driftloop does not read: {unknown}"
-    cfg = _config_from(dict(settings), monkeypatch, tmp_path)
+    ledger = env["DRIFTLOOP_INGEST__LEDGER_URL"]["value"]  # in env: it holds the password
+    assert ledger.endswith("@postgres:5432/mlflow")
+    given_ledger = {"DRIFTLOOP_INGEST__LEDGER_URL": ledger.replace("$(POSTGRES_PASSWORD)", "pw")}
+    cfg = _config_from({**settings, **given_ledger}, monkeypatch, tmp_path)
     assert cfg.tracking.tracking_uri == "http://mlflow:5000"
     assert cfg.prefect.api_url == settings["PREFECT_API_URL"] == "http://prefect-server:4200/api"
-    assert env["DRIFTLOOP_INGEST__LEDGER_URL"]["value"].endswith("@postgres:5432/mlflow")
+    assert cfg.ledger_url == "postgresql://driftloop:pw@postgres:5432/mlflow"
     # Every secret-looking variable of every container comes from the Secret.
     for doc in docs:
         if doc["kind"] not in ("Deployment", "StatefulSet"):
