@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 
 from drift.blas import one_blas_thread
 from drift.correction import canonical_method, correction_for, validate_alpha
+from drift.ecdf import POOL_THREAD_PREFIX
 from drift.errors import BatchError, DriftError
 from drift.features import (
     CATEGORICAL_TESTS,
@@ -231,7 +232,11 @@ def detect_drift(
     use_prediction = batch_predictions is not None and profile.prediction is not None
     band = NEVER_EXACT  # fast KS p-values are settled against the decisions below
     own = (
-        ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) if executor is None else None
+        ThreadPoolExecutor(
+            max_workers=workers or os.cpu_count() or 1, thread_name_prefix=POOL_THREAD_PREFIX
+        )
+        if executor is None
+        else None
     )
     pool: Submitter = own or executor  # type: ignore[assignment]  # one of them is set
     with ExitStack() as stack:

@@ -127,17 +127,20 @@ def ks_and_wasserstein(m: Merged) -> tuple[float, float, int, float]:
 CHUNK = 1 << 15
 """Reference values per block of ``ks_and_wasserstein_sorted`` (a block's work fits in cache)."""
 
+POOL_THREAD_PREFIX = "driftloop-drift"
+"""Name prefix of ``detect_drift``'s own worker threads, the only ones that keep scratch arrays."""
+
 _SCRATCH = threading.local()
 
 
 def _scratch(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Two float64 arrays of length ``n``: kept per worker thread, fresh on the main thread.
+    """Two float64 arrays of length ``n``: kept per drift worker thread, else fresh.
 
     Reusing them spares the page faults of touching 16 bytes per pooled value anew for every
-    column; a worker thread frees them when it ends (``detect_drift``'s pool threads end with
-    the call), and the main thread never keeps them.
+    column. Only ``detect_drift``'s own pool threads keep them, and those end with the call;
+    any other thread (the main one, a Prefect or Dask worker) gets new arrays every time.
     """
-    if threading.current_thread() is threading.main_thread():
+    if not threading.current_thread().name.startswith(POOL_THREAD_PREFIX):
         return np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
     buffer: NDArray[np.float64] | None = getattr(_SCRATCH, "buffer", None)
     if buffer is None or buffer.shape[1] < n:

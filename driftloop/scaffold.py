@@ -103,8 +103,8 @@ experiment = "driftloop"   # MLflow experiment holding one run per batch
 api_url = ""               # empty: Prefect's embedded mode; or http://host:4200/api
 # `driftloop serve`: schedule of the monitor deployment, a cron ("*/10 * * * *", UTC) or an
 # interval in seconds (0 = off); with neither, monitor runs only when triggered.
-monitor_cron = ""
-monitor_interval_seconds = 0.0
+monitor_cron = ""          # e.g. "*/10 * * * *"; set this or the interval, not both
+monitor_interval_seconds = 0.0  # e.g. 300.0; 0 = no interval schedule
 retrain = "inline"         # on drift: "inline" (in the batch's run) or "event" (a retrain run)
 poll_seconds = 10.0        # how often `driftloop serve` asks the server for runs to start
 io_retries = 3             # retries of tasks that talk to MLflow or storage...
