@@ -112,5 +112,11 @@ def test_validation_memory_does_not_grow_with_the_batch() -> None:
     """Ingest's own memory: one block plus the sample, for 20 blocks as for 80."""
     small, large = _peak(20, 500), _peak(80, 500)
     whole = _peak(80, None)
-    assert large < 1.25 * small, f"{large >> 10} KiB for 80 blocks vs {small >> 10} KiB for 20"
+    extra = 60 * int(next(_chunks(1)).memory_usage(deep=True).sum())
+    # The 60 more blocks (about 7 MiB of data) add under a tenth of their size: no growth with
+    # the data. (Measured: under 1 KiB of bookkeeping per block; tracemalloc also counts what
+    # other threads of a test process allocate meanwhile, some hundred KiB at times.)
+    assert large - small < extra // 10, (
+        f"{large >> 10} KiB for 80 blocks vs {small >> 10} KiB for 20 ({extra >> 10} KiB more data)"
+    )
     assert large < 0.25 * whole, f"{large >> 10} KiB sampled vs {whole >> 10} KiB whole"
