@@ -290,6 +290,16 @@ def test_a_scheduled_monitor_run_processes_the_waiting_batch(svc: Service) -> No
     _wait("the last scheduled monitor runs to end", settled, 180, svc)
 
 
+def _monitor_now(svc: Service, what: str) -> dict[str, Any]:
+    """Start the monitor deployment by hand and return its run once it has ended."""
+    known = {r["id"] for r in _runs(svc, "monitor")}
+    _finished(_deployment_run(svc, "monitor"))
+    (run,) = _wait(
+        what, lambda: _settled(svc, "monitor", _new_runs(svc, "monitor", known)), 240, svc
+    )
+    return dict(run)
+
+
 @pytest.mark.integration
 def test_mlflow_down_mid_run_leaves_the_batch_waiting_and_the_champion(svc: Service) -> None:
     svc.set_retrain("inline")
@@ -328,14 +338,7 @@ def test_mlflow_down_mid_run_leaves_the_batch_waiting_and_the_champion(svc: Serv
     svc.servers[1] = restarted
     restarted.wait_healthy(f"{svc.mlflow_url}/health")
     assert svc.champion() == before
-    known = {r["id"] for r in _runs(svc, "monitor")}
-    _finished(_deployment_run(svc, "monitor"))
-    (run,) = _wait(
-        "the monitor run after the restart",
-        lambda: _settled(svc, "monitor", _new_runs(svc, "monitor", known)),
-        240,
-        svc,
-    )
+    run = _monitor_now(svc, "the monitor run after the restart")
     assert run["state_type"] == "COMPLETED", run["state"]
     entry = svc.ledger("shift.csv")
     assert entry is not None and entry.status == "processed"
@@ -349,15 +352,8 @@ def test_a_drift_event_triggers_a_retrain_run(svc: Service) -> None:
     svc.set_retrain("event")
     before = svc.champion()
     known_retrains = {r["id"] for r in _runs(svc, "retrain")}
-    known = {r["id"] for r in _runs(svc, "monitor")}
     svc.project.drop(svc.project.stream.batches[10].frame, "concept.csv")
-    _finished(_deployment_run(svc, "monitor"))
-    (run,) = _wait(
-        "the monitor run",
-        lambda: _settled(svc, "monitor", _new_runs(svc, "monitor", known)),
-        240,
-        svc,
-    )
+    run = _monitor_now(svc, "the monitor run")
     assert run["state_type"] == "COMPLETED", run["state"]
     entry = svc.ledger("concept.csv")
     assert entry is not None and entry.result["action"] == "drift-event", entry
