@@ -147,6 +147,13 @@ def _settled(svc: Service, flow: str, runs: list[dict[str, Any]]) -> list[dict[s
     return now if now and all(r["state_type"] in TERMINAL for r in now) else None
 
 
+def _ended_runs(
+    svc: Service, flow: str, known: set[str], what: str, timeout: float
+) -> list[dict[str, Any]]:
+    """Wait until the runs of `flow` not in `known` have all ended; return them."""
+    return _wait(what, lambda: _settled(svc, flow, _new_runs(svc, flow, known)), timeout, svc)
+
+
 @pytest.fixture(scope="module")
 def svc() -> Iterator[Service]:
     """Servers on fresh databases, a bootstrapped model, and `driftloop serve` running."""
@@ -294,10 +301,8 @@ def _monitor_now(svc: Service, what: str) -> dict[str, Any]:
     """Start the monitor deployment by hand and return its run once it has ended."""
     known = {r["id"] for r in _runs(svc, "monitor")}
     _finished(_deployment_run(svc, "monitor"))
-    (run,) = _wait(
-        what, lambda: _settled(svc, "monitor", _new_runs(svc, "monitor", known)), 240, svc
-    )
-    return dict(run)
+    (run,) = _ended_runs(svc, "monitor", known, what, 240)
+    return run
 
 
 @pytest.mark.integration
@@ -319,12 +324,7 @@ def test_mlflow_down_mid_run_leaves_the_batch_waiting_and_the_champion(svc: Serv
     mlflow = svc.servers[1]
     assert mlflow.name == "mlflow server"
     stop_all([mlflow])
-    (run,) = _wait(
-        "the monitor run to end",
-        lambda: _settled(svc, "monitor", _new_runs(svc, "monitor", known)),
-        150,
-        svc,
-    )
+    (run,) = _ended_runs(svc, "monitor", known, "the monitor run to end", 150)
     assert run["state_type"] == "FAILED", run["state"]
     message = run["state"]["message"]
     assert "cannot reach the MLflow tracking server" in message and "shift.csv" in message
@@ -359,12 +359,8 @@ def test_a_drift_event_triggers_a_retrain_run(svc: Service) -> None:
     assert entry is not None and entry.result["action"] == "drift-event", entry
     assert entry.result["champion_version"] == before  # no inline retrain
 
-    (retrain,) = _wait(
-        "a retrain run started by the drift event",
-        lambda: _settled(svc, "retrain", _new_runs(svc, "retrain", known_retrains)),
-        240,
-        svc,
-    )
+    what = "a retrain run started by the drift event"
+    (retrain,) = _ended_runs(svc, "retrain", known_retrains, what, 240)
     assert retrain["state_type"] == "COMPLETED", retrain["state"]
     assert retrain["parameters"]["batch_sha256"] == entry.sha256
     assert retrain["parameters"]["trigger"] == "drift-event"
@@ -515,11 +511,6 @@ def test_a_work_pool_runs_the_deployments_instead_of_serve(svc: Service) -> None
     _finished(_deployment_run(svc, "monitor"))
     # --run-once: one poll, then the worker waits for the run it started and exits.
     run(str(BIN / "prefect"), "worker", "start", "--pool", pool, "--run-once")
-    (monitor,) = _wait(
-        "the monitor run of the pool's worker",
-        lambda: _settled(svc, "monitor", _new_runs(svc, "monitor", known)),
-        120,
-        svc,
-    )
+    (monitor,) = _ended_runs(svc, "monitor", known, "the monitor run of the pool's worker", 120)
     assert monitor["state_type"] == "COMPLETED", monitor["state"]
     assert monitor["work_pool_name"] == pool
