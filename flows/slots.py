@@ -2,9 +2,10 @@
 
 Every path that makes a challenger (a drifted batch retrained inline, the retrain deployment
 run by hand, by schedule or by a drift event) holds the model's slot while it loads the
-champion, trains, gates and promotes. The limit is strict: if it does not exist the run fails
-with the fix, rather than going on unguarded. `driftloop serve`, `run`, `retrain` and `demo`
-create it (limit 1) when it is missing; they never change an existing one.
+champion, trains, gates and promotes. The limit is strict, so a retrain never goes on
+unguarded: taking the slot creates the limit (1 slot) when it is missing, so the flows work
+when called straight from Python too, and an existing limit is never changed. `driftloop
+serve`, `run`, `retrain` and `demo` create it up front as well.
 """
 
 from __future__ import annotations
@@ -48,12 +49,13 @@ def ensure_retrain_limit(model: str) -> bool:
 def retrain_slot(model: str) -> Iterator[None]:
     """Hold the model's retrain slot for the block; wait while another retrain holds it."""
     name = limit_name(model)
+    ensure_retrain_limit(model)
     try:
         with concurrency(name, occupy=1, strict=True):
             yield
     except ConcurrencySlotAcquisitionError as err:
         raise DriftloopError(
             f"the global concurrency limit {name!r} that keeps retrains of {model!r} one at a "
-            f"time is missing or unusable ({err}); create it with `driftloop serve` (or "
-            f"`prefect gcl create {name} --limit 1`) and run again."
+            f"time is unusable ({err}); check it with `prefect gcl inspect {name}` (it must "
+            f"be active with at least 1 slot) and run again."
         ) from None

@@ -167,3 +167,30 @@ def test_loop_against_mlflow_and_prefect_servers_on_postgres(
     assert versions == (2,)
     assert ledger == [("stable.csv", "processed"), ("concept.csv", "processed")]
     assert not (work / "ledger.sqlite").exists()
+
+
+@pytest.mark.integration
+def test_the_retrain_slot_creates_its_missing_limit_and_keeps_an_existing_one(
+    servers: Servers,
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows import limit_name, retrain_slot
+
+    with (
+        temporary_settings({PREFECT_API_URL: servers.prefect_api}),
+        get_client(sync_client=True) as client,
+    ):
+        client.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(name=limit_name("slot-kept"), limit=3)
+        )
+        # As a flow called straight from Python, with no CLI to create the limit first.
+        with retrain_slot("slot-new"):
+            held = client.read_global_concurrency_limit_by_name(limit_name("slot-new"))
+        with retrain_slot("slot-kept"):
+            kept = client.read_global_concurrency_limit_by_name(limit_name("slot-kept"))
+        after = client.read_global_concurrency_limit_by_name(limit_name("slot-new"))
+    assert (held.limit, held.active_slots, after.active_slots) == (1, 1, 0)
+    assert (kept.limit, kept.active_slots) == (3, 1)
