@@ -114,6 +114,7 @@ class FinetuneSection(_Section):
     reduce_lr_patience: int = Field(default=2, ge=1)
     replay_rows: int = Field(default=2000, ge=0)
     replay_fraction: float = Field(default=0.3, ge=0.0, lt=1.0)
+    concept_replay_fraction: float = Field(default=0.0, ge=0.0, lt=1.0)
     holdout_fraction: float = Field(default=0.3, gt=0.0, lt=1.0)
     tensorboard: bool = True
 

@@ -84,6 +84,9 @@ batch_size = 64            # larger is faster but adapts less per epoch
 reduce_lr_patience = 2     # halve the learning rate after this many epochs without improvement
 replay_rows = 2000         # reservoir of earlier labelled rows kept with each model version
 replay_fraction = 0.3      # share of replayed rows in each fine-tuning set
+# ... after a concept change (the champion does significantly worse on the new labelled rows),
+# earlier rows carry the old rule's labels: replay at most this share of them (0 = none)
+concept_replay_fraction = 0.0
 holdout_fraction = 0.3     # share of the new batch kept aside to judge challenger vs champion
 tensorboard = true         # keep TensorBoard logs of each fine-tune as MLflow artifacts
 

@@ -3,7 +3,9 @@
 The new batch is split into fitting rows and a holdout; the champion's replay buffer into
 replayed rows and a past holdout (the forgetting guard). The challenger is the champion
 fine-tuned on fitting rows plus replay, or, after `[gate] escalate_after` rejections in a row
-(or on request), a model trained from scratch on replay plus the new rows. It is registered
+(or on request), a model trained from scratch on replay plus the new rows. After a concept
+change (the champion's errors on the new rows rose significantly) the buffer's labels follow
+the old rule, so only `[finetune] concept_replay_fraction` of replay is mixed in. It is registered
 either way, checked for servability through mlflow.pyfunc, and becomes champion only if the
 gate passes.
 """
@@ -38,7 +40,8 @@ from models.registry import (
     promote,
     smoke_test,
 )
-from models.replay_store import load_live
+from models.replay import ReplayBuffer, replay_sample
+from models.replay_store import load_live, restart_live
 from models.serving import is_classifier
 from models.tracking import log_dir_to_run, log_to_run
 from models.train import TrainedModel, train_from_scratch
@@ -91,7 +94,9 @@ def challenge(
     past_fit, past_holdout = _split_past(buffer.frame, cfg.gate.past_holdout_rows, seed)
     champ_new = errors(champion.model, holdout, meta)
     changed = concept_changed(champion, champ_new, cfg.drift.alpha)
-    replay = past_fit
+    fraction = cfg.finetune.concept_replay_fraction if changed else cfg.finetune.replay_fraction
+    # After a concept change the buffer's labels follow the old rule: replay only a share.
+    replay = replay_sample(past_fit, len(fit_part), fraction, seed) if changed else past_fit
     escalated = not from_scratch and rejections(client, name) >= cfg.gate.escalate_after
     with tempfile.TemporaryDirectory() as logs:
         if from_scratch or escalated:
@@ -105,7 +110,14 @@ def challenge(
             checkpoint = cfg.work_dir / "checkpoints" / f"{name}-v{champion.version}-{sha}"
             log_dir = Path(logs) / "tensorboard" if cfg.finetune.tensorboard else None
             trained = finetune(
-                champion.fresh_model(), meta, fit_part, replay, cfg, checkpoint, log_dir
+                champion.fresh_model(),
+                meta,
+                fit_part,
+                replay,
+                cfg,
+                checkpoint,
+                log_dir,
+                replay_fraction=fraction,
             )
         if any(Path(logs).iterdir()):
             log_dir_to_run(run_id, Path(logs))
@@ -127,7 +139,8 @@ def challenge(
         concept_changed=changed,
         **past,
     )
-    new_buffer = buffer.add(
+    kept = ReplayBuffer(buffer.frame.iloc[0:0]) if changed else buffer  # old rule: not kept
+    new_buffer = kept.add(
         fit_part, cfg.model.target, cfg.finetune.replay_rows, seed, is_classifier(meta)
     )
     version = str(
@@ -183,6 +196,8 @@ def challenge(
     )
     if not moved:  # a lost compare-and-set says nothing about the challenger's quality
         count_rejection(client, name, not decision.promote)
+    if decision.promote and changed:
+        restart_live(cfg, champion, frame, tags.get("batch_sha256", ""))
     new_champion = version if decision.promote else champion.version
     if moved:  # report the champion that is serving now, not the one this run started from
         new_champion = alias_version(client, name, CHAMPION) or champion.version

@@ -61,11 +61,17 @@ def finetune(
     checkpoint_dir: Path | None = None,
     log_dir: Path | None = None,
     callbacks: Sequence[Any] = (),
+    replay_fraction: float | None = None,
 ) -> TrainedModel:
-    """Continue training a loaded champion on new plus replayed rows; return the challenger."""
+    """Continue training a loaded champion on new plus replayed rows; return the challenger.
+
+    `replay_fraction` overrides `[finetune] replay_fraction` (the challenger passes the
+    concept-change share when the champion's errors on the new rows rose significantly).
+    """
     f, t = cfg.finetune, cfg.training
     keras = keras_module(t.seed)
-    old = replay_sample(replay, len(new), f.replay_fraction, t.seed)
+    fraction = f.replay_fraction if replay_fraction is None else replay_fraction
+    old = replay_sample(replay, len(new), fraction, t.seed)
     data = pd.concat([new, old], ignore_index=True)
     train, valid = split_frame(data, t.validation_fraction, t.seed + 1)
     how = prepare_strategy(model, meta, cfg)

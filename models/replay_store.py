@@ -4,7 +4,8 @@ Each model version stores the buffer it was trained with; between versions, labe
 batches that did not trigger a retrain still join the reservoir here, so the next challenger
 replays rows from all batches. A state is a folder (rows + counts + the batch hashes already
 included) published by an atomic rename of the `CURRENT` pointer, so a crash leaves either
-the old state or the new one.
+the old state or the new one. After a promoted concept change the buffer starts again from
+that batch: the earlier rows carry the old rule's labels.
 """
 
 from __future__ import annotations
@@ -47,11 +48,28 @@ def add_batch(cfg: Config, champion: Champion, frame: pd.DataFrame, sha256: str)
     merged = buffer.add(
         frame, cfg.model.target, cfg.finetune.replay_rows, seed, is_classifier(champion.meta)
     )
+    _publish(cfg, merged, [*batches, sha256])
+    return merged
+
+
+def restart_live(cfg: Config, champion: Champion, frame: pd.DataFrame, sha256: str) -> ReplayBuffer:
+    """Start the live buffer again from this batch alone (after a concept change)."""
+    empty = ReplayBuffer(frame.iloc[0:0])
+    seed = cfg.training.seed + 1
+    fresh = empty.add(
+        frame, cfg.model.target, cfg.finetune.replay_rows, seed, is_classifier(champion.meta)
+    )
+    _publish(cfg, fresh, [sha256])
+    return fresh
+
+
+def _publish(cfg: Config, buffer: ReplayBuffer, batches: list[str]) -> None:
+    """Write a new state folder and point CURRENT at it atomically; drop the old state."""
     root = _root(cfg)
     name = f"state-{uuid.uuid4().hex[:12]}"
     (root / name).mkdir(parents=True)
-    merged.frame.to_parquet(root / name / "rows.parquet", index=False)
-    state = {"seen": merged.seen, "batches": [*batches, sha256]}
+    buffer.frame.to_parquet(root / name / "rows.parquet", index=False)
+    state = {"seen": buffer.seen, "batches": batches}
     (root / name / "state.json").write_text(json.dumps(state), encoding="utf-8")
     old = (
         (root / "CURRENT").read_text(encoding="utf-8").strip()
@@ -62,4 +80,3 @@ def add_batch(cfg: Config, champion: Champion, frame: pd.DataFrame, sha256: str)
     os.replace(root / "CURRENT.tmp", root / "CURRENT")
     if old:
         shutil.rmtree(root / old, ignore_errors=True)
-    return merged

@@ -29,6 +29,7 @@ from models import (
 )
 from models.data import split_frame
 from models.finetune import finetune
+from models.replay_store import load_live
 from models.tracking import start_batch_run
 
 TINY = {
@@ -99,6 +100,16 @@ def test_concept_change_is_adapted_and_forgetting_guard_skipped(tmp_path: Path) 
     assert out.decision.checks["forgetting"].startswith("skipped: concept change")
     moves = [(m.alias, m.from_version, m.to_version) for m in list_moves(connect(cfg), "m")]
     assert moves == [("champion", None, "1"), ("previous", None, "1"), ("champion", "1", "2")]
+    # The old rule's labels are neither replayed nor kept: the buffer restarts from this batch.
+    client = connect(cfg)
+    run_id = client.get_model_version("m", "2").run_id
+    assert client.get_run(run_id).data.metrics["challenger_replay_rows"] == 0.0
+    champion = load_champion(cfg, client)
+    live, batches = load_live(cfg, champion)
+    counts = stream.batches[10].frame[TARGET].value_counts()
+    assert batches == ["sha-concept"] and live.seen == {str(k): v for k, v in counts.items()}
+    fit_part, _ = split_frame(stream.batches[10].frame, cfg.finetune.holdout_fraction, 7)
+    assert sum(champion.replay_buffer.seen.values()) == len(fit_part) == 420
 
 
 def test_every_version_keeps_its_predictions_for_the_prediction_drift_test(
@@ -205,6 +216,7 @@ import json, pathlib, time
 import keras, pandas as pd
 from driftloop.config import config_from_dict
 from models.finetune import finetune
+from models.replay_store import load_live
 
 class Slow(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
