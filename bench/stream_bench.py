@@ -44,7 +44,8 @@ def evaluate(name: str, args: argparse.Namespace, work: Path, out: Path) -> dict
     """All policies on one stream: summaries, checks and the plot."""
     from bench.stream_policies import BASELINES, run_baseline, run_driftloop, start_project
 
-    stream = make_scenario(name, seed=args.seed, rows=args.rows, batches=args.batches)
+    batches = args.stable_batches if name == "stable" else args.batches
+    stream = make_scenario(name, seed=args.seed, rows=args.rows, batches=batches)
     print(
         f"\n== {name} ({SCENARIOS[name]}): {len(stream.batches)} batches of {args.rows} rows, "
         f"drift points {stream.drift_points}",
@@ -138,7 +139,8 @@ def report(results: list[dict[str, Any]], over: list[dict[str, Any]], args: Any,
     )
     text = (
         f"Command: `.venv/bin/python bench/stream_bench.py --rows {args.rows} --batches "
-        f"{args.batches} --seed {args.seed} --every {args.every} --margin {args.margin}`; "
+        f"{args.batches} --stable-batches {args.stable_batches} --seed {args.seed} "
+        f"--every {args.every} --margin {args.margin}`; "
         f"{os.cpu_count()} cores.\n\n"
         + table(rows)
         + "\nMust-show checks (driftloop against fine-tune-every-batch and never-retrain; "
@@ -161,7 +163,10 @@ def main() -> int:
     """Evaluate every requested stream, then the overhead; print and write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2000, help="rows per batch")
-    parser.add_argument("--batches", type=int, default=12, help="batches per stream")
+    parser.add_argument("--batches", type=int, default=12, help="batches per drifting stream")
+    parser.add_argument(
+        "--stable-batches", type=int, default=40, help="batches of the long no-drift stream"
+    )
     parser.add_argument("--streams", default=",".join(SCENARIOS), help="comma-separated")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--every", type=int, default=4, help="scratch-scheduled period")

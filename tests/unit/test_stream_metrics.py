@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bench.stream_metrics import (
     PolicyRun,
+    Summary,
     after_drift_means,
     detection_delays,
     summarise,
@@ -34,18 +36,26 @@ def test_summary_counts_false_alarms_only_in_the_stable_stretch() -> None:
     assert (s.retrains, s.false_alarms, s.stable_batches, s.delays) == (4, 2, 3, [0])
 
 
-def _row(mean: float, retrains: int, after: list[float], alarms: int = 0) -> object:
-    run = PolicyRun("p", [mean] * 20, [i < retrains for i in range(20)])
+def _row(mean: float, retrains: int, after: list[float], alarms: int = 0) -> Summary:
+    run = PolicyRun("p", [0.94] * 5 + [mean] * 15, [i < retrains for i in range(20)])
     s = summarise(run, [5], list(range(5)))
-    return s.__class__(**{**s.__dict__, "after_drift": after, "false_alarms": alarms})
+    return replace(s, after_drift=after, false_alarms=alarms)
 
 
 def test_each_target_can_fail() -> None:
     every, never = _row(0.90, 20, [0.90]), _row(0.70, 0, [0.70])
-    ok = targets(_row(0.895, 6, [0.80]), every, never, 0.05, 0.02)  # type: ignore[arg-type]
+    ok = targets(_row(0.895, 6, [0.80]), every, never, 0.05, 0.02)
     assert all(ok.values())
-    bad = targets(_row(0.88, 7, [0.71], alarms=1), every, never, 0.05, 0.02)  # type: ignore[arg-type]
+    bad = targets(_row(0.88, 7, [0.71], alarms=1), every, never, 0.05, 0.02)
     assert not any(bad.values())
+
+
+def test_a_drift_back_to_the_bootstrap_concept_asks_to_match_never_retrain() -> None:
+    never = _row(0.70, 0, [0.30, 0.935])  # the second drift point restores its own concept
+    match = targets(_row(0.9, 3, [0.90, 0.93]), never, never, 0.05, 0.02)
+    below = targets(_row(0.9, 3, [0.90, 0.92]), never, never, 0.05, 0.02)
+    key = "above never-retrain after each drift"
+    assert (match[key], below[key]) == (True, False)
 
 
 def test_tables_and_readme_section(tmp_path: Path) -> None:
