@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from drift.errors import ReportError
+from drift.performance import PERFORMANCE_FEATURE
 
 __all__ = ["KINDS", "REPORT_SCHEMA_VERSION", "DriftReport", "FeatureDrift"]
 
@@ -96,6 +97,11 @@ class DriftReport:
     def drifted_features(self) -> list[str]:
         """Names of the drifted features, in report order."""
         return [item.feature for item in self.features if item.drifted]
+
+    @property
+    def performance_drift(self) -> bool:
+        """True when the model's own errors on the (labelled) batch drifted."""
+        return PERFORMANCE_FEATURE in self.drifted_features
 
     @property
     def p_values(self) -> dict[str, float]:

@@ -89,6 +89,7 @@ class DriftSection(_Section):
     multivariate: Literal["off", "mmd"] = "off"
     joint_rows: int = Field(default=500, ge=10)
     profile_max_values: int = Field(default=50_000, ge=100)
+    retrain_on: Literal["performance", "any"] = "performance"
 
 
 class TrainingSection(_Section):

@@ -65,6 +65,9 @@ missing_rate_floor = 0.01  # the missing-rate test flags only a rate change of a
 multivariate = "off"       # "mmd": also test the joint distribution of numeric features
 joint_rows = 500           # rows per side of the multivariate test (kept in the profile)
 profile_max_values = 50000 # reference values kept per numeric feature (subsampled above)
+# A labelled batch with drift gets a challenger when: "performance" = the champion's own
+# errors on it drifted (feature-only drift is reported, not retrained on); "any" = any test.
+retrain_on = "performance"
 
 [training]
 hidden_units = [32, 16]    # dense layers after the preprocessing layers

@@ -16,20 +16,21 @@ from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 DRIFT_EVENT = "driftloop.drift.detected"
 
 
-def model_resource(model: str, labelled: bool) -> dict[str, str]:
-    """The Prefect resource a model's events are about."""
+def model_resource(model: str, labelled: bool, retrain: bool) -> dict[str, str]:
+    """The Prefect resource a model's events are about; `retrain`: the drift calls for one."""
     return {
         "prefect.resource.id": f"driftloop.model.{model}",
         "prefect.resource.name": model,
         "driftloop.labelled": str(labelled).lower(),
+        "driftloop.retrain": str(retrain).lower(),
     }
 
 
-def emit_drift(model: str, record: dict[str, Any], report_link: str) -> str:
+def emit_drift(model: str, record: dict[str, Any], report_link: str, retrain: bool) -> str:
     """Announce that a batch drifted; return the event's id ("" when Prefect dropped it)."""
     event = emit_event(
         event=DRIFT_EVENT,
-        resource=model_resource(model, record["accuracy_batch"] is not None),
+        resource=model_resource(model, record["accuracy_batch"] is not None, retrain),
         payload={
             "batch": record["batch"],
             "sha256": record["sha256"],
@@ -44,12 +45,12 @@ def emit_drift(model: str, record: dict[str, Any], report_link: str) -> str:
 
 
 def drift_trigger(model: str) -> DeploymentEventTrigger:
-    """The retrain deployment's trigger: one retrain run per labelled drift event of model."""
+    """The retrain deployment's trigger: one retrain run per drift event that calls for one."""
     return DeploymentEventTrigger(
         name=f"driftloop: retrain {model} on drift",
-        description=f"Retrain {model} on each labelled batch that {DRIFT_EVENT} reports.",
+        description=f"Retrain {model} on each labelled batch whose drift calls for a retrain.",
         expect={DRIFT_EVENT},
-        match={"prefect.resource.id": f"driftloop.model.{model}", "driftloop.labelled": "true"},
+        match={"prefect.resource.id": f"driftloop.model.{model}", "driftloop.retrain": "true"},
         posture="Reactive",
         threshold=1,
         parameters={"batch_sha256": "{{ event.payload.sha256 }}", "trigger": "drift-event"},

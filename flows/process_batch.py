@@ -1,4 +1,4 @@
-"""The per-batch flow: ingest, drift test, fine-tune and gate when drift is proven, record."""
+"""The per-batch flow: ingest, drift test, fine-tune and gate when the drift hurt the champion."""
 
 from __future__ import annotations
 
@@ -88,14 +88,22 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
         metric=metric_name(champion.meta),
         action="none",
     )
+    harmless = cfg.drift.retrain_on == "performance" and not report.performance_drift
+    wanted = report.drift and adm.has_labels and not harmless
     event = report.drift and cfg.prefect.retrain == "event"
     if report.drift and not adm.has_labels:
         record["action"] = "drift-unlabelled"
         record["reason"] = "drift found, but the batch has no labels to fine-tune on"
-    elif event:
+    elif report.drift and harmless:
+        record["action"] = "drift-no-loss"
+        record["reason"] = (
+            f"{', '.join(report.drifted_features)} drifted, but the champion's errors on the "
+            'batch did not grow significantly: no retrain ([drift] retrain_on = "performance")'
+        )
+    elif wanted and event:
         record["action"] = "drift-event"
         record["reason"] = f"drift found; {DRIFT_EVENT} sent for the retrain deployment"
-    elif report.drift:
+    elif wanted:
         with retrain_slot(cfg.model.name):
             outcome = challenge_task(
                 champion,
@@ -125,8 +133,9 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
     )
     publish_task(report, adm, run_id, run_link)
     complete_task(adm, cfg, ledger, record)
-    if report.drift and event:  # after complete: the retrain run finds the batch processed
-        logger.info("%s event %s", DRIFT_EVENT, emit_drift(cfg.model.name, record, run_link))
+    if event:  # after complete: the retrain run finds the batch processed
+        event_id = emit_drift(cfg.model.name, record, run_link, wanted)
+        logger.info("%s event %s", DRIFT_EVENT, event_id)
     logger.info(
         "%s: %s, action %s, champion v%s",
         adm.path.name,

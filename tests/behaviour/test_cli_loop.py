@@ -297,6 +297,27 @@ def test_unreachable_tracking_store_leaves_the_batch_waiting(
     assert Ledger(load_config(project.config).ledger_url).recent() == []
 
 
+def test_feature_drift_that_does_not_hurt_the_champion_is_reported_not_retrained(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg_path = str(project.config)
+    assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
+    stable = project.stream.batches[0].frame
+    # x3 does not enter the first concept's labelling rule: moving it leaves the errors alone.
+    _drop_in_order(project, [("x3-moved.csv", stable.assign(x3=stable["x3"] + 1.5))])
+    (rec,) = cli("run", "--config", cfg_path, "--json").json_lines()
+    assert rec["drifted_features"] == ["x3"] and rec["action"] == "drift-no-loss"
+    assert 'no retrain ([drift] retrain_on = "performance")' in rec["reason"]
+    assert rec["champion_version"] == "1" and rec["challenger_version"] is None
+    assert [str(v.version) for v in _client(project).search_model_versions()] == ["1"]
+
+    monkeypatch.setenv("DRIFTLOOP_DRIFT__RETRAIN_ON", "any")  # retrain on any drift
+    _drop_in_order(project, [("x3-moved-again.csv", stable.assign(x3=stable["x3"] + 1.6))])
+    (rec,) = cli("run", "--config", cfg_path, "--json").json_lines()
+    assert rec["drifted_features"] == ["x3"] and rec["action"] in ("promoted", "rejected")
+    assert rec["challenger_version"] == "2"
+
+
 def test_a_regression_model_runs_through_the_flow(project: Project) -> None:
     text = project.config.read_text().replace(
         'target = "label"', 'target = "y"\ntask = "regression"'

@@ -29,7 +29,7 @@ def test_monitor_on_cron_and_retrain_on_drift_events() -> None:
     assert trigger.expect == {DRIFT_EVENT}
     assert trigger.match.model_dump() == {
         "prefect.resource.id": "driftloop.model.churn",
-        "driftloop.labelled": "true",
+        "driftloop.retrain": "true",
     }
     assert trigger.parameters == {
         "batch_sha256": "{{ event.payload.sha256 }}",
