@@ -198,6 +198,10 @@ def track_task(
     accuracy_before: float | None,
 ) -> tuple[str, str]:
     """Open the batch's MLflow run with its metrics and report files; return its id and link."""
+    metrics = {f"p_value.{f.feature}": f.p_value for f in report.features}
+    metrics["drifted_features"] = len(report.drifted_features)
+    if accuracy_before is not None:
+        metrics["accuracy_before"] = accuracy_before
     run_id = start_batch_run(
         adm.path.name,
         params={
@@ -213,13 +217,6 @@ def track_task(
             "driftloop.batch_sha256": adm.sha256,
             "driftloop.drift": str(report.drift).lower(),
         },
-    )
-    metrics = {f"p_value.{f.feature}": f.p_value for f in report.features}
-    metrics["drifted_features"] = len(report.drifted_features)
-    if accuracy_before is not None:
-        metrics["accuracy_before"] = accuracy_before
-    log_to_run(
-        run_id,
         metrics=metrics,
         json_files={"drift_report.json": report.to_dict()},
         text_files={
