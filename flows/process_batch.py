@@ -11,6 +11,7 @@ from driftloop.config import load_config
 from driftloop.ingest import open_ledger
 from driftloop.ingest.admit import ACCEPTED
 from flows.events import DRIFT_EVENT, emit_drift
+from flows.lean import lean
 from flows.publish import publish_task
 from flows.slots import retrain_slot
 from flows.tasks import (
@@ -64,16 +65,16 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
     cfg = load_config(config_path)
     logger = get_run_logger()
     ledger = open_ledger(cfg)
-    adm = ingest_task(path, cfg, ledger)
+    adm = lean(ingest_task)(path, cfg, ledger)
     if adm.status != ACCEPTED or adm.frame is None:
         return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0, adm.attempts)
     client, champion = io(load_champion_task, cfg)(cfg)
-    adm = labels_task(adm, champion, cfg, ledger)
+    adm = lean(labels_task)(adm, champion, cfg, ledger)
     if adm.status != ACCEPTED or adm.frame is None:
         return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0, adm.attempts)
     frame = adm.frame
-    before = score_task(champion, frame) if adm.has_labels else None
-    report = drift_task(champion, frame, cfg, adm.has_labels)
+    before = lean(score_task)(champion, frame) if adm.has_labels else None
+    report = lean(drift_task)(champion, frame, cfg, adm.has_labels)
     run_id, run_link = io(track_task, cfg)(adm, champion, report, before)
     record = _base_record(adm.path.name, adm.sha256, "processed", "", adm.rows, adm.attempts)
     record.update(
@@ -105,10 +106,10 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
         record["reason"] = f"drift found; {DRIFT_EVENT} sent for the retrain deployment"
     elif wanted:
         with retrain_slot(cfg.model.name):
-            outcome = challenge_task(
+            outcome = lean(challenge_task)(
                 champion,
                 frame,
-                profile_task(frame, cfg),
+                lean(profile_task)(frame, cfg),
                 cfg,
                 client,
                 run_id,
@@ -124,15 +125,15 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
             accuracy_after=d.challenger_accuracy if d.promote else d.champion_accuracy,
         )
     if adm.has_labels:
-        replay_task(cfg, champion, frame, adm.sha256)
+        lean(replay_task)(cfg, champion, frame, adm.sha256)
     after = record["accuracy_after"]
     io(log_outcome_task, cfg)(
         run_id,
         {} if after is None else {"accuracy_after": after},
         {"driftloop.action": record["action"]},
     )
-    publish_task(report, adm, run_id, run_link)
-    complete_task(adm, cfg, ledger, record)
+    lean(publish_task)(report, adm, run_id, run_link)
+    lean(complete_task)(adm, cfg, ledger, record)
     if event:  # after complete: the retrain run finds the batch processed
         event_id = emit_drift(cfg.model.name, record, run_link, wanted)
         logger.info("%s event %s", DRIFT_EVENT, event_id)

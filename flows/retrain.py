@@ -11,6 +11,7 @@ from driftloop.errors import DriftloopError
 from driftloop.ingest import Ledger, Zone, open_ledger, zone_of
 from driftloop.ingest.admit import read_validated
 from driftloop.ingest.read import TEXT_FORMATS, batch_format
+from flows.lean import lean
 from flows.slots import retrain_slot
 from flows.tasks import (
     challenge_task,
@@ -92,10 +93,10 @@ def retrain(
             },
             tags={"driftloop.kind": "retrain", "driftloop.batch_sha256": sha},
         )
-        outcome = challenge_task(
+        outcome = lean(challenge_task)(
             champion,
             frame,
-            profile_task(frame, cfg),
+            lean(profile_task)(frame, cfg),
             cfg,
             client,
             run_id,

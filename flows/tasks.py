@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
@@ -24,6 +25,7 @@ from driftloop.ingest import (
     unseen_category_flood,
 )
 from flows.dask import drift_executor
+from flows.lean import lean
 from models import registry
 from models.challenger import ChallengeOutcome, challenge
 from models.evaluate import errors, score
@@ -57,15 +59,17 @@ _IO: dict[str, Any] = {
 }
 
 
-def io(t: Task[P, R], cfg: Config) -> Task[P, R]:
-    """The task with `[prefect] io_retries`, waiting d, 2d, 4d ... seconds (d = io_retry_delay)."""
+def io(t: Task[P, R], cfg: Config) -> Callable[P, R]:
+    """The task (called `lean`) with `[prefect] io_retries`, waiting d, 2d, 4d ... seconds."""
     p = cfg.prefect
-    return t.with_options(
-        retries=p.io_retries,
-        retry_delay_seconds=exponential_backoff(p.io_retry_delay_seconds)(p.io_retries)
-        if p.io_retries
-        else 0,
-        retry_jitter_factor=0.2 if p.io_retries else None,
+    return lean(
+        t.with_options(
+            retries=p.io_retries,
+            retry_delay_seconds=exponential_backoff(p.io_retry_delay_seconds)(p.io_retries)
+            if p.io_retries
+            else 0,
+            retry_jitter_factor=0.2 if p.io_retries else None,
+        )
     )
 
 
@@ -194,6 +198,10 @@ def track_task(
     accuracy_before: float | None,
 ) -> tuple[str, str]:
     """Open the batch's MLflow run with its metrics and report files; return its id and link."""
+    metrics = {f"p_value.{f.feature}": f.p_value for f in report.features}
+    metrics["drifted_features"] = len(report.drifted_features)
+    if accuracy_before is not None:
+        metrics["accuracy_before"] = accuracy_before
     run_id = start_batch_run(
         adm.path.name,
         params={
@@ -209,13 +217,6 @@ def track_task(
             "driftloop.batch_sha256": adm.sha256,
             "driftloop.drift": str(report.drift).lower(),
         },
-    )
-    metrics = {f"p_value.{f.feature}": f.p_value for f in report.features}
-    metrics["drifted_features"] = len(report.drifted_features)
-    if accuracy_before is not None:
-        metrics["accuracy_before"] = accuracy_before
-    log_to_run(
-        run_id,
         metrics=metrics,
         json_files={"drift_report.json": report.to_dict()},
         text_files={

@@ -16,11 +16,40 @@ from driftloop.errors import TrackingUnreachable
 HEALTH_TIMEOUT_S = 5.0
 
 
-def start_batch_run(run_name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
-    """Create a finished-later MLflow run for a batch in the current experiment; return its id."""
+def _log_active(
+    metrics: Mapping[str, float] | None,
+    tags: Mapping[str, str] | None,
+    json_files: Mapping[str, Any] | None,
+    text_files: Mapping[str, str] | None,
+) -> None:
+    """Log metrics, tags and files to the active run; the files in one upload."""
+    if metrics:
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+    if tags:
+        mlflow.set_tags(dict(tags))
+    if json_files or text_files:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, doc in (json_files or {}).items():
+                text = json.dumps(doc, indent=2, sort_keys=True, default=str)
+                (Path(tmp) / name).write_text(text, "utf-8")
+            for name, text in (text_files or {}).items():
+                (Path(tmp) / name).write_text(text, "utf-8")
+            mlflow.log_artifacts(tmp)
+
+
+def start_batch_run(
+    run_name: str,
+    params: Mapping[str, Any],
+    tags: Mapping[str, str],
+    metrics: Mapping[str, float] | None = None,
+    json_files: Mapping[str, Any] | None = None,
+    text_files: Mapping[str, str] | None = None,
+) -> str:
+    """Create a batch's run in the current experiment, with any first metrics and files; its id."""
     with mlflow.start_run(run_name=run_name) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.set_tags(dict(tags))
+        _log_active(metrics, None, json_files, text_files)
     return run.info.run_id
 
 
@@ -33,20 +62,7 @@ def log_to_run(
 ) -> None:
     """Add metrics, tags, JSON documents and text files to an existing run."""
     with mlflow.start_run(run_id=run_id):
-        if metrics:
-            mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
-        if tags:
-            mlflow.set_tags(dict(tags))
-        if json_files or text_files:
-            with tempfile.TemporaryDirectory() as tmp:
-                for name, doc in (json_files or {}).items():
-                    path = Path(tmp) / name
-                    path.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str), "utf-8")
-                    mlflow.log_artifact(str(path))
-                for name, text in (text_files or {}).items():
-                    path = Path(tmp) / name
-                    path.write_text(text, "utf-8")
-                    mlflow.log_artifact(str(path))
+        _log_active(metrics, tags, json_files, text_files)
 
 
 def log_dir_to_run(run_id: str, folder: Path) -> None:
