@@ -3,11 +3,13 @@
 The new batch is split into fitting rows and a holdout; the champion's replay buffer into
 replayed rows and a past holdout (the forgetting guard). The challenger is the champion
 fine-tuned on fitting rows plus replay, or, after `[gate] escalate_after` rejections in a row
-(or on request), a model trained from scratch on replay plus the new rows. After a concept
-change (the champion's errors on the new rows rose significantly) the buffer's labels follow
-the old rule, so only `[finetune] concept_replay_fraction` of replay is mixed in. It is registered
+(or on request), a model trained from scratch on replay plus the new rows. It is registered
 either way, checked for servability through mlflow.pyfunc, and becomes champion only if the
 gate passes.
+
+After a concept change (the champion's errors on the new rows rose significantly) the
+buffer's labels follow the old rule: only `[finetune] concept_replay_fraction` of replay is
+mixed in, and a promoted challenger restarts the live buffer from the batch.
 """
 
 from __future__ import annotations
