@@ -102,9 +102,8 @@ HEADER = (
 def cmd_run(args: argparse.Namespace) -> int:
     """Process every waiting batch once through the monitor flow."""
     cfg, path = _load(args)
-    from flows import ensure_retrain_limit, monitor
+    from flows import monitor
 
-    ensure_retrain_limit(cfg.model.name)
     records = monitor(config_path=path)
     if args.json:
         for r in records:
@@ -127,10 +126,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_retrain(args: argparse.Namespace) -> int:
     """Fine-tune the champion on the latest labelled batch now."""
-    cfg, path = _load(args)
-    from flows import ensure_retrain_limit, retrain
+    _, path = _load(args)
+    from flows import retrain
 
-    ensure_retrain_limit(cfg.model.name)
     out = retrain(config_path=path, force=args.force, from_scratch=args.from_scratch)
     print(
         json.dumps(out, default=str)

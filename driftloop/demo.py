@@ -170,14 +170,13 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
     config_path, mv = bootstrap_project(folder, stream.bootstrap, "demo-model")
     cfg = load_config(config_path)
     from driftloop.cli import HEADER, format_row
-    from flows import ensure_retrain_limit, monitor
+    from flows import monitor
 
     print(
         f"bootstrapped {cfg.model.name} v{mv.version} "
         f"(validation accuracy {float(mv.tags['driftloop.reference_score']):.3f})",
         file=out,
     )
-    ensure_retrain_limit(cfg.model.name)
     print(HEADER, file=out)
     records: list[dict[str, Any]] = []
     for batch in stream.batches:

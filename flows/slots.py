@@ -3,9 +3,9 @@
 Every path that makes a challenger (a drifted batch retrained inline, the retrain deployment
 run by hand, by schedule or by a drift event) holds the model's slot while it loads the
 champion, trains, gates and promotes. The limit is strict, so a retrain never goes on
-unguarded: taking the slot creates the limit (1 slot) when it is missing, so the flows work
-when called straight from Python too, and an existing limit is never changed. `driftloop
-serve`, `run`, `retrain` and `demo` create it up front as well.
+unguarded: taking the slot creates the limit (1 slot) when it is missing, however the flow
+was started (CLI, Python, deployment), and an existing limit is never changed. `driftloop
+serve` also creates it up front, so it shows on the server before the first retrain.
 """
 
 from __future__ import annotations

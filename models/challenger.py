@@ -97,12 +97,12 @@ def challenge(
     champ_new = errors(champion.model, holdout, meta)
     changed = concept_changed(champion, champ_new, cfg.drift.alpha)
     fraction = cfg.finetune.concept_replay_fraction if changed else cfg.finetune.replay_fraction
-    # After a concept change the buffer's labels follow the old rule: replay only a share.
-    replay = replay_sample(past_fit, len(fit_part), fraction, seed) if changed else past_fit
     escalated = not from_scratch and rejections(client, name) >= cfg.gate.escalate_after
     with tempfile.TemporaryDirectory() as logs:
         if from_scratch or escalated:
             kind = "scratch"
+            # After a concept change the buffer's labels follow the old rule: only a share.
+            replay = replay_sample(past_fit, len(fit_part), fraction, seed) if changed else past_fit
             trained: TrainedModel = train_from_scratch(
                 pd.concat([replay, fit_part], ignore_index=True), cfg
             )
@@ -115,7 +115,7 @@ def challenge(
                 champion.fresh_model(),
                 meta,
                 fit_part,
-                replay,
+                past_fit,
                 cfg,
                 checkpoint,
                 log_dir,
