@@ -16,10 +16,10 @@ from drift.features import CATEGORICAL_TESTS, NUMERIC_TESTS
 from drift.html import report_html
 from drift.js import js_categorical, js_distance, js_numeric
 from drift.ks import ks_test
-from drift.loss import error_increase_test
+from drift.loss import error_change_test
 from drift.missing import MISSING_PREFIX, missing_rate_test
 from drift.mmd import JOINT_FEATURE, mmd_test
-from drift.performance import PERFORMANCE_FEATURE, accuracy_drop_test
+from drift.performance import PERFORMANCE_FEATURE, accuracy_change_test
 from drift.prediction import PREDICTION_FEATURE, prediction_drift_test, with_predictions
 from drift.profile import ReferenceProfile, build_profile, load_profile, save_profile
 from drift.psi import psi_categorical, psi_numeric
@@ -47,7 +47,7 @@ __all__ = [
     "ReportError",
     "Submitter",
     "TestResult",
-    "accuracy_drop_test",
+    "accuracy_change_test",
     "ad_test",
     "benjamini_hochberg",
     "bonferroni",
@@ -57,7 +57,7 @@ __all__ = [
     "correct",
     "cvm_test",
     "detect_drift",
-    "error_increase_test",
+    "error_change_test",
     "holm",
     "js_categorical",
     "js_distance",

@@ -1,4 +1,4 @@
-"""Performance drift: is a model's accuracy on a labelled batch below its reference accuracy?"""
+"""Performance drift: has a model's accuracy on a labelled batch moved away from its reference?"""
 
 from __future__ import annotations
 
@@ -9,23 +9,30 @@ from scipy import stats
 from drift.errors import DriftError
 from drift.result import TestResult
 
-__all__ = ["PERFORMANCE_FEATURE", "accuracy_drop_test"]
+__all__ = ["PERFORMANCE_FEATURE", "accuracy_change_test"]
 
 PERFORMANCE_FEATURE = "__accuracy__"
 
 
-def accuracy_drop_test(
+def accuracy_change_test(
     reference_accuracy: float, reference_rows: int, batch_accuracy: float, batch_rows: int
 ) -> TestResult:
-    """One-sided two-proportion z-test that batch accuracy is below the reference accuracy.
+    """Two-sided two-proportion z-test that batch accuracy differs from the reference accuracy.
+
+    A drop means the model got worse. A significant rise means the labelled data moved away
+    from the reference as well (a drift still settling, a shift to an easier region): the
+    model no longer fits the data it now sees, and one fitted to that data may do better.
+    ``details["change"]`` is batch minus reference accuracy.
 
     Examples
     --------
-    >>> r = accuracy_drop_test(0.90, 1000, 0.80, 1000)
-    >>> r.test, r.p_value < 1e-9
-    ('accuracy-drop', True)
-    >>> round(accuracy_drop_test(0.90, 1000, 0.91, 1000).p_value, 3)
-    0.777
+    >>> r = accuracy_change_test(0.90, 1000, 0.80, 1000)
+    >>> r.test, r.p_value < 1e-9, round(r.details["change"], 2)
+    ('accuracy-change', True, -0.1)
+    >>> round(accuracy_change_test(0.90, 1000, 0.91, 1000).p_value, 3)
+    0.446
+    >>> accuracy_change_test(0.70, 600, 0.78, 2000).p_value < 1e-4
+    True
     """
     for name, value in (
         ("reference_accuracy", reference_accuracy),
@@ -47,14 +54,14 @@ def accuracy_drop_test(
     else:
         z = diff / se
     return TestResult(
-        test="accuracy-drop",
+        test="accuracy-change",
         statistic=float(z),
-        p_value=float(stats.norm.cdf(z)),
+        p_value=float(min(1.0, 2.0 * stats.norm.sf(abs(z)))),
         n_reference=int(reference_rows),
         n_batch=int(batch_rows),
         details={
             "reference_accuracy": float(reference_accuracy),
             "batch_accuracy": float(batch_accuracy),
-            "drop": float(-diff),
+            "change": float(diff),
         },
     )

@@ -7,7 +7,7 @@ fine-tuned on fitting rows plus replay, or, after `[gate] escalate_after` reject
 either way, checked for servability through mlflow.pyfunc, and becomes champion only if the
 gate passes.
 
-After a concept change (the champion's errors on the new rows rose significantly) the
+After a concept change (the champion's errors on the new rows changed significantly) the
 buffer's labels follow the old rule: only `[finetune] concept_replay_fraction` of replay is
 mixed in, and a promoted challenger restarts the live buffer from the batch.
 """
@@ -67,7 +67,11 @@ def _summary(errs: np.ndarray, metric: str) -> float:
 
 
 def concept_changed(champion: Champion, holdout_errors: np.ndarray, alpha: float) -> bool:
-    """True when the champion does significantly worse on new labelled rows than it used to."""
+    """True when the champion's errors on new labelled rows differ significantly from before.
+
+    Worse: its rule no longer holds. Better: the data moved on as well (a drift still
+    settling), so the rows it was fitted to, and its replay buffer, describe the past.
+    """
     return performance_test(champion, holdout_errors).p_value < alpha
 
 

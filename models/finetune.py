@@ -66,7 +66,7 @@ def finetune(
     """Continue training a loaded champion on new plus replayed rows; return the challenger.
 
     `replay_fraction` overrides `[finetune] replay_fraction` (the challenger passes the
-    concept-change share when the champion's errors on the new rows rose significantly).
+    concept-change share when the champion's errors on the new rows changed significantly).
     """
     f, t = cfg.finetune, cfg.training
     keras = keras_module(t.seed)

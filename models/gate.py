@@ -4,7 +4,7 @@ Both models are scored on the same frozen data: (a) a holdout of the new batch, 
 challenger must gain more than `min_improvement`, and (b) a holdout of past (replayed) rows,
 where it may lose at most `max_forgetting` (the forgetting guard). For accuracy, gains and
 losses are in accuracy points; for RMSE they are relative to the champion's RMSE. When the
-concept has changed (the champion's own accuracy on new data dropped significantly), past
+concept has changed (the champion's own accuracy on new data changed significantly), past
 labels no longer hold and the forgetting guard is skipped, with the reason recorded.
 """
 

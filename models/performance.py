@@ -1,21 +1,21 @@
-"""Performance drift of a model version: are its errors on new labelled rows worse than before?"""
+"""Performance drift of a model version: do its errors on new labelled rows differ from before?"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from drift.loss import error_increase_test
-from drift.performance import accuracy_drop_test
+from drift.loss import error_change_test
+from drift.performance import accuracy_change_test
 from drift.result import TestResult
 from models.registry import Champion
 from models.serving import is_classifier
 
 
 def performance_test(champion: Champion, batch_errors: np.ndarray) -> TestResult:
-    """Accuracy drop (classifier, two-proportion z-test) or error increase (regressor, U test)."""
+    """Accuracy change (classifier, two-proportion z-test) or error change (regressor, U test)."""
     if is_classifier(champion.meta):
         accuracy = float(1.0 - np.mean(batch_errors))
-        return accuracy_drop_test(
+        return accuracy_change_test(
             champion.reference_accuracy, champion.reference_rows, accuracy, len(batch_errors)
         )
-    return error_increase_test(champion.reference_errors, batch_errors)
+    return error_change_test(champion.reference_errors, batch_errors)

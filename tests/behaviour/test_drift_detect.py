@@ -15,7 +15,7 @@ from drift import (
     DriftReport,
     ReferenceProfile,
     TestResult,
-    accuracy_drop_test,
+    accuracy_change_test,
     build_profile,
     detect_drift,
     load_profile,
@@ -114,7 +114,7 @@ def test_every_correction_finds_the_shift(
 
 def test_extra_results_join_the_correction_and_come_last(profile: ReferenceProfile) -> None:
     batch = make_frame(np.random.default_rng(1), 500)
-    dropped = accuracy_drop_test(0.90, 2_000, 0.80, 500)
+    dropped = accuracy_change_test(0.90, 2_000, 0.80, 500)
     report = detect_drift(profile, batch, extra={PERFORMANCE_FEATURE: dropped})
     last = report.features[-1]
     names = [*NUMERIC, *CATEGORICAL, PERFORMANCE_FEATURE]
