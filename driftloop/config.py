@@ -90,6 +90,7 @@ class DriftSection(_Section):
     joint_rows: int = Field(default=500, ge=10)
     profile_max_values: int = Field(default=50_000, ge=100)
     retrain_on: Literal["performance", "any"] = "performance"
+    retrain_cooldown: int = Field(default=1, ge=0)
 
 
 class TrainingSection(_Section):

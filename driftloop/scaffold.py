@@ -66,8 +66,11 @@ multivariate = "off"       # "mmd": also test the joint distribution of numeric 
 joint_rows = 500           # rows per side of the multivariate test (kept in the profile)
 profile_max_values = 50000 # reference values kept per numeric feature (subsampled above)
 # A labelled batch with drift gets a challenger when: "performance" = the champion's own
-# errors on it drifted (feature-only drift is reported, not retrained on); "any" = any test.
+# errors on it changed (feature-only drift is reported, not retrained on); "any" = any test.
 retrain_on = "performance"
+# ...and when none was made for the batches processed just before it: the drift on the
+# next batch is recorded as "drift-cooldown" (0: retrain on every qualifying batch).
+retrain_cooldown = 1
 
 [training]
 hidden_units = [32, 16]    # dense layers after the preprocessing layers

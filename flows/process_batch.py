@@ -1,4 +1,4 @@
-"""The per-batch flow: ingest, drift test, fine-tune and gate when the drift hurt the champion."""
+"""The per-batch flow: ingest, drift test, and fine-tune and gate when the drift calls for it."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from flows.tasks import (
     track_task,
 )
 from models.evaluate import metric_name
+from models.trigger import retrain_trigger
 
 
 def _base_record(
@@ -89,18 +90,17 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
         metric=metric_name(champion.meta),
         action="none",
     )
-    harmless = cfg.drift.retrain_on == "performance" and not report.performance_drift
-    wanted = report.drift and adm.has_labels and not harmless
+    recent = [  # what was done with the batches before this one, for the cool-down
+        (e.batch, str(e.result.get("action", "")))
+        for e in ledger.recent(cfg.drift.retrain_cooldown if report.drift else 0, "processed")
+    ]
+    trigger = retrain_trigger(
+        report, adm.has_labels, cfg.drift.retrain_on, cfg.drift.retrain_cooldown, recent
+    )
+    wanted = trigger.retrain
     event = report.drift and cfg.prefect.retrain == "event"
-    if report.drift and not adm.has_labels:
-        record["action"] = "drift-unlabelled"
-        record["reason"] = "drift found, but the batch has no labels to fine-tune on"
-    elif report.drift and harmless:
-        record["action"] = "drift-no-loss"
-        record["reason"] = (
-            f"{', '.join(report.drifted_features)} drifted, but the champion's errors on the "
-            'batch did not grow significantly: no retrain ([drift] retrain_on = "performance")'
-        )
+    if report.drift and not wanted:
+        record.update(action=trigger.action, reason=trigger.reason)
     elif wanted and event:
         record["action"] = "drift-event"
         record["reason"] = f"drift found; {DRIFT_EVENT} sent for the retrain deployment"

@@ -22,16 +22,19 @@ from models.registry import (
 )
 from models.replay import ReplayBuffer, merge_replay, replay_sample
 from models.train import TrainedModel, train_from_scratch
+from models.trigger import RETRAIN_ACTIONS, Trigger, retrain_trigger
 
 __all__ = [
     "CHAMPION",
     "PREVIOUS",
+    "RETRAIN_ACTIONS",
     "AliasMove",
     "ChallengeOutcome",
     "Champion",
     "GateDecision",
     "ReplayBuffer",
     "TrainedModel",
+    "Trigger",
     "accuracy",
     "alias_version",
     "bootstrap_model",
@@ -47,6 +50,7 @@ __all__ = [
     "metric_name",
     "promote",
     "replay_sample",
+    "retrain_trigger",
     "rollback",
     "score",
     "train_from_scratch",

@@ -297,7 +297,7 @@ def test_unreachable_tracking_store_leaves_the_batch_waiting(
     assert Ledger(load_config(project.config).ledger_url).recent() == []
 
 
-def test_feature_drift_that_does_not_hurt_the_champion_is_reported_not_retrained(
+def test_drift_without_loss_or_in_the_cooldown_is_reported_not_retrained(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg_path = str(project.config)
@@ -308,6 +308,7 @@ def test_feature_drift_that_does_not_hurt_the_champion_is_reported_not_retrained
     (rec,) = cli("run", "--config", cfg_path, "--json").json_lines()
     assert rec["drifted_features"] == ["x3"] and rec["action"] == "drift-no-loss"
     assert 'no retrain ([drift] retrain_on = "performance")' in rec["reason"]
+    assert "errors on the batch did not change significantly" in rec["reason"]
     assert rec["champion_version"] == "1" and rec["challenger_version"] is None
     assert [str(v.version) for v in _client(project).search_model_versions()] == ["1"]
 
@@ -316,6 +317,15 @@ def test_feature_drift_that_does_not_hurt_the_champion_is_reported_not_retrained
     (rec,) = cli("run", "--config", cfg_path, "--json").json_lines()
     assert rec["drifted_features"] == ["x3"] and rec["action"] in ("promoted", "rejected")
     assert rec["challenger_version"] == "2"
+
+    # The next drifted batch falls in the cool-down ([drift] retrain_cooldown = 1): recorded,
+    # no challenger. x3 moved the other way drifts against either champion's reference.
+    _drop_in_order(project, [("x3-moved-back.csv", stable.assign(x3=stable["x3"] - 1.5))])
+    (rec,) = cli("run", "--config", cfg_path, "--json").json_lines()
+    assert "x3" in rec["drifted_features"] and rec["action"] == "drift-cooldown"
+    assert "x3-moved-again.csv made a challenger 1 batch(es) ago" in rec["reason"]
+    assert rec["challenger_version"] is None
+    assert len(_client(project).search_model_versions()) == 2
 
 
 def test_a_regression_model_runs_through_the_flow(project: Project) -> None:

@@ -1,0 +1,66 @@
+"""Whether a batch's drift starts a challenger: labels, what drifted, and the cool-down.
+
+A drifted batch gets a challenger only when it has labels to fine-tune on, when (with
+`[drift] retrain_on = "performance"`) the champion's own errors on it changed, and when no
+challenger was made for the `[drift] retrain_cooldown` batches processed just before it. The
+cool-down lets a drift settle: right after a retrain the next batch's drift is often the same
+change still arriving (a gradual drift, or noise around a freshly promoted model), and a
+second challenger a batch later costs a fine-tune for little. Every decision not to retrain
+is recorded with its action and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from drift import DriftReport
+
+__all__ = ["RETRAIN_ACTIONS", "Trigger", "retrain_trigger"]
+
+RETRAIN_ACTIONS = ("promoted", "rejected", "drift-event")
+"""Batch actions that made a challenger (inline, or through the drift event)."""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """Whether to make a challenger; if not, the action and reason to record for the batch."""
+
+    retrain: bool
+    action: str = "none"
+    reason: str = ""
+
+
+def retrain_trigger(
+    report: DriftReport,
+    labelled: bool,
+    retrain_on: str,
+    cooldown: int,
+    recent: Sequence[tuple[str, str]],
+) -> Trigger:
+    """Decide whether a batch's drift report starts a challenger, and why not when it does not.
+
+    `recent` holds (batch, action) of the batches processed before this one, newest first.
+    """
+    if not report.drift:
+        return Trigger(False)
+    if not labelled:
+        return Trigger(
+            False, "drift-unlabelled", "drift found, but the batch has no labels to fine-tune on"
+        )
+    if retrain_on == "performance" and not report.performance_drift:
+        return Trigger(
+            False,
+            "drift-no-loss",
+            f"{', '.join(report.drifted_features)} drifted, but the champion's errors on the "
+            'batch did not change significantly: no retrain ([drift] retrain_on = "performance")',
+        )
+    for ago, (batch, action) in enumerate(recent[:cooldown], start=1):
+        if action in RETRAIN_ACTIONS:
+            return Trigger(
+                False,
+                "drift-cooldown",
+                f"drift found, but {batch} made a challenger {ago} batch(es) ago: no retrain "
+                f"within [drift] retrain_cooldown = {cooldown} batch(es) of one (0 turns it off)",
+            )
+    return Trigger(True)
