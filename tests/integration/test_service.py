@@ -176,8 +176,10 @@ def svc() -> Iterator[Service]:
             PREFECT_API_URL=prefect_api,
             MLFLOW_HTTP_REQUEST_MAX_RETRIES="1",
             MLFLOW_HTTP_REQUEST_TIMEOUT="10",
-            # The environment layer of the config: shorter fine-tunes for the test.
+            # The environment layer of the config: shorter fine-tunes for the test, and no
+            # cool-down: these tests drop drifted batches one after another, each to retrain.
             DRIFTLOOP_FINETUNE__EPOCHS="5",
+            DRIFTLOOP_DRIFT__RETRAIN_COOLDOWN="0",
         )
         project = make_project(
             root,
