@@ -111,7 +111,7 @@ class FinetuneSection(_Section):
     strategy: Literal["all", "freeze"] = "all"
     freeze_layers: int = Field(default=1, ge=0)
     learning_rate: float = Field(default=2e-3, gt=0.0)
-    epochs: int = Field(default=30, ge=1)
+    epochs: int = Field(default=60, ge=1)
     batch_size: int = Field(default=64, ge=1)
     reduce_lr_patience: int = Field(default=2, ge=1)
     replay_rows: int = Field(default=2000, ge=0)
