@@ -1,7 +1,9 @@
 """Stream evaluation figures: prequential accuracy, retrains, detection delay, false alarms.
 
 A policy's run is one accuracy per batch (the model in service scores the batch before any
-retrain on it: prequential, test-then-train) and whether it trained a model on that batch.
+retrain on it: prequential, test-then-train), whether it trained a model on that batch, and
+whether it put a past model back in service instead (driftloop's recall of a past champion:
+a reaction to drift, counted for detection delay and false alarms, but no training).
 
 Examples:
     >>> run = PolicyRun("p", [0.9, 0.9, 0.5, 0.8, 0.9], [False, False, False, True, False])
@@ -27,6 +29,12 @@ class PolicyRun:
     train_seconds: float = 0.0
     wall_seconds: float = 0.0
     actions: list[str] = field(default_factory=list)
+    recalled: list[bool] = field(default_factory=list)
+
+    def reacted(self) -> list[bool]:
+        """Per batch: a model trained on it, or a past one put back in service."""
+        back = self.recalled or [False] * len(self.retrained)
+        return [t or r for t, r in zip(self.retrained, back, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -44,10 +52,11 @@ class Summary:
     stable_batches: int
     after_drift: list[float]
     stable_mean: float | None = None
+    recalls: int = 0
 
 
 def detection_delays(retrained: list[bool], drift_points: list[int]) -> list[int | None]:
-    """Per drift point: batches to the first retrain at or after it (None: none before the next).
+    """Per drift point: batches to the first reaction at or after it (None: none before the next).
 
     Examples:
         >>> detection_delays([False, True, False, False, True], [1, 3])
@@ -79,6 +88,7 @@ def after_drift_means(accuracy: list[float], drift_points: list[int]) -> list[fl
 
 def summarise(run: PolicyRun, drift_points: list[int], stable: list[int]) -> Summary:
     """The table row of a policy's run on a stream with known drift points."""
+    reacted = run.reacted()
     return Summary(
         policy=run.policy,
         mean=sum(run.accuracy) / len(run.accuracy),
@@ -86,11 +96,12 @@ def summarise(run: PolicyRun, drift_points: list[int], stable: list[int]) -> Sum
         retrains=sum(run.retrained),
         train_seconds=run.train_seconds,
         wall_seconds=run.wall_seconds,
-        delays=detection_delays(run.retrained, drift_points),
-        false_alarms=sum(run.retrained[i] for i in stable),
+        delays=detection_delays(reacted, drift_points),
+        false_alarms=sum(reacted[i] for i in stable),
         stable_batches=len(stable),
         after_drift=after_drift_means(run.accuracy, drift_points),
         stable_mean=sum(run.accuracy[i] for i in stable) / len(stable) if stable else None,
+        recalls=sum(run.recalled),
     )
 
 

@@ -94,6 +94,7 @@ def run_driftloop(config_path: Path, stream: Stream) -> tuple[PolicyRun, list[di
         sum(clock),
         time.perf_counter() - t_all,
         actions,
+        [a == "recalled" for a in actions],
     )
     return run, records
 

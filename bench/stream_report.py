@@ -32,8 +32,9 @@ def table(rows: list[tuple[str, Summary]]) -> str:
     lines = []
     for stream, s in rows:
         after = ", ".join(f"{a:.3f}" for a in s.after_drift) or "-"
+        retrains = f"{s.retrains} (+{s.recalls} recalled)" if s.recalls else str(s.retrains)
         lines.append(
-            f"| {stream} | {s.policy} | {s.mean:.4f} | {s.worst:.4f} | {after} | {s.retrains} "
+            f"| {stream} | {s.policy} | {s.mean:.4f} | {s.worst:.4f} | {after} | {retrains} "
             f"| {s.train_seconds:.1f} | {s.wall_seconds:.1f} | {_delays(s.delays)} "
             f"| {s.false_alarms}/{s.stable_batches} |"
         )
@@ -68,19 +69,22 @@ def plot_stream(title: str, stream: Stream, runs: list[PolicyRun], path: Path) -
     ramp = [b.index for b in stream.batches if b.phase.startswith("gradual")]
     if ramp:
         ax.axvspan(ramp[0] - 0.5, ramp[-1] + 0.5, color="orange", alpha=0.12, label="gradual")
-    lanes = [r for r in runs if any(r.retrained)]
+    lanes = [r for r in runs if any(r.reacted())]
     for k, run in enumerate(lanes):
         color = STYLE.get(run.policy, ("black", "", 1.0))[0]
         y = 0.03 + 0.045 * k
         done = [x for x, r in zip(xs, run.retrained, strict=True) if r]
         rejected = [x for x, a in zip(xs, run.actions, strict=False) if a == "rejected"]
+        back = [x for x, a in zip(xs, run.actions, strict=False) if a == "recalled"]
         ax.scatter(done, [y] * len(done), marker="^", color=color, s=40, zorder=3)
+        if back:
+            ax.scatter(back, [y] * len(back), marker="o", color=color, s=40, zorder=3)
         if rejected:
             ax.scatter(rejected, [y] * len(rejected), marker="x", color="black", s=40, zorder=4)
     ax.set_xticks(xs, [str(i) for i in xs])
     ax.set_xlabel(
         "batch (dashed: true drift points; triangles at the bottom: retrains per policy, "
-        "x: challenger rejected)",
+        "x: challenger rejected, o: past champion recalled)",
         fontsize=8,
     )
     ax.set_ylabel("prequential accuracy (before any retrain on the batch)")

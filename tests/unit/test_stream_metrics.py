@@ -23,6 +23,21 @@ def test_delays_count_from_the_drift_point_and_stop_at_the_next() -> None:
     assert detection_delays(retrained, []) == []
 
 
+def test_a_recall_reacts_to_drift_but_is_no_retrain() -> None:
+    run = PolicyRun(
+        "driftloop",
+        [0.9, 0.3, 0.9, 0.9, 0.3, 0.9],
+        [False, True, False, False, False, False],
+        actions=["none", "promoted", "none", "none", "recalled", "none"],
+        recalled=[False, False, False, False, True, False],
+    )
+    s = summarise(run, drift_points=[1, 4], stable=[0])
+    assert (s.retrains, s.recalls, s.delays, s.false_alarms) == (1, 1, [0, 0], 0)
+    assert "| 1 (+1 recalled) |" in table([("recurring", s)])
+    early = summarise(run, drift_points=[4], stable=[0, 1, 2, 3])
+    assert early.false_alarms == 1  # the retrain at 1 reacted to no drift
+
+
 def test_after_drift_leaves_the_drift_batch_out_unless_it_is_alone() -> None:
     acc = [0.9, 0.9, 0.1, 0.7, 0.8, 0.2, 0.6]
     assert after_drift_means(acc, [2, 5]) == [0.75, 0.6]
