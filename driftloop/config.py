@@ -130,6 +130,7 @@ class GateSection(_Section):
     first_min_accuracy: float = Field(default=0.0, ge=0.0, le=1.0)
     first_max_rmse: float = Field(default=0.0, ge=0.0)
     escalate_after: int = Field(default=3, ge=1)
+    recall_versions: int = Field(default=3, ge=0)
 
 
 class TrackingSection(_Section):

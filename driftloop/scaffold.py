@@ -103,6 +103,9 @@ past_holdout_rows = 500    # replayed rows kept out of fine-tuning to measure fo
 first_min_accuracy = 0.0   # the first model must reach this validation accuracy (classification)
 first_max_rmse = 0.0       # ... or at most this validation RMSE (regression; 0 = no threshold)
 escalate_after = 3         # after this many rejected fine-tunes in a row, retrain from scratch
+# On drift, first try this many earlier champions (newest first): one that fits the batch
+# again (recurring concept) and beats the champion serves again, untrained. 0: never.
+recall_versions = 3
 
 [tracking]
 tracking_uri = ""          # empty: sqlite:///<work_dir>/mlflow.db; or http://host:5000

@@ -117,7 +117,7 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
             )
         d = outcome.decision
         record.update(
-            action="promoted" if d.promote else "rejected",
+            action=outcome.action,
             reason=d.reason,
             challenger_version=outcome.challenger_version,
             champion_version=outcome.champion_version,

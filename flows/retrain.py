@@ -109,7 +109,7 @@ def retrain(
         "kind": outcome.kind,
         "batch": name,
         "sha256": sha,
-        "action": "promoted" if d.promote else "rejected",
+        "action": outcome.action,
         "reason": d.reason,
         "challenger_version": outcome.challenger_version,
         "champion_version": outcome.champion_version,

@@ -27,11 +27,12 @@ from mlflow.tracking import MlflowClient
 from driftloop.config import Config
 from driftloop.errors import ChampionMoved
 from models.data import split_frame
-from models.evaluate import errors, metric_name
+from models.evaluate import errors, metric_name, summary
 from models.finetune import finetune
 from models.gate import GateDecision, decision_metrics, judge
 from models.history import count_rejection, rejections
 from models.performance import performance_test
+from models.recall import RECALL_TRIGGERS, Recalled, recall
 from models.reference import profile_with_predictions
 from models.registry import (
     CHAMPION,
@@ -61,9 +62,12 @@ class ChallengeOutcome:
     kind: str
     concept_changed: bool
 
-
-def _summary(errs: np.ndarray, metric: str) -> float:
-    return float(1.0 - errs.mean()) if metric == "accuracy" else float(np.sqrt(np.mean(errs**2)))
+    @property
+    def action(self) -> str:
+        """What the batch record says: "recalled", "promoted" or "rejected"."""
+        if self.kind == "recall":
+            return "recalled"
+        return "promoted" if self.decision.promote else "rejected"
 
 
 def concept_changed(champion: Champion, holdout_errors: np.ndarray, alpha: float) -> bool:
@@ -82,6 +86,22 @@ def _split_past(frame: pd.DataFrame, rows: int, seed: int) -> tuple[pd.DataFrame
     return split_frame(frame, n / len(frame), seed)
 
 
+def _recalled(found: Recalled, client: MlflowClient, run_id: str) -> ChallengeOutcome:
+    """The outcome of a recall: a past champion serves again, nothing was trained."""
+    version = found.version.version
+    log_to_run(
+        run_id,
+        metrics=decision_metrics(found.decision),
+        tags={
+            TAG + "gate": "recalled",
+            TAG + "challenger_version": version,
+            TAG + "kind": "recall",
+        },
+    )
+    count_rejection(client, found.version.name, False)
+    return ChallengeOutcome(found.decision, version, version, "recall", True)
+
+
 def challenge(
     champion: Champion,
     frame: pd.DataFrame,
@@ -96,6 +116,11 @@ def challenge(
     name, meta, seed = cfg.model.name, champion.meta, cfg.training.seed
     metric = metric_name(meta)
     fit_part, holdout = split_frame(frame, cfg.finetune.holdout_fraction, seed)
+    trigger = f"{tags.get('trigger', 'manual')}:{tags.get('batch', '')}"
+    if not from_scratch and tags.get("trigger") in RECALL_TRIGGERS:
+        found = recall(champion, holdout, cfg, client, trigger)
+        if found is not None:
+            return _recalled(found, client, run_id)
     buffer, _ = load_live(cfg, champion)
     past_fit, past_holdout = _split_past(buffer.frame, cfg.gate.past_holdout_rows, seed)
     champ_new = errors(champion.model, holdout, meta)
@@ -131,13 +156,13 @@ def challenge(
     past: dict[str, Any] = {}
     if len(past_holdout):
         past = {
-            "champion_past": _summary(errors(champion.model, past_holdout, meta), metric),
-            "challenger_past": _summary(errors(trained.model, past_holdout, trained.meta), metric),
+            "champion_past": summary(errors(champion.model, past_holdout, meta), metric),
+            "challenger_past": summary(errors(trained.model, past_holdout, trained.meta), metric),
             "past_rows": len(past_holdout),
         }
     decision = judge(
-        _summary(champ_new, metric),
-        _summary(chall_new, metric),
+        summary(champ_new, metric),
+        summary(chall_new, metric),
         len(holdout),
         cfg.gate.min_improvement,
         metric=metric,
@@ -179,7 +204,6 @@ def challenge(
         )
     moved = False
     if decision.promote:
-        trigger = f"{tags.get('trigger', 'manual')}:{tags.get('batch', '')}"
         try:
             promote(client, name, version, trigger, decision.reason, expected=champion.version)
         except ChampionMoved as err:

@@ -32,12 +32,14 @@ def errors(model: Any, frame: pd.DataFrame, meta: dict[str, Any]) -> np.ndarray:
     return np.abs(out[:, 0].astype("float64") - y)
 
 
+def summary(errs: np.ndarray, metric: str) -> float:
+    """The metric from per-row errors: accuracy from 0/1 errors, else RMSE."""
+    return float(1.0 - errs.mean()) if metric == "accuracy" else float(np.sqrt(np.mean(errs**2)))
+
+
 def score(model: Any, frame: pd.DataFrame, meta: dict[str, Any]) -> float:
     """The task's primary metric on a labelled frame (accuracy, or RMSE)."""
-    err = errors(model, frame, meta)
-    if is_classifier(meta):
-        return float(1.0 - err.mean())
-    return float(np.sqrt(np.mean(err**2)))
+    return summary(errors(model, frame, meta), metric_name(meta))
 
 
 def accuracy(model: Any, frame: pd.DataFrame, meta: dict[str, Any]) -> float:

@@ -63,6 +63,12 @@ def restart_live(cfg: Config, champion: Champion, frame: pd.DataFrame, sha256: s
     return fresh
 
 
+def reset_live(cfg: Config, version: Champion) -> ReplayBuffer:
+    """Make a version's own stored buffer the live one (that version serves again)."""
+    _publish(cfg, version.replay_buffer, [])
+    return version.replay_buffer
+
+
 def _publish(cfg: Config, buffer: ReplayBuffer, batches: list[str]) -> None:
     """Write a new state folder and point CURRENT at it atomically; drop the old state."""
     root = _root(cfg)

@@ -1,8 +1,9 @@
 """Whether a batch's drift starts a challenger: labels, what drifted, and the cool-down.
 
 A drifted batch gets a challenger only when it has labels to fine-tune on, when (with
-`[drift] retrain_on = "performance"`) the champion's own errors on it changed, and when no
-challenger was made for the `[drift] retrain_cooldown` batches processed just before it. The
+`[drift] retrain_on = "performance"`) the champion's own errors on it changed, and when the
+champion was not challenged (a challenger made, or a past champion recalled) in the
+`[drift] retrain_cooldown` batches processed just before it. The
 cool-down lets a drift settle: right after a retrain the next batch's drift is often the same
 change still arriving (a gradual drift, or noise around a freshly promoted model), and a
 second challenger a batch later costs a fine-tune for little. Every decision not to retrain
@@ -18,8 +19,9 @@ from drift import DriftReport
 
 __all__ = ["RETRAIN_ACTIONS", "Trigger", "retrain_trigger"]
 
-RETRAIN_ACTIONS = ("promoted", "rejected", "drift-event")
-"""Batch actions that made a challenger (inline, or through the drift event)."""
+RETRAIN_ACTIONS = ("promoted", "rejected", "recalled", "drift-event")
+"""Batch actions that challenged the champion: a challenger (inline, or through the drift
+event), or a past champion recalled."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ def retrain_trigger(
             return Trigger(
                 False,
                 "drift-cooldown",
-                f"drift found, but {batch} made a challenger {ago} batch(es) ago: no retrain "
-                f"within [drift] retrain_cooldown = {cooldown} batch(es) of one (0 turns it off)",
+                f"drift found, but {batch} ({action}) {ago} batch(es) ago challenged the champion: "
+                f"no retrain within [drift] retrain_cooldown = {cooldown} batch(es) of that (0 "
+                "turns it off)",
             )
     return Trigger(True)

@@ -323,9 +323,34 @@ def test_drift_without_loss_or_in_the_cooldown_is_reported_not_retrained(
     _drop_in_order(project, [("x3-moved-back.csv", stable.assign(x3=stable["x3"] - 1.5))])
     (rec,) = cli("run", "--config", cfg_path, "--json").json_lines()
     assert "x3" in rec["drifted_features"] and rec["action"] == "drift-cooldown"
-    assert "x3-moved-again.csv made a challenger 1 batch(es) ago" in rec["reason"]
+    assert "x3-moved-again.csv (" in rec["reason"]
+    assert "1 batch(es) ago challenged the champion" in rec["reason"]
     assert rec["challenger_version"] is None
     assert len(_client(project).search_model_versions()) == 2
+
+
+def test_a_past_champion_that_fits_the_drifted_batch_is_recalled_untrained(
+    project: Project,
+) -> None:
+    cfg_path = str(project.config)
+    assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
+    s = project.stream.batches
+    # The new rule (version 2 learns it), once more, then the bootstrap's own rule returns.
+    _drop_in_order(
+        project,
+        [("new.csv", s[10].frame), ("new-again.csv", s[11].frame), ("old.csv", s[1].frame)],
+    )
+    recs = {r["batch"]: r for r in cli("run", "--config", cfg_path, "--json").json_lines()}
+    assert [recs[b]["action"] for b in recs] == ["promoted", "none", "recalled"]
+    old = recs["old.csv"]
+    assert "__accuracy__" in old["drifted_features"]
+    assert (old["champion_version"], old["challenger_version"]) == ("1", "1")
+    assert old["reason"].startswith("version 1 was champion before and fits the new rows again")
+    assert old["accuracy_after"] > old["accuracy_before"] + 0.2  # 0.93 against 0.64
+    assert len(_client(project).search_model_versions()) == 2  # nothing was trained
+    assert _aliases(project) == {"champion": "1", "previous": "2"}
+    status = cli("status", "--config", cfg_path, "--json")
+    assert json.loads(status.out)["champion"]["version"] == "1", status.out
 
 
 def test_a_regression_model_runs_through_the_flow(project: Project) -> None:

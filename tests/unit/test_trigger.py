@@ -85,7 +85,7 @@ def test_a_challenger_just_before_holds_the_next_one_for_the_cooldown(action: st
     recent = [("batch_007", "drift-cooldown"), ("batch_006", action), ("batch_005", "none")]
     t = retrain_trigger(report, True, "performance", 2, recent)
     assert (t.retrain, t.action) == (False, "drift-cooldown")
-    assert "batch_006 made a challenger 2 batch(es) ago" in t.reason
+    assert f"batch_006 ({action}) 2 batch(es) ago challenged the champion" in t.reason
     assert "[drift] retrain_cooldown = 2" in t.reason
     # one batch of cool-down has passed batch_006 by; none at all retrains at once
     assert retrain_trigger(report, True, "performance", 1, recent).retrain

@@ -1,0 +1,84 @@
+"""Recurring concepts: a past champion that fits a drifted batch again serves again, untrained.
+
+When drift calls for a challenger, the versions that were champion before (newest first,
+at most `[gate] recall_versions`) are scored on the batch's holdout first. One whose errors
+there do not differ significantly from its own reference errors (the data is back to what it
+was made for) and that beats the champion as a challenger must is promoted again, and no
+model is trained. The live replay buffer restarts from the rows that version stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from driftloop.config import Config
+from driftloop.errors import ChampionMoved
+from models.evaluate import errors, metric_name, summary
+from models.gate import GateDecision, judge
+from models.history import list_moves
+from models.performance import performance_test
+from models.registry import CHAMPION, Champion, load_version, promote
+from models.replay_store import reset_live
+
+log = logging.getLogger(__name__)
+
+RECALL_TRIGGERS = ("drift", "drift-event")
+"""Retrains that try past champions first; a manual retrain always trains."""
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """The past champion promoted again and the gate's decision on it."""
+
+    version: Champion
+    decision: GateDecision
+
+
+def past_champions(client: MlflowClient, name: str, current: str, limit: int) -> list[str]:
+    """Versions that were champion before, newest first, without `current`; at most `limit`."""
+    out: list[str] = []
+    for move in reversed(list_moves(client, name)):
+        v = move.to_version
+        if move.alias == CHAMPION and v and v != current and v not in out:
+            out.append(v)
+    return out[:limit]
+
+
+def recall(
+    champion: Champion,
+    holdout: pd.DataFrame,
+    cfg: Config,
+    client: MlflowClient,
+    trigger: str,
+) -> Recalled | None:
+    """Promote the newest past champion that fits the holdout and beats the champion on it."""
+    name, metric = cfg.model.name, metric_name(champion.meta)
+    champ = summary(errors(champion.model, holdout, champion.meta), metric)
+    for version in past_champions(client, name, champion.version, cfg.gate.recall_versions):
+        past = load_version(cfg, client, version)
+        errs = errors(past.model, holdout, past.meta)
+        fit = performance_test(past, errs)
+        if fit.p_value < cfg.drift.alpha:  # not the data it was made for
+            continue
+        d = judge(
+            champ, summary(errs, metric), len(holdout), cfg.gate.min_improvement, metric=metric
+        )
+        if not d.promote:
+            continue
+        reason = (
+            f"version {version} was champion before and fits the new rows again (its errors "
+            f"match its reference, p = {fit.p_value:.3f}); {d.reason}"
+        )
+        try:
+            promote(client, name, version, trigger, reason, expected=champion.version)
+        except ChampionMoved as err:
+            log.info("not recalling version %s: %s", version, err)
+            return None
+        reset_live(cfg, past)
+        log.info("recalled version %s: %s", version, reason)
+        return Recalled(past, replace(d, reason=reason))
+    return None
