@@ -5,7 +5,8 @@ replayed rows and a past holdout (the forgetting guard). The challenger is the c
 fine-tuned on fitting rows plus replay, or, after `[gate] escalate_after` rejections in a row
 (or on request), a model trained from scratch on replay plus the new rows. It is registered
 either way, checked for servability through mlflow.pyfunc, and becomes champion only if the
-gate passes.
+gate passes. A drift-triggered challenge first tries the earlier champions on the holdout
+(`models/recall.py`): one that fits the batch again is promoted and nothing is trained.
 
 After a concept change (the champion's errors on the new rows changed significantly) the
 buffer's labels follow the old rule: only `[finetune] concept_replay_fraction` of replay is
