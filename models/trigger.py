@@ -3,11 +3,11 @@
 A drifted batch gets a challenger only when it has labels to fine-tune on, when (with
 `[drift] retrain_on = "performance"`) the champion's own errors on it changed, and when the
 champion was not challenged (a challenger made, or a past champion recalled) in the
-`[drift] retrain_cooldown` batches processed just before it. The
-cool-down lets a drift settle: right after a retrain the next batch's drift is often the same
-change still arriving (a gradual drift, or noise around a freshly promoted model), and a
-second challenger a batch later costs a fine-tune for little. Every decision not to retrain
-is recorded with its action and reason.
+`[drift] retrain_cooldown` batches processed just before it. The cool-down lets a drift
+settle: right after a retrain the next batch's drift is often the same change still arriving
+(a gradual drift, or noise around a freshly promoted model), and a second challenger a batch
+later costs a fine-tune for little. Every decision not to retrain is recorded with its action
+and reason.
 """
 
 from __future__ import annotations
