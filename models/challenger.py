@@ -117,14 +117,14 @@ def challenge(
     name, meta, seed = cfg.model.name, champion.meta, cfg.training.seed
     metric = metric_name(meta)
     fit_part, holdout = split_frame(frame, cfg.finetune.holdout_fraction, seed)
+    champ_new = errors(champion.model, holdout, meta)
     trigger = f"{tags.get('trigger', 'manual')}:{tags.get('batch', '')}"
     if not from_scratch and tags.get("trigger") in RECALL_TRIGGERS:
-        found = recall(champion, holdout, cfg, client, trigger)
+        found = recall(champion, holdout, summary(champ_new, metric), cfg, client, trigger)
         if found is not None:
             return _recalled(found, client, run_id)
     buffer, _ = load_live(cfg, champion)
     past_fit, past_holdout = _split_past(buffer.frame, cfg.gate.past_holdout_rows, seed)
-    champ_new = errors(champion.model, holdout, meta)
     changed = concept_changed(champion, champ_new, cfg.drift.alpha)
     fraction = cfg.finetune.concept_replay_fraction if changed else cfg.finetune.replay_fraction
     escalated = not from_scratch and rejections(client, name) >= cfg.gate.escalate_after

@@ -51,13 +51,16 @@ def past_champions(client: MlflowClient, name: str, current: str, limit: int) ->
 def recall(
     champion: Champion,
     holdout: pd.DataFrame,
+    champ: float,
     cfg: Config,
     client: MlflowClient,
     trigger: str,
 ) -> Recalled | None:
-    """Promote the newest past champion that fits the holdout and beats the champion on it."""
+    """Promote the newest past champion that fits the holdout and beats the champion's `champ`.
+
+    `champ` is the champion's metric on the holdout (accuracy, or RMSE).
+    """
     name, metric = cfg.model.name, metric_name(champion.meta)
-    champ = summary(errors(champion.model, holdout, champion.meta), metric)
     for version in past_champions(client, name, champion.version, cfg.gate.recall_versions):
         past = load_version(cfg, client, version)
         errs = errors(past.model, holdout, past.meta)
