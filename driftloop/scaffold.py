@@ -68,8 +68,8 @@ profile_max_values = 50000 # reference values kept per numeric feature (subsampl
 # A labelled batch with drift gets a challenger when: "performance" = the champion's own
 # errors on it changed (feature-only drift is reported, not retrained on); "any" = any test.
 retrain_on = "performance"
-# ...and when none was made for the batches processed just before it: the drift on the
-# next batch is recorded as "drift-cooldown" (0: retrain on every qualifying batch).
+# ...and when none of the last retrain_cooldown batches challenged the champion (a
+# challenger or a recall); else its drift is recorded as "drift-cooldown" (0: no cool-down).
 retrain_cooldown = 1
 
 [training]
