@@ -87,7 +87,9 @@ def _split_past(frame: pd.DataFrame, rows: int, seed: int) -> tuple[pd.DataFrame
     return split_frame(frame, n / len(frame), seed)
 
 
-def _recalled(found: Recalled, client: MlflowClient, run_id: str) -> ChallengeOutcome:
+def _recalled(
+    found: Recalled, client: MlflowClient, run_id: str, changed: bool
+) -> ChallengeOutcome:
     """The outcome of a recall: a past champion serves again, nothing was trained."""
     version = found.version.version
     log_to_run(
@@ -100,7 +102,7 @@ def _recalled(found: Recalled, client: MlflowClient, run_id: str) -> ChallengeOu
         },
     )
     count_rejection(client, found.version.name, False)
-    return ChallengeOutcome(found.decision, version, version, "recall", True)
+    return ChallengeOutcome(found.decision, version, version, "recall", changed)
 
 
 def challenge(
@@ -118,14 +120,14 @@ def challenge(
     metric = metric_name(meta)
     fit_part, holdout = split_frame(frame, cfg.finetune.holdout_fraction, seed)
     champ_new = errors(champion.model, holdout, meta)
+    changed = concept_changed(champion, champ_new, cfg.drift.alpha)
     trigger = f"{tags.get('trigger', 'manual')}:{tags.get('batch', '')}"
     if not from_scratch and tags.get("trigger") in RECALL_TRIGGERS:
         found = recall(champion, holdout, summary(champ_new, metric), cfg, client, trigger)
         if found is not None:
-            return _recalled(found, client, run_id)
+            return _recalled(found, client, run_id, changed)
     buffer, _ = load_live(cfg, champion)
     past_fit, past_holdout = _split_past(buffer.frame, cfg.gate.past_holdout_rows, seed)
-    changed = concept_changed(champion, champ_new, cfg.drift.alpha)
     fraction = cfg.finetune.concept_replay_fraction if changed else cfg.finetune.replay_fraction
     escalated = not from_scratch and rejections(client, name) >= cfg.gate.escalate_after
     with tempfile.TemporaryDirectory() as logs:

@@ -43,9 +43,11 @@ def past_champions(client: MlflowClient, name: str, current: str, limit: int) ->
     out: list[str] = []
     for move in reversed(list_moves(client, name)):
         v = move.to_version
+        if len(out) >= limit:
+            break
         if move.alias == CHAMPION and v and v != current and v not in out:
             out.append(v)
-    return out[:limit]
+    return out
 
 
 def recall(
