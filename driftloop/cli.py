@@ -114,14 +114,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(format_row(r))
         if not records:
             print(f"(no batch waiting in {cfg.landing_dir})")
-    failed = [r["batch"] for r in records if r["status"] == "failed"]
-    if failed:
+    failed = [r for r in records if r["status"] == "failed"]
+    waiting = [r["batch"] for r in failed if r["action"] == "failed"]
+    gone = [r["batch"] for r in failed if r["action"] == "quarantined"]
+    if waiting:
         print(
-            f"driftloop run: {len(failed)} batch(es) failed and stay waiting: {failed}",
+            f"driftloop run: {len(waiting)} batch(es) failed and stay waiting: {waiting}",
             file=sys.stderr,
         )
-        return 1
-    return 0
+    if gone:
+        print(
+            f"driftloop run: {len(gone)} batch(es) failed for the last allowed time "
+            f"([ingest] max_attempts = {cfg.ingest.max_attempts}) and moved to quarantine: {gone}",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:

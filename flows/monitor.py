@@ -18,7 +18,7 @@ from models.tracking import check_tracking
 FAILED = "failed"
 
 
-def failed_record(path: str, error: BaseException | None, attempt: str = "") -> dict[str, Any]:
+def failed_record(path: str, error: BaseException, attempt: str = "") -> dict[str, Any]:
     """The record of a batch whose processing failed: it stays waiting in the landing folder."""
     gone = attempt.endswith("moved to quarantine")
     where = (
@@ -80,17 +80,16 @@ def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
         run_batch = process_batch.with_options(task_runner=dask_task_runner(cfg))
     records = []
     for i, path in enumerate(waiting):
-        state = run_batch(path, config_path, return_state=True)
-        if state.is_completed():
-            records.append(state.result())
-            continue
-        error = state.result(raise_on_failure=False)
-        err = error if isinstance(error, BaseException) else None
-        logger.error("%s failed: %s", path, error)
-        outage = _outage(cfg, waiting, i)
-        if outage is not None:
-            raise outage from err
-        run_id = str(state.state_details.flow_run_id or "")
-        attempt = fail(path, cfg, ledger, f"{type(err).__name__}: {err}", run_id)
-        records.append(failed_record(path, err, attempt))
+        # The record is the subflow's return value, taken in memory: `return_state=True` then
+        # `state.result()` raises MissingResult when the API answers a retried state update
+        # with its own copy of the state, which holds no result (results are not persisted).
+        try:
+            records.append(run_batch(path, config_path))
+        except Exception as err:  # the subflow run is Failed; its batch stays waiting
+            logger.error("%s failed: %s", path, err)
+            outage = _outage(cfg, waiting, i)
+            if outage is not None:
+                raise outage from err
+            attempt = fail(path, cfg, ledger, f"{type(err).__name__}: {err}")
+            records.append(failed_record(path, err, attempt))
     return records

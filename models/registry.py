@@ -209,6 +209,12 @@ def version_folder(cfg: Config, version: str) -> Path:
                     artifact_uri=f"models:/{name}/{version}", dst_path=tmp
                 )
             )
+            if not (local / "artifacts").is_dir():
+                raise RegistryError(
+                    f"version {version} of model {name!r} has no files in the artifact store of "
+                    f"{cfg.mlflow_uri} (deleted, or the store moved): restore them, or point "
+                    "champion back at the version before it with `driftloop rollback`."
+                )
             shutil.rmtree(folder, ignore_errors=True)
             os.replace(local / "artifacts", folder)
     return folder

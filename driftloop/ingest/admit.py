@@ -215,7 +215,7 @@ def complete(adm: Admission, cfg: Config, ledger: Ledger, result: dict[str, obje
     return adm
 
 
-def fail(path: str, cfg: Config, ledger: Ledger, error: str, flow_run_id: str = "") -> str:
+def fail(path: str, cfg: Config, ledger: Ledger, error: str) -> str:
     """Note a failed processing attempt; quarantine the batch once it reached max_attempts."""
     zone = zone_of(cfg)
     source = zone.locate(path)
@@ -231,7 +231,7 @@ def fail(path: str, cfg: Config, ledger: Ledger, error: str, flow_run_id: str = 
         WAITING,
         source=source,
         attempts=attempt.attempts,
-        flow_run_id=flow_run_id,
+        flow_run_id=attempt.flow_run_id,
     )
     _close(zone, ledger, adm, QUARANTINED, _gave_up(attempt.batch, attempt.attempts, limit, error))
     return f"attempt {attempt.attempts} of {limit}: moved to quarantine"

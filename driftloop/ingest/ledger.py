@@ -125,6 +125,7 @@ class Attempt:
     sha256: str
     attempts: int
     last_error: str
+    flow_run_id: str = ""
 
 
 def _entry(r: RowMapping, stamp: str = "recorded_at") -> LedgerEntry:
@@ -144,7 +145,9 @@ def _entry(r: RowMapping, stamp: str = "recorded_at") -> LedgerEntry:
 
 
 def _attempt(r: RowMapping) -> Attempt:
-    return Attempt(r["source"], r["batch"], r["sha256"], int(r["attempts"]), r["last_error"])
+    return Attempt(
+        r["source"], r["batch"], r["sha256"], int(r["attempts"]), r["last_error"], r["flow_run_id"]
+    )
 
 
 def _row(entry: LedgerEntry) -> dict[str, Any]:

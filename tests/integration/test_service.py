@@ -448,6 +448,7 @@ def test_dask_task_runner_spreads_the_drift_tests(
 ) -> None:
     """The same report as in-process, with every feature test a task run on a Dask cluster."""
     from prefect import flow
+    from prefect.runtime import flow_run
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     import drift
@@ -461,24 +462,22 @@ def test_dask_task_runner_spreads_the_drift_tests(
     batch = stream.batches[4].frame
 
     @flow(name="dask-drift-check")
-    def check() -> drift.DriftReport:
+    def check() -> tuple[drift.DriftReport, str]:
         executor = drift_executor(cfg, len(batch))
         assert executor is not None
-        return drift.detect_drift(profile, batch, executor=executor)
+        return drift.detect_drift(profile, batch, executor=executor), str(flow_run.get_id())
 
     runner = dask_task_runner(cfg)
     assert type(runner).__name__ == "DaskTaskRunner"
     with temporary_settings({PREFECT_API_URL: svc.prefect_api}):
-        spread = check.with_options(task_runner=runner)(return_state=True)
-    assert spread.is_completed(), spread
-    report = spread.result()
+        report, run_id = check.with_options(task_runner=runner)()
     local = drift.detect_drift(profile, batch)
     assert report.to_dict() == local.to_dict() and "x1" in report.drifted_features
     runs = _api(
         svc,
         "POST",
         "/flow_runs/filter",
-        {"flow_runs": {"id": {"any_": [str(spread.state_details.flow_run_id)]}}},
+        {"flow_runs": {"id": {"any_": [run_id]}}},
     )
     assert len(runs) == 1
     tasks = _api(svc, "POST", "/task_runs/filter", {"flow_runs": {"id": {"any_": [runs[0]["id"]]}}})

@@ -163,11 +163,12 @@ def test_a_failed_attempt_goes_to_quarantine_after_max_attempts(tmp_path: Path) 
     ledger = Ledger(cfg.ledger_url)
     path = str(cfg.landing_dir / "b.parquet")
     for n in (1, 2):
-        assert admit(path, cfg, ledger).attempts == n
+        assert admit(path, cfg, ledger, flow_run_id=f"run-{n}").attempts == n
         assert fail(path, cfg, ledger, "OSError: store away") == f"attempt {n} of 3"
         assert Path(path).is_file()
-    admit(path, cfg, ledger)
+    admit(path, cfg, ledger, flow_run_id="run-3")
     assert fail(path, cfg, ledger, "OSError: store away").endswith("moved to quarantine")
     (entry,) = Ledger(cfg.ledger_url).recent()
     assert entry.status == "quarantined" and entry.attempts == 3 and entry.retryable
+    assert entry.flow_run_id == "run-3"  # the run whose attempt gave up
     assert "last error: OSError: store away" in entry.reason
