@@ -28,6 +28,7 @@ from flows.dask import drift_executor
 from flows.lean import lean
 from models import registry
 from models.challenger import ChallengeOutcome, challenge
+from models.champion import Champion, load_champion
 from models.evaluate import errors, score
 from models.performance import performance_test
 from models.replay_store import add_batch
@@ -94,18 +95,16 @@ def ingest_task(path: str, cfg: Config, ledger: Ledger) -> Admission:
 
 
 @task(name="load-champion", **_IO)
-def load_champion_task(cfg: Config) -> tuple[MlflowClient, registry.Champion]:
+def load_champion_task(cfg: Config) -> tuple[MlflowClient, Champion]:
     """Connect to MLflow and load the champion with its profile and replay rows."""
     client = registry.connect(cfg)
-    champion = registry.load_champion(cfg, client)
+    champion = load_champion(cfg, client)
     get_run_logger().info("champion: %s version %s", champion.name, champion.version)
     return client, champion
 
 
 @task(name="check-labels", cache_policy=NO_CACHE)
-def labels_task(
-    adm: Admission, champion: registry.Champion, cfg: Config, ledger: Ledger
-) -> Admission:
+def labels_task(adm: Admission, champion: Champion, cfg: Config, ledger: Ledger) -> Admission:
     """Quarantine a batch with label classes or a flood of categories the champion never saw."""
     if adm.frame is None:
         return adm
@@ -122,13 +121,13 @@ def labels_task(
 
 
 @task(name="score", cache_policy=NO_CACHE)
-def score_task(champion: registry.Champion, frame: pd.DataFrame) -> float:
+def score_task(champion: Champion, frame: pd.DataFrame) -> float:
     """Champion's primary metric (accuracy, or RMSE) on a labelled batch."""
     return score(champion.model, frame, champion.meta)
 
 
 def drift_check(
-    champion: registry.Champion, frame: pd.DataFrame, cfg: Config, labelled: bool
+    champion: Champion, frame: pd.DataFrame, cfg: Config, labelled: bool
 ) -> drift.DriftReport:
     """The drift computation alone: every feature, and the model's errors when labelled."""
     extra = {}
@@ -161,7 +160,7 @@ def drift_check(
 
 @task(name="detect-drift", cache_policy=NO_CACHE)
 def drift_task(
-    champion: registry.Champion, frame: pd.DataFrame, cfg: Config, labelled: bool
+    champion: Champion, frame: pd.DataFrame, cfg: Config, labelled: bool
 ) -> drift.DriftReport:
     """Test every feature (and the model's errors, when labelled) against the reference."""
     report = drift_check(champion, frame, cfg, labelled)
@@ -193,7 +192,7 @@ def profile_task(
 @task(name="track-batch", **_IO)
 def track_task(
     adm: Admission,
-    champion: registry.Champion,
+    champion: Champion,
     report: drift.DriftReport,
     accuracy_before: float | None,
 ) -> tuple[str, str]:
@@ -228,14 +227,14 @@ def track_task(
 
 
 @task(name="replay", cache_policy=NO_CACHE)
-def replay_task(cfg: Config, champion: registry.Champion, frame: pd.DataFrame, sha256: str) -> int:
+def replay_task(cfg: Config, champion: Champion, frame: pd.DataFrame, sha256: str) -> int:
     """Add a labelled batch to the live replay reservoir; return the buffer's row count."""
     return len(add_batch(cfg, champion, frame, sha256).frame)
 
 
 @task(name="challenge", cache_policy=NO_CACHE)
 def challenge_task(
-    champion: registry.Champion,
+    champion: Champion,
     frame: pd.DataFrame,
     profile: dict[str, Any],
     cfg: Config,

@@ -5,6 +5,7 @@ Importing this package does not import TensorFlow; Keras loads on first use of a
 
 from models.bootstrap import bootstrap_model
 from models.challenger import ChallengeOutcome, challenge
+from models.champion import Champion, load_champion, load_version
 from models.evaluate import accuracy, errors, metric_name, score
 from models.finetune import finetune
 from models.gate import GateDecision, judge
@@ -12,11 +13,8 @@ from models.history import AliasMove, list_moves
 from models.registry import (
     CHAMPION,
     PREVIOUS,
-    Champion,
     alias_version,
     connect,
-    load_champion,
-    load_version,
     promote,
     rollback,
 )

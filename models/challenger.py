@@ -27,6 +27,7 @@ from mlflow.tracking import MlflowClient
 
 from driftloop.config import Config
 from driftloop.errors import ChampionMoved
+from models.champion import Champion
 from models.data import split_frame
 from models.evaluate import errors, metric_name, summary
 from models.finetune import finetune
@@ -38,7 +39,6 @@ from models.reference import profile_with_predictions
 from models.registry import (
     CHAMPION,
     TAG,
-    Champion,
     alias_version,
     log_version,
     promote,

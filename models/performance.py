@@ -7,7 +7,7 @@ import numpy as np
 from drift.loss import error_change_test
 from drift.performance import accuracy_change_test
 from drift.result import TestResult
-from models.registry import Champion
+from models.champion import Champion
 from models.serving import is_classifier
 
 

@@ -17,11 +17,12 @@ from mlflow.tracking import MlflowClient
 
 from driftloop.config import Config
 from driftloop.errors import ChampionMoved
+from models.champion import Champion, load_version
 from models.evaluate import errors, metric_name, summary
 from models.gate import GateDecision, judge
 from models.history import list_moves
 from models.performance import performance_test
-from models.registry import CHAMPION, Champion, load_version, promote
+from models.registry import CHAMPION, promote
 from models.replay_store import reset_live
 
 log = logging.getLogger(__name__)

@@ -1,14 +1,10 @@
-"""The MLflow side of a model: log a version with its artifacts, load the champion, move aliases."""
+"""The MLflow side of a model: log a version with its artifacts, move the aliases, roll back."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +21,8 @@ from mlflow.types import ColSpec, Schema, TensorSpec
 import models.serving as serving
 from driftloop.config import Config
 from driftloop.errors import ChampionMoved, RegistryError, TrackingUnreachable
-from models._keras import keras_module
 from models.evaluate import metric_name
 from models.history import list_moves, record_move
-from models.replay import ReplayBuffer
 from models.train import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -46,50 +40,6 @@ PIP_REQUIREMENTS = [
     "pandas",
     "numpy",
 ]
-
-
-@dataclass
-class Champion:
-    """A registered version (usually the one serving), with everything stored beside it."""
-
-    name: str
-    version: str
-    model: Any
-    meta: dict[str, Any]
-    profile: dict[str, Any]
-    replay: pd.DataFrame
-    run_id: str
-    tags: dict[str, str]
-    folder: Path
-
-    def fresh_model(self) -> Any:
-        """A new copy of the Keras model, optimizer state included, to fine-tune."""
-        return keras_module().saving.load_model(self.folder / serving.KERAS_FILE)
-
-    @property
-    def replay_buffer(self) -> ReplayBuffer:
-        """The replay rows with the counts of rows each reservoir has seen."""
-        return ReplayBuffer.from_json(self.replay, self.tags.get(TAG + "replay_seen", ""))
-
-    @property
-    def reference_score(self) -> float:
-        """Accuracy or RMSE measured when the version was made, on data it was not trained on."""
-        return float(self.tags[TAG + "reference_score"])
-
-    @property
-    def reference_accuracy(self) -> float:
-        """Accuracy measured when the version was made (classifiers only)."""
-        return float(self.tags[TAG + "reference_accuracy"])
-
-    @property
-    def reference_errors(self) -> np.ndarray:
-        """A sample of per-row errors on held-out data when the version was made."""
-        return np.asarray(self.meta.get("reference", {}).get("errors", []), dtype="float64")
-
-    @property
-    def reference_rows(self) -> int:
-        """Number of rows behind reference_accuracy."""
-        return int(self.tags[TAG + "reference_rows"])
 
 
 def connect(cfg: Config) -> MlflowClient:
@@ -194,58 +144,6 @@ def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
         return str(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
-
-
-def version_folder(cfg: Config, version: str) -> Path:
-    """Local copy of a version's artifacts (downloaded once, kept under the work folder)."""
-    name = cfg.model.name
-    store = hashlib.sha1(cfg.mlflow_uri.encode()).hexdigest()[:10]
-    folder = cfg.work_dir / "cache" / store / name / version
-    if not (folder / REPLAY_FILE).is_file():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
-            local = Path(
-                mlflow.artifacts.download_artifacts(
-                    artifact_uri=f"models:/{name}/{version}", dst_path=tmp
-                )
-            )
-            if not (local / "artifacts").is_dir():
-                raise RegistryError(
-                    f"version {version} of model {name!r} has no files in the artifact store of "
-                    f"{cfg.mlflow_uri} (deleted, or the store moved): restore them, or point "
-                    "champion back at the version before it with `driftloop rollback`."
-                )
-            shutil.rmtree(folder, ignore_errors=True)
-            os.replace(local / "artifacts", folder)
-    return folder
-
-
-def load_version(cfg: Config, client: MlflowClient, version: str) -> Champion:
-    """Load one registered version: Keras model, metadata, profile, replay rows and tags."""
-    mv = client.get_model_version(cfg.model.name, version)
-    folder = version_folder(cfg, version)
-    return Champion(
-        name=cfg.model.name,
-        version=version,
-        model=keras_module().saving.load_model(folder / serving.KERAS_FILE),
-        meta=json.loads((folder / serving.META_FILE).read_text("utf-8")),
-        profile=json.loads((folder / PROFILE_FILE).read_text("utf-8")),
-        replay=pd.read_parquet(folder / REPLAY_FILE),
-        run_id=mv.run_id or "",
-        tags=dict(mv.tags),
-        folder=folder,
-    )
-
-
-def load_champion(cfg: Config, client: MlflowClient) -> Champion:
-    """Load the version behind `champion`."""
-    version = alias_version(client, cfg.model.name, CHAMPION)
-    if version is None:
-        raise RegistryError(
-            f"model {cfg.model.name!r} has no '{CHAMPION}' version in {cfg.mlflow_uri}; "
-            "train one with `driftloop bootstrap --data FILE`."
-        )
-    return load_version(cfg, client, version)
 
 
 def promote(

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from driftloop.config import Config
-from models.registry import Champion
+from models.champion import Champion
 from models.replay import ReplayBuffer
 from models.serving import is_classifier
 
