@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from driftloop.ingest import Ledger, LedgerEntry
-from driftloop.ingest.ledger import INTERRUPTED
+from driftloop.ingest.ledger_tables import INTERRUPTED
 
 ROOT = Path(__file__).resolve().parents[1]
 

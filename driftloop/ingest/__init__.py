@@ -2,8 +2,9 @@
 
 from driftloop.ingest.admit import Admission, admit, complete, fail, quarantine, zone_of
 from driftloop.ingest.fingerprint import sha256_of
-from driftloop.ingest.ledger import Ledger, LedgerEntry
+from driftloop.ingest.ledger import Ledger
 from driftloop.ingest.ledger_open import open_ledger
+from driftloop.ingest.ledger_tables import LedgerEntry
 from driftloop.ingest.model_checks import unknown_labels, unseen_category_flood
 from driftloop.ingest.read import batch_format, read_table
 from driftloop.ingest.recover import recover

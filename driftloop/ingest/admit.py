@@ -21,7 +21,8 @@ from driftloop.config import Config
 from driftloop.errors import IngestError
 from driftloop.ingest.faults import checkpoint
 from driftloop.ingest.fingerprint import Fingerprint
-from driftloop.ingest.ledger import Ledger, LedgerEntry
+from driftloop.ingest.ledger import Ledger
+from driftloop.ingest.ledger_tables import LedgerEntry
 from driftloop.ingest.read import TEXT_FORMATS, batch_format, iter_chunks, require_format
 from driftloop.ingest.recover import finish_move
 from driftloop.ingest.schema import Rules

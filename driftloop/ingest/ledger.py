@@ -11,158 +11,34 @@ on SQLite it starts with ``BEGIN IMMEDIATE`` (writers are serialised, no lost up
 PostgreSQL the read-modify-writes are single statements (upserts, ``DELETE ... RETURNING``),
 so two processes settling the same move record it once.
 
-* ``driftloop_batches``: the manifest, one row per batch file that reached its end place
-  (processed or quarantine): hash, rows, time, status, reason, destination, flow run id,
-  attempts, outcome.
-* ``driftloop_moves``: the write-ahead intents, one per batch being moved right now (the
-  whole manifest row plus where it goes). Written before the move; turned into a batches row
-  and deleted in one transaction after it. A row left here by a crash is finished by
-  ``recover``.
-* ``driftloop_attempts``: batches accepted for processing and not yet finished, with the
-  attempt count (counted before the work starts, so a crash counts too) and the last error.
+The tables and the records read from them are in ``ledger_tables``.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.engine import Connection, Engine
 
 from driftloop.errors import ConfigError
+from driftloop.ingest.ledger_tables import (
+    ATTEMPTS,
+    BATCHES,
+    INTERRUPTED,
+    META,
+    MOVES,
+    Attempt,
+    LedgerEntry,
+    attempt_of,
+    entry_of,
+    now,
+    row_of,
+)
 
-INTERRUPTED = "interrupted: the run ended before it recorded an outcome"
-PREFIX = "driftloop_"
-
-META = sa.MetaData()
-BATCHES = sa.Table(
-    PREFIX + "batches",
-    META,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("batch", sa.Text, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False, index=True),
-    sa.Column("status", sa.String(32), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False, server_default=""),
-    sa.Column("rows", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("destination", sa.Text, nullable=False, server_default=""),
-    sa.Column("recorded_at", sa.String(40), nullable=False),
-    sa.Column("result", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("flow_run_id", sa.String(64), nullable=False, server_default=""),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("retryable", sa.Boolean, nullable=False, server_default=sa.false()),
-    sqlite_autoincrement=True,
-)
-MOVES = sa.Table(
-    PREFIX + "moves",
-    META,
-    sa.Column("source", sa.Text, primary_key=True),
-    sa.Column("batch", sa.Text, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("status", sa.String(32), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("rows", sa.BigInteger, nullable=False),
-    sa.Column("destination", sa.Text, nullable=False),
-    sa.Column("result", sa.Text, nullable=False),
-    sa.Column("flow_run_id", sa.String(64), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("retryable", sa.Boolean, nullable=False),
-    sa.Column("created_at", sa.String(40), nullable=False),
-)
-ATTEMPTS = sa.Table(
-    PREFIX + "attempts",
-    META,
-    sa.Column("source", sa.Text, primary_key=True),
-    sa.Column("batch", sa.Text, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False, index=True),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("last_error", sa.Text, nullable=False),
-    sa.Column("flow_run_id", sa.String(64), nullable=False),
-    sa.Column("updated_at", sa.String(40), nullable=False),
-)
-IMPORTS = sa.Table(  # old ledger files already imported (see ledger_import.py)
-    PREFIX + "imports",
-    META,
-    sa.Column("path", sa.Text, primary_key=True),
-    sa.Column("rows", sa.Integer, nullable=False),
-    sa.Column("imported_at", sa.String(40), nullable=False),
-)
 SUPPORTED = ("sqlite", "postgresql")
-
-
-def now() -> str:
-    """The time now, UTC, ISO 8601 to the second (how the ledger stamps records)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One recorded batch (a manifest record): where it went and what was done with it."""
-
-    batch: str
-    sha256: str
-    status: str
-    reason: str = ""
-    rows: int = 0
-    destination: str = ""
-    recorded_at: str = ""
-    result: dict[str, Any] = field(default_factory=dict)
-    flow_run_id: str = ""
-    attempts: int = 0
-    retryable: bool = False
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """A batch accepted for processing and not finished yet."""
-
-    source: str
-    batch: str
-    sha256: str
-    attempts: int
-    last_error: str
-    flow_run_id: str = ""
-
-
-def _entry(r: RowMapping, stamp: str = "recorded_at") -> LedgerEntry:
-    return LedgerEntry(
-        batch=r["batch"],
-        sha256=r["sha256"],
-        status=r["status"],
-        reason=r["reason"],
-        rows=int(r["rows"]),
-        destination=r["destination"],
-        recorded_at=r[stamp],
-        result=json.loads(r["result"]),
-        flow_run_id=r["flow_run_id"],
-        attempts=int(r["attempts"]),
-        retryable=bool(r["retryable"]),
-    )
-
-
-def _attempt(r: RowMapping) -> Attempt:
-    return Attempt(
-        r["source"], r["batch"], r["sha256"], int(r["attempts"]), r["last_error"], r["flow_run_id"]
-    )
-
-
-def _row(entry: LedgerEntry) -> dict[str, Any]:
-    return {
-        "batch": entry.batch,
-        "sha256": entry.sha256,
-        "status": entry.status,
-        "reason": entry.reason,
-        "rows": entry.rows,
-        "destination": entry.destination,
-        "result": json.dumps(entry.result, default=str),
-        "flow_run_id": entry.flow_run_id,
-        "attempts": entry.attempts,
-        "retryable": bool(entry.retryable),
-    }
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -245,12 +121,12 @@ class Ledger:
     @staticmethod
     def _insert(con: Connection, entry: LedgerEntry) -> LedgerEntry:
         stamped = LedgerEntry(**{**entry.__dict__, "recorded_at": now()})
-        con.execute(BATCHES.insert().values(**_row(stamped), recorded_at=stamped.recorded_at))
+        con.execute(BATCHES.insert().values(**row_of(stamped), recorded_at=stamped.recorded_at))
         return stamped
 
     def intend(self, source: str, entry: LedgerEntry) -> None:
         """Write-ahead: record where a batch is about to be moved and its whole manifest record."""
-        values = {**_row(entry), "source": source, "created_at": now()}
+        values = {**row_of(entry), "source": source, "created_at": now()}
         stmt = self._insert_sql(MOVES).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["source"], set_={k: stmt.excluded[k] for k in values if k != "source"}
@@ -263,7 +139,7 @@ class Ledger:
         query = sa.select(MOVES).order_by(MOVES.c.created_at, MOVES.c.source)
         with self._engine.begin() as con:
             rows = con.execute(query).mappings().all()
-        return [(r["source"], _entry(r, "created_at")) for r in rows]
+        return [(r["source"], entry_of(r, "created_at")) for r in rows]
 
     def settle(self, source: str, status: str | None = None, reason: str = "") -> LedgerEntry:
         """After the move: the intent becomes a manifest record, in one transaction."""
@@ -272,7 +148,7 @@ class Ledger:
             row = con.execute(claim).mappings().first()  # only one settler can claim it
             if row is None:
                 raise KeyError(source)
-            entry = _entry(row, "created_at")
+            entry = entry_of(row, "created_at")
             if status:
                 entry = LedgerEntry(**{**entry.__dict__, "status": status, "reason": reason})
             stamped = self._insert(con, entry)
@@ -313,7 +189,7 @@ class Ledger:
             r = con.execute(query).mappings().first()
         if r is None or (sha256 is not None and r["sha256"] != sha256):
             return None
-        return _attempt(r)
+        return attempt_of(r)
 
     def in_flight(self, sha256: str, other_than: str) -> Attempt | None:
         """An unfinished attempt of the same content under another file name."""
@@ -325,7 +201,7 @@ class Ledger:
         )
         with self._engine.begin() as con:
             r = con.execute(query).mappings().first()
-        return None if r is None else _attempt(r)
+        return None if r is None else attempt_of(r)
 
     def fail_attempt(self, source: str, error: str) -> Attempt | None:
         """Note why the current attempt of a batch failed; return the attempt record."""
@@ -337,7 +213,7 @@ class Ledger:
         )
         with self._engine.begin() as con:
             r = con.execute(stmt).mappings().first()
-        return None if r is None else _attempt(r)
+        return None if r is None else attempt_of(r)
 
     def find_done(self, sha256: str) -> LedgerEntry | None:
         """The first record that judged this content (processed or quarantined for itself)."""
@@ -371,4 +247,4 @@ class Ledger:
     def _select(self, query: sa.Select[Any]) -> list[LedgerEntry]:
         with self._engine.begin() as con:
             rows = con.execute(query).mappings().all()
-        return [_entry(r) for r in rows]
+        return [entry_of(r) for r in rows]

@@ -19,7 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from driftloop.config import Config
-from driftloop.ingest.ledger import ATTEMPTS, BATCHES, IMPORTS, MOVES, Ledger, engine_for, now
+from driftloop.ingest.ledger import Ledger, engine_for
+from driftloop.ingest.ledger_tables import ATTEMPTS, BATCHES, IMPORTS, MOVES, now
 
 log = logging.getLogger(__name__)
 OLD_LEDGER = "ledger.sqlite"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from driftloop.ingest.ledger import Ledger, LedgerEntry
+from driftloop.ingest.ledger import Ledger
+from driftloop.ingest.ledger_tables import LedgerEntry
 from driftloop.ingest.zone import Zone
 
 log = logging.getLogger(__name__)
