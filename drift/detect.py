@@ -29,13 +29,14 @@ from drift.features import (
     categorical_outcome,
     numeric_outcome,
 )
-from drift.ks import FAST_REL_ERROR, NEVER_EXACT, ks_p_value
+from drift.ks import NEVER_EXACT
 from drift.missing import MISSING_PREFIX, missing_rate_test
 from drift.mmd import JOINT_FEATURE, mmd_test
 from drift.outcome import KINDS, REPORT_SCHEMA_VERSION, DriftReport, FeatureDrift
 from drift.prediction import PREDICTION_FEATURE, prediction_drift_test
 from drift.profile import ReferenceProfile
 from drift.result import TestResult
+from drift.settle import Tested, settle_fast_p_values
 
 __all__ = [
     "KINDS",
@@ -119,62 +120,6 @@ def _joint_rows(
         values = outcomes[name].values
         columns.append(np.full(index.size, np.nan) if values is None else values[index])
     return np.column_stack(columns)
-
-
-_Tested = tuple[str, str, TestResult, int, float | None, float]
-FAST_METHOD = "asymptotic-kolmogorov"
-TAIL = 1e-10
-"""Below this the fast KS p-value's error is not bounded; it only says the p-value is < TAIL."""
-
-
-def _settle_fast_p_values(
-    tested: list[_Tested],
-    decide: Callable[[Mapping[str, float], float], dict[str, bool]],
-    alpha: float,
-) -> None:
-    """Replace fast KS p-values by scipy's wherever they could change a decision.
-
-    A fast p-value lies within ``FAST_REL_ERROR`` of scipy's (``drift.ks``). Every correction
-    is monotone (a smaller p-value never removes a rejection), so when the decisions made
-    with every fast p-value pushed to the low end of twice that margin equal those made with
-    every one pushed to the high end, they equal the decisions made with scipy's p-values.
-    Otherwise the fast p-values whose decision is in doubt (or, if only exact tests are in
-    doubt, every fast p-value near a threshold) are recomputed, and the check repeats.
-    """
-    margin = 2.0 * FAST_REL_ERROR
-    while True:
-        fast = {
-            i for i, t in enumerate(tested) if t[2].details.get("p_value_method") == FAST_METHOD
-        }
-        if not fast:
-            return
-        low, high = {}, {}
-        for i, (name, _, result, _, _, _) in enumerate(tested):
-            p = result.p_value
-            low[name] = max(0.0, p * (1.0 - margin)) if i in fast else p
-            high[name] = min(1.0, max(p * (1.0 + margin), TAIL)) if i in fast else p
-        low_decisions, high_decisions = decide(low, alpha), decide(high, alpha)
-        doubtful = {name for name in low if low_decisions[name] != high_decisions[name]}
-        if not doubtful:
-            return
-        redo = {i for i in fast if tested[i][0] in doubtful}
-        if not redo:  # only exact tests in doubt: settle every fast p-value near a threshold
-            redo = {i for i in fast if low[tested[i][0]] <= 2.0 * alpha}
-        if not redo:  # pragma: no cover - thresholds never exceed alpha
-            return
-        for i in redo:
-            name, kind, result, n_missing, effect, floor = tested[i]
-            exact = ks_p_value(result.statistic, result.n_reference, result.n_batch)
-            details = {**result.details, "p_value_method": "scipy-kstwo"}
-            result = TestResult(
-                result.test,
-                result.statistic,
-                exact,
-                result.n_reference,
-                result.n_batch,
-                details,
-            )
-            tested[i] = (name, kind, result, n_missing, effect, floor)
 
 
 def detect_drift(
@@ -261,7 +206,7 @@ def detect_drift(
             for i, name in enumerate(names)
         }
         outcomes = {name: future.result() for name, future in futures.items()}
-    tested: list[_Tested] = []
+    tested: list[Tested] = []
     for name, out in outcomes.items():
         kind = "numeric" if name in profile.numeric else "categorical"
         tested.append(
@@ -304,7 +249,7 @@ def detect_drift(
             )
         )
     tested.extend((name, "extra", result, 0, None, 0.0) for name, result in extras.items())
-    _settle_fast_p_values(tested, correction_for(correction), alpha)
+    settle_fast_p_values(tested, correction_for(correction), alpha)
     decisions = correction_for(correction)(
         {name: r.p_value for name, _, r, _, _, _ in tested}, alpha
     )

@@ -111,9 +111,9 @@ def test_sorted_bin_counts_and_profile_bins_equal_the_plain_ones() -> None:
 
 def test_fast_p_values_near_a_decision_are_settled_with_scipys() -> None:
     from drift.correction import holm
-    from drift.detect import FAST_METHOD, _settle_fast_p_values
     from drift.ks import ks_p_value
     from drift.result import TestResult
+    from drift.settle import FAST_METHOD, settle_fast_p_values
 
     n = 40_000
     en = n * n / (2 * n)
@@ -125,7 +125,7 @@ def test_fast_p_values_near_a_decision_are_settled_with_scipys() -> None:
 
     # "near" sits 1% under its Holm threshold 0.05 / 2 (rank 2); "far" is far above any.
     tested = [fast("near", 0.99 * 0.05 / 2), fast("far", 0.6), fast("tiny", 1e-30)]
-    _settle_fast_p_values(tested, holm, 0.05)
+    settle_fast_p_values(tested, holm, 0.05)
     methods = [t[2].details["p_value_method"] for t in tested]
     assert methods == ["scipy-kstwo", FAST_METHOD, FAST_METHOD]
     assert tested[0][2].p_value == ks_p_value(tested[0][2].statistic, n, n)
