@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from driftloop.config import (
-    Config,
+from driftloop.config import Config, config_from_dict, find_config, load_config
+from driftloop.config_sections import (
     DriftSection,
     FinetuneSection,
     GateSection,
@@ -16,9 +16,6 @@ from driftloop.config import (
     PrefectSection,
     TrackingSection,
     TrainingSection,
-    config_from_dict,
-    find_config,
-    load_config,
 )
 from driftloop.errors import ConfigError
 from driftloop.scaffold import TEMPLATE, infer_schema, write_config
