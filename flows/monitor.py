@@ -19,7 +19,7 @@ FAILED = "failed"
 
 
 def failed_record(path: str, error: BaseException, attempt: str = "") -> dict[str, Any]:
-    """The record of a batch whose processing failed: it stays waiting in the landing folder."""
+    """The record of a failed batch: waiting to be tried again, or quarantined at max_attempts."""
     gone = attempt.endswith("moved to quarantine")
     where = (
         "it failed too often and is moved to quarantine"
