@@ -16,7 +16,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from driftloop.config import Config
-from driftloop.errors import ChampionMoved
+from driftloop.errors import ChampionMoved, RegistryError
 from models.champion import Champion, load_version
 from models.evaluate import errors, metric_name, summary
 from models.gate import GateDecision, judge
@@ -65,7 +65,11 @@ def recall(
     """
     name, metric = cfg.model.name, metric_name(champion.meta)
     for version in past_champions(client, name, champion.version, cfg.gate.recall_versions):
-        past = load_version(cfg, client, version)
+        try:
+            past = load_version(cfg, client, version)
+        except RegistryError as err:  # its files are gone: train a challenger instead
+            log.warning("version %s cannot be recalled: %s", version, err)
+            continue
         errs = errors(past.model, holdout, past.meta)
         fit = performance_test(past, errs)
         if fit.p_value < cfg.drift.alpha:  # not the data it was made for

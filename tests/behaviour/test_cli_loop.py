@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -351,6 +352,27 @@ def test_a_past_champion_that_fits_the_drifted_batch_is_recalled_untrained(
     assert _aliases(project) == {"champion": "1", "previous": "2"}
     status = cli("status", "--config", cfg_path, "--json")
     assert json.loads(status.out)["champion"]["version"] == "1", status.out
+
+
+def test_a_past_champion_whose_files_are_gone_is_passed_over_and_a_challenger_trained(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg_path = str(project.config)
+    assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
+    s = project.stream.batches
+    _drop_in_order(project, [("new.csv", s[10].frame), ("new-again.csv", s[11].frame)])
+    assert cli("run", "--config", cfg_path, "--json").code == 0
+    source = _client(project).get_model_version("test-model", "1").source  # models:/m-<id>
+    shutil.rmtree(project.work / "mlartifacts" / "models" / source.removeprefix("models:/"))
+    for cached in (project.work / "cache").glob("*/test-model/1"):
+        shutil.rmtree(cached)
+    _drop_in_order(project, [("old.csv", s[1].frame)])
+    res = cli("run", "--config", cfg_path, "--json")
+    assert res.code == 0, res.err
+    (old,) = res.json_lines()
+    assert old["action"] == "promoted" and old["challenger_version"] == "3"
+    lost = "version 1 cannot be recalled: version 1 of model 'test-model' has no files"
+    assert any(r.getMessage().startswith(lost) for r in caplog.records)
 
 
 def test_a_regression_model_runs_through_the_flow(project: Project) -> None:
