@@ -47,6 +47,9 @@ FAST_MIN_EN = 10_000
 FAST_REL_ERROR = 0.03
 """Bound on |fast - scipy| / scipy of the p-value for en >= FAST_MIN_EN and p >= 1e-10."""
 
+FAST_METHOD = "asymptotic-kolmogorov"
+"""``details["p_value_method"]`` of a fast p-value; scipy's are "scipy-exact", "scipy-kstwo"."""
+
 
 NEVER_EXACT = (math.inf, math.inf)
 """An ``exact_band`` that keeps every fast p-value (the caller settles them, as detect does)."""
@@ -171,7 +174,7 @@ def ks_test(
             finite = np.sort(finite)
         statistic, location, sign, distance = ks_and_wasserstein_sorted(reference, finite)
         p_value = float(np.clip(stats.kstwobign.sf(statistic * math.sqrt(en)), 0.0, 1.0))
-        method = "asymptotic-kolmogorov"
+        method = FAST_METHOD
         low, high = exact_band
         if low <= p_value <= high:  # near a decision threshold: use scipy's own p-value
             p_value = ks_p_value(statistic, n1, n2)

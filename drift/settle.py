@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from drift.ks import FAST_REL_ERROR, ks_p_value
+from drift.ks import FAST_METHOD, FAST_REL_ERROR, ks_p_value
 from drift.result import TestResult
 
 Tested = tuple[str, str, TestResult, int, float | None, float]
 """One test of a batch: name, kind, result, missing values, effect size, effect floor."""
-FAST_METHOD = "asymptotic-kolmogorov"
 TAIL = 1e-10
 """Below this the fast KS p-value's error is not bounded; it only says the p-value is < TAIL."""
 

@@ -111,9 +111,9 @@ def test_sorted_bin_counts_and_profile_bins_equal_the_plain_ones() -> None:
 
 def test_fast_p_values_near_a_decision_are_settled_with_scipys() -> None:
     from drift.correction import holm
-    from drift.ks import ks_p_value
+    from drift.ks import FAST_METHOD, ks_p_value
     from drift.result import TestResult
-    from drift.settle import FAST_METHOD, settle_fast_p_values
+    from drift.settle import settle_fast_p_values
 
     n = 40_000
     en = n * n / (2 * n)
