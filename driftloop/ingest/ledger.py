@@ -40,7 +40,6 @@ from driftloop.ingest.ledger_tables import (
 
 SUPPORTED = ("sqlite", "postgresql")
 
-
 _ENGINES: dict[str, Engine] = {}
 _LOCK = threading.Lock()
 
