@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from drift.errors import ProfileError
 from drift.profile_rows import _listed_rows
 
@@ -35,7 +32,7 @@ def profile_fields(data: Mapping[str, Any]) -> dict[str, Any]:
             "'schema_version', 'n_rows', 'numeric' (list) and 'categorical' (list)"
         ) from exc
     _check_int(n_rows, "n_rows")
-    numeric: dict[str, NDArray[np.float64]] = {}
+    numeric: dict[str, list[float]] = {}  # sorted and frozen into arrays by the profile
     missing: dict[str, tuple[int, int]] = {}
     categorical: dict[str, dict[str, int]] = {}
     for entry in numeric_entries:
@@ -47,7 +44,7 @@ def profile_fields(data: Mapping[str, Any]) -> dict[str, Any]:
             raise ProfileError(f"numeric feature {name!r}: 'values' must be a list of numbers")
         if name in numeric:
             raise ProfileError(f"numeric feature {name!r} appears twice in the profile")
-        numeric[name] = np.asarray(raw, dtype=np.float64)  # sorted, frozen by the profile
+        numeric[name] = raw
         missing[name] = (entry["missing"], entry["total"])
     for entry in categorical_entries:
         name = _entry_name(entry, ("feature", "counts"), "categorical")
