@@ -8,7 +8,7 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="driftloop-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("DRIFTLOOP_CONFIG", None)
-from driftloop.runtime import stack_defaults  # noqa: E402
+from driftloop.core.runtime import stack_defaults  # noqa: E402
 
 stack_defaults()
 # Flow logs stay out of test output (and off stderr after pytest closes its capture).

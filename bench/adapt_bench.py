@@ -34,13 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 
-from driftloop.config import Config, config_from_dict
-from driftloop.stream import CATEGORICAL, NUMERIC, TARGET, make_batch
-from models.data import split_frame
-from models.evaluate import score
-from models.finetune import finetune
-from models.replay import ReplayBuffer
-from models.train import TrainedModel, train_from_scratch
+from driftloop.app.stream import CATEGORICAL, NUMERIC, TARGET, make_batch
+from driftloop.core.config import Config, config_from_dict
+from driftloop.models.data import split_frame
+from driftloop.models.evaluate import score
+from driftloop.models.finetune import finetune
+from driftloop.models.replay import ReplayBuffer
+from driftloop.models.train import TrainedModel, train_from_scratch
 
 
 def _config(overrides: Sequence[str] = ()) -> Config:

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import drift
+from driftloop import drift
 
 HERE = Path(__file__).resolve().parent
 VENVS = HERE / ".venvs"

@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/stream_bench.py   (or `make bench`, which also updat
 Quick: .venv/bin/python bench/stream_bench.py --rows 300 --batches 8 --streams concept \
     --overhead none --out /tmp/stream-results
 
-Every stream of `driftloop.streams` (seeded, known drift points) is fed batch by batch to
+Every stream of `driftloop.app.streams` (seeded, known drift points) is fed batch by batch to
 driftloop (config file, MLflow SQLite registry, `monitor` Prefect flow; see
 bench/stream_policies.py) and to four baselines on the same batches, all starting from the
 same registered bootstrap model. Prints and writes, per stream and policy: prequential
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.stream_metrics import Summary, summarise, targets  # noqa: E402
 from bench.stream_report import checks_table, plot_stream, replace_section, table  # noqa: E402
-from driftloop.streams import SCENARIOS, make_scenario, stable_stretch  # noqa: E402
+from driftloop.app.streams import SCENARIOS, make_scenario, stable_stretch  # noqa: E402
 
 POLICY_ORDER = ("driftloop", "never", "finetune-every", "scratch-scheduled", "scratch-every")
 

@@ -57,15 +57,15 @@ def _server(folder: Path) -> tuple[Any, str]:
 def measure(folder: Path, rows: int, batches: int, seed: int) -> dict[str, Any]:
     """Time `batches` no-drift batches through the flow and, stage by stage, outside it."""
     from bench.stream_policies import start_project
-    from driftloop.demo import deliver
+    from driftloop.app.demo import deliver
+    from driftloop.app.streams import MIN_BATCHES, make_scenario
     from driftloop.ingest.admit import ACCEPTED, Admission
-    from driftloop.streams import MIN_BATCHES, make_scenario
 
     stream = make_scenario("stable", seed=seed, rows=rows, batches=max(MIN_BATCHES, batches + 1))
     config_path, cfg, _ = start_project(folder / "project", stream, "overhead-model")
-    from flows import monitor
-    from flows.tasks import drift_check, track_task
-    from models import connect, load_champion, score
+    from driftloop.flows import monitor
+    from driftloop.flows.tasks import drift_check, track_task
+    from driftloop.models import connect, load_champion, score
 
     first = stream.batches[0]
     deliver(cfg.landing_dir, first.name, first.frame)

@@ -29,9 +29,9 @@ from typing import Any
 import pandas as pd
 
 from bench.stream_metrics import PolicyRun
-from driftloop.config import Config, load_config
-from driftloop.demo import bootstrap_project, deliver
-from driftloop.stream import Stream
+from driftloop.app.demo import bootstrap_project, deliver
+from driftloop.app.stream import Stream
+from driftloop.core.config import Config, load_config
 
 BASELINES = ("never", "finetune-every", "scratch-scheduled", "scratch-every")
 RETRAIN_ACTIONS = ("promoted", "rejected")
@@ -39,7 +39,7 @@ RETRAIN_ACTIONS = ("promoted", "rejected")
 
 def start_project(folder: Path, stream: Stream, model_name: str) -> tuple[Path, Config, Any]:
     """Bootstrap a driftloop project on the stream; return its config and version 1, loaded."""
-    from models import connect, load_version
+    from driftloop.models import connect, load_version
 
     folder.mkdir(parents=True, exist_ok=True)
     config_path, mv = bootstrap_project(folder, stream.bootstrap, model_name)
@@ -50,7 +50,7 @@ def start_project(folder: Path, stream: Stream, model_name: str) -> tuple[Path, 
 @contextmanager
 def timed_training(clock: list[float]) -> Iterator[None]:
     """Time every fine-tune and from-scratch training the challenger makes (real calls)."""
-    import models.challenger as challenger
+    import driftloop.models.challenger as challenger
 
     real = challenger.finetune, challenger.train_from_scratch
 
@@ -73,7 +73,7 @@ def timed_training(clock: list[float]) -> Iterator[None]:
 
 def run_driftloop(config_path: Path, stream: Stream) -> tuple[PolicyRun, list[dict[str, Any]]]:
     """Feed the stream batch by batch through the monitor flow; return the run and records."""
-    from flows import monitor
+    from driftloop.flows import monitor
 
     cfg = load_config(config_path)
     clock: list[float] = []
@@ -101,7 +101,7 @@ def run_driftloop(config_path: Path, stream: Stream) -> tuple[PolicyRun, list[di
 
 def run_baseline(policy: str, start: Any, stream: Stream, cfg: Config, every: int) -> PolicyRun:
     """Run one baseline policy over the stream, starting from the registered version `start`."""
-    from models import finetune, score, train_from_scratch
+    from driftloop.models import finetune, score, train_from_scratch
 
     if policy not in BASELINES:
         raise ValueError(f"unknown policy {policy!r}; choose one of {BASELINES}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.stream_metrics import PolicyRun, Summary
-from driftloop.stream import Stream
+from driftloop.app.stream import Stream
 
 START = "<!-- stream-bench:start -->"
 END = "<!-- stream-bench:end -->"

@@ -5,27 +5,27 @@ A pure library (pandas, numpy, scipy; matplotlib is not needed): build a
 serialise the ``DriftReport`` (JSON, markdown, self-contained HTML).
 """
 
-from drift.ad import ad_test
-from drift.categories import MISSING, OTHER, UNSEEN
-from drift.chi2 import chi2_from_counts, chi2_test
-from drift.correction import CORRECTIONS, benjamini_hochberg, bonferroni, correct, holm
-from drift.cvm import cvm_test
-from drift.detect import DriftReport, FeatureDrift, Submitter, detect_drift
-from drift.errors import BatchError, DriftError, ProfileError, ReportError
-from drift.features import CATEGORICAL_TESTS, NUMERIC_TESTS
-from drift.html import report_html
-from drift.js import js_categorical, js_distance, js_numeric
-from drift.ks import ks_test
-from drift.loss import error_change_test
-from drift.missing import MISSING_PREFIX, missing_rate_test
-from drift.mmd import JOINT_FEATURE, mmd_test
-from drift.performance import PERFORMANCE_FEATURE, accuracy_change_test
-from drift.prediction import PREDICTION_FEATURE, prediction_drift_test, with_predictions
-from drift.profile import ReferenceProfile, build_profile, load_profile, save_profile
-from drift.psi import psi_categorical, psi_numeric
-from drift.report import read_json_report, report_markdown, write_json_report
-from drift.result import TestResult
-from drift.wasserstein import wasserstein_test
+from driftloop.drift.ad import ad_test
+from driftloop.drift.categories import MISSING, OTHER, UNSEEN
+from driftloop.drift.chi2 import chi2_from_counts, chi2_test
+from driftloop.drift.correction import CORRECTIONS, benjamini_hochberg, bonferroni, correct, holm
+from driftloop.drift.cvm import cvm_test
+from driftloop.drift.detect import DriftReport, FeatureDrift, Submitter, detect_drift
+from driftloop.drift.errors import BatchError, DriftError, ProfileError, ReportError
+from driftloop.drift.features import CATEGORICAL_TESTS, NUMERIC_TESTS
+from driftloop.drift.html import report_html
+from driftloop.drift.js import js_categorical, js_distance, js_numeric
+from driftloop.drift.ks import ks_test
+from driftloop.drift.loss import error_change_test
+from driftloop.drift.missing import MISSING_PREFIX, missing_rate_test
+from driftloop.drift.mmd import JOINT_FEATURE, mmd_test
+from driftloop.drift.performance import PERFORMANCE_FEATURE, accuracy_change_test
+from driftloop.drift.prediction import PREDICTION_FEATURE, prediction_drift_test, with_predictions
+from driftloop.drift.profile import ReferenceProfile, build_profile, load_profile, save_profile
+from driftloop.drift.psi import psi_categorical, psi_numeric
+from driftloop.drift.report import read_json_report, report_markdown, write_json_report
+from driftloop.drift.result import TestResult
+from driftloop.drift.wasserstein import wasserstein_test
 
 __all__ = [
     "CATEGORICAL_TESTS",

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from drift.bins import bin_counts, quantile_edges
-from drift.result import TestResult
+from driftloop.drift.bins import bin_counts, quantile_edges
+from driftloop.drift.result import TestResult
 
 __all__ = ["DRAWS", "MAX_CHUNK", "bootstrap_p_value", "monte_carlo_p", "multinomial_p_value"]
 

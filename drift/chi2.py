@@ -9,9 +9,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from drift.categories import OTHER, UNSEEN, count_categories
-from drift.errors import BatchError, ProfileError
-from drift.result import TestResult
+from driftloop.drift.categories import OTHER, UNSEEN, count_categories
+from driftloop.drift.errors import BatchError, ProfileError
+from driftloop.drift.result import TestResult
 
 __all__ = ["MIN_EXPECTED", "chi2_from_counts", "chi2_test", "merge_sparse"]
 

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from pandas.api.extensions import ExtensionArray
 from pandas.api.types import is_numeric_dtype
 
-from drift.errors import BatchError, DriftError
+from driftloop.drift.errors import BatchError, DriftError
 
 __all__ = ["as_float_array"]
 

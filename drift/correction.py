@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from drift.errors import DriftError
+from driftloop.drift.errors import DriftError
 
 __all__ = [
     "CORRECTIONS",

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from drift.result import TestResult
+from driftloop.drift.result import TestResult
 
 __all__ = ["cvm_test"]
 

@@ -18,25 +18,25 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from drift.blas import one_blas_thread
-from drift.correction import canonical_method, correction_for, validate_alpha
-from drift.ecdf import POOL_THREAD_PREFIX
-from drift.errors import BatchError, DriftError
-from drift.features import (
+from driftloop.drift.blas import one_blas_thread
+from driftloop.drift.correction import canonical_method, correction_for, validate_alpha
+from driftloop.drift.ecdf import POOL_THREAD_PREFIX
+from driftloop.drift.errors import BatchError, DriftError
+from driftloop.drift.features import (
     CATEGORICAL_TESTS,
     NUMERIC_TESTS,
     Outcome,
     categorical_outcome,
     numeric_outcome,
 )
-from drift.ks import NEVER_EXACT
-from drift.missing import MISSING_PREFIX, missing_rate_test
-from drift.mmd import JOINT_FEATURE, mmd_test
-from drift.outcome import KINDS, REPORT_SCHEMA_VERSION, DriftReport, FeatureDrift
-from drift.prediction import PREDICTION_FEATURE, prediction_drift_test
-from drift.profile import ReferenceProfile
-from drift.result import TestResult
-from drift.settle import Tested, settle_fast_p_values
+from driftloop.drift.ks import NEVER_EXACT
+from driftloop.drift.missing import MISSING_PREFIX, missing_rate_test
+from driftloop.drift.mmd import JOINT_FEATURE, mmd_test
+from driftloop.drift.outcome import KINDS, REPORT_SCHEMA_VERSION, DriftReport, FeatureDrift
+from driftloop.drift.prediction import PREDICTION_FEATURE, prediction_drift_test
+from driftloop.drift.profile import ReferenceProfile
+from driftloop.drift.result import TestResult
+from driftloop.drift.settle import Tested, settle_fast_p_values
 
 __all__ = [
     "KINDS",

@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from drift.ad import ad_test
-from drift.bins import bin_counts, quantile_edges, sorted_bin_counts
-from drift.categories import MISSING, category_table, count_categories
-from drift.chi2 import chi2_from_counts
-from drift.coerce import as_float_array
-from drift.cvm import cvm_test
-from drift.js import js_categorical, js_distance, js_numeric
-from drift.ks import ks_test
-from drift.psi import psi_categorical, psi_numeric
-from drift.result import TestResult
-from drift.wasserstein import wasserstein_effect, wasserstein_test
+from driftloop.drift.ad import ad_test
+from driftloop.drift.bins import bin_counts, quantile_edges, sorted_bin_counts
+from driftloop.drift.categories import MISSING, category_table, count_categories
+from driftloop.drift.chi2 import chi2_from_counts
+from driftloop.drift.coerce import as_float_array
+from driftloop.drift.cvm import cvm_test
+from driftloop.drift.js import js_categorical, js_distance, js_numeric
+from driftloop.drift.ks import ks_test
+from driftloop.drift.psi import psi_categorical, psi_numeric
+from driftloop.drift.result import TestResult
+from driftloop.drift.wasserstein import wasserstein_effect, wasserstein_test
 
 __all__ = [
     "CATEGORICAL_TESTS",

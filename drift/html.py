@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from drift.outcome import DriftReport, FeatureDrift
+from driftloop.drift.outcome import DriftReport, FeatureDrift
 
 __all__ = ["bar_chart_svg", "report_html"]
 

@@ -13,9 +13,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.distance import jensenshannon
 
-from drift.calibrate import DRAWS, binned_numeric, binned_result
-from drift.categories import category_table
-from drift.result import TestResult
+from driftloop.drift.calibrate import DRAWS, binned_numeric, binned_result
+from driftloop.drift.categories import category_table
+from driftloop.drift.result import TestResult
 
 __all__ = ["js_categorical", "js_distance", "js_numeric"]
 

@@ -23,10 +23,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from drift.coerce import as_float_array
-from drift.ecdf import ks_and_wasserstein_sorted
-from drift.errors import BatchError, ProfileError
-from drift.result import TestResult
+from driftloop.drift.coerce import as_float_array
+from driftloop.drift.ecdf import ks_and_wasserstein_sorted
+from driftloop.drift.errors import BatchError, ProfileError
+from driftloop.drift.result import TestResult
 
 __all__ = [
     "FAST_MIN_EN",

@@ -6,8 +6,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from drift.errors import DriftError
-from drift.result import TestResult
+from driftloop.drift.errors import DriftError
+from driftloop.drift.result import TestResult
 
 __all__ = ["error_change_test"]
 

@@ -12,8 +12,8 @@ import math
 
 from scipy import stats
 
-from drift.errors import DriftError
-from drift.result import TestResult
+from driftloop.drift.errors import DriftError
+from driftloop.drift.result import TestResult
 
 __all__ = ["MISSING_PREFIX", "missing_rate_test"]
 

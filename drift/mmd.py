@@ -20,9 +20,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.distance import pdist
 
-from drift.calibrate import monte_carlo_p
-from drift.errors import DriftError
-from drift.result import TestResult
+from driftloop.drift.calibrate import monte_carlo_p
+from driftloop.drift.errors import DriftError
+from driftloop.drift.result import TestResult
 
 __all__ = ["JOINT_FEATURE", "copula", "mmd_test"]
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from drift.errors import ReportError
-from drift.performance import PERFORMANCE_FEATURE
+from driftloop.drift.errors import ReportError
+from driftloop.drift.performance import PERFORMANCE_FEATURE
 
 __all__ = ["KINDS", "REPORT_SCHEMA_VERSION", "DriftReport", "FeatureDrift"]
 

@@ -6,8 +6,8 @@ import math
 
 from scipy import stats
 
-from drift.errors import DriftError
-from drift.result import TestResult
+from driftloop.drift.errors import DriftError
+from driftloop.drift.result import TestResult
 
 __all__ = ["PERFORMANCE_FEATURE", "accuracy_change_test"]
 

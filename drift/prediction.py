@@ -14,11 +14,11 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from drift.errors import DriftError
-from drift.ks import ks_test
-from drift.profile import ReferenceProfile
-from drift.profile_rows import _cap_rows
-from drift.result import TestResult
+from driftloop.drift.errors import DriftError
+from driftloop.drift.ks import ks_test
+from driftloop.drift.profile import ReferenceProfile
+from driftloop.drift.profile_rows import _cap_rows
+from driftloop.drift.result import TestResult
 
 __all__ = ["PREDICTION_FEATURE", "prediction_columns", "prediction_drift_test", "with_predictions"]
 

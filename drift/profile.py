@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from drift.bins import bin_counts, quantile_edges
-from drift.categories import count_categories
-from drift.coerce import as_float_array
-from drift.errors import ProfileError
-from drift.profile_dict import profile_fields
-from drift.profile_rows import _cap_rows, _rows, _same, joint_sample
+from driftloop.drift.bins import bin_counts, quantile_edges
+from driftloop.drift.categories import count_categories
+from driftloop.drift.coerce import as_float_array
+from driftloop.drift.errors import ProfileError
+from driftloop.drift.profile_dict import profile_fields
+from driftloop.drift.profile_rows import _cap_rows, _rows, _same, joint_sample
 
 __all__ = ["SCHEMA_VERSION", "ReferenceProfile", "build_profile", "load_profile", "save_profile"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from drift.errors import ProfileError
-from drift.profile_rows import _listed_rows
+from driftloop.drift.errors import ProfileError
+from driftloop.drift.profile_rows import _listed_rows
 
 READABLE_VERSIONS = (1, 2)
 """Profile schema versions this code reads (``drift.profile.SCHEMA_VERSION`` is the newest)."""

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from drift.coerce import as_float_array
-from drift.errors import ProfileError
+from driftloop.drift.coerce import as_float_array
+from driftloop.drift.errors import ProfileError
 
 __all__ = ["joint_sample"]
 

@@ -6,8 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from drift.detect import DriftReport
-from drift.errors import ReportError
+from driftloop.drift.detect import DriftReport
+from driftloop.drift.errors import ReportError
 
 __all__ = ["read_json_report", "report_markdown", "write_json_report"]
 

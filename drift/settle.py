@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from drift.ks import FAST_METHOD, FAST_REL_ERROR, ks_p_value
-from drift.result import TestResult
+from driftloop.drift.ks import FAST_METHOD, FAST_REL_ERROR, ks_p_value
+from driftloop.drift.result import TestResult
 
 Tested = tuple[str, str, TestResult, int, float | None, float]
 """One test of a batch: name, kind, result, missing values, effect size, effect floor."""

@@ -14,10 +14,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from drift.calibrate import bootstrap_p_value
-from drift.ecdf import merge, wasserstein_distance
-from drift.ks import SCIPY_EXACT_MAX_N, normalised
-from drift.result import TestResult
+from driftloop.drift.calibrate import bootstrap_p_value
+from driftloop.drift.ecdf import merge, wasserstein_distance
+from driftloop.drift.ks import SCIPY_EXACT_MAX_N, normalised
+from driftloop.drift.result import TestResult
 
 __all__ = ["wasserstein_effect", "wasserstein_test"]
 

@@ -1,12 +1,13 @@
 """driftloop: drift-aware continual retraining of a Keras model, tracked in MLflow, run by Prefect.
 
-The top-level package holds what every stage shares: the validated configuration, the
-project's exceptions, batch ingest and the command line. The stages live in the sibling
-packages ``drift`` (statistics), ``models`` (Keras and the MLflow registry) and ``flows``
-(Prefect orchestration).
+One installed package in layers that point one way (docs/architecture.md):
+``driftloop.core`` (config, errors, typed records) <- ``driftloop.ingest`` (the landing zone
+and the ledger) <- ``driftloop.models`` (Keras and the MLflow registry) <- ``driftloop.flows``
+(Prefect orchestration) <- ``driftloop.app`` (the command line, the demo). ``driftloop.drift``
+(the statistics) is pure: it imports nothing of driftloop and is used from models up.
 """
 
-from driftloop.errors import ConfigError, DriftloopError, IngestError, SchemaError
+from driftloop.core.errors import ConfigError, DriftloopError, IngestError, SchemaError
 
 __all__ = ["ConfigError", "DriftloopError", "IngestError", "SchemaError", "__version__"]
 

@@ -1,10 +1,10 @@
 """Prefect flows that wire ingest, drift and models together; the logic lives in those packages."""
 
-from flows.events import DRIFT_EVENT, drift_trigger, emit_drift
-from flows.monitor import monitor
-from flows.process_batch import process_batch
-from flows.retrain import retrain
-from flows.slots import ensure_retrain_limit, limit_name, retrain_slot
+from driftloop.flows.events import DRIFT_EVENT, drift_trigger, emit_drift
+from driftloop.flows.monitor import monitor
+from driftloop.flows.process_batch import process_batch
+from driftloop.flows.retrain import retrain
+from driftloop.flows.slots import ensure_retrain_limit, limit_name, retrain_slot
 
 __all__ = [
     "DRIFT_EVENT",

@@ -15,8 +15,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 
-from driftloop.config import Config
-from driftloop.errors import ConfigError
+from driftloop.core.config import Config
+from driftloop.core.errors import ConfigError
 
 INSTALL = "pip install 'driftloop[dask]'"
 

@@ -7,13 +7,13 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from driftloop.config import Config, load_config
-from driftloop.errors import TrackingUnreachable
+from driftloop.core.config import Config, load_config
+from driftloop.core.errors import TrackingUnreachable
+from driftloop.flows.dask import dask_task_runner
+from driftloop.flows.process_batch import process_batch
+from driftloop.flows.tasks import check_tracking_task, io
 from driftloop.ingest import fail, open_ledger, recover, zone_of
-from flows.dask import dask_task_runner
-from flows.process_batch import process_batch
-from flows.tasks import check_tracking_task, io
-from models.tracking import check_tracking
+from driftloop.models.tracking import check_tracking
 
 FAILED = "failed"
 

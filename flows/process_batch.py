@@ -7,14 +7,12 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from driftloop.config import load_config
-from driftloop.ingest import open_ledger
-from driftloop.ingest.admit import ACCEPTED
-from flows.events import DRIFT_EVENT, emit_drift
-from flows.lean import lean
-from flows.publish import publish_task
-from flows.slots import retrain_slot
-from flows.tasks import (
+from driftloop.core.config import load_config
+from driftloop.flows.events import DRIFT_EVENT, emit_drift
+from driftloop.flows.lean import lean
+from driftloop.flows.publish import publish_task
+from driftloop.flows.slots import retrain_slot
+from driftloop.flows.tasks import (
     challenge_task,
     complete_task,
     drift_task,
@@ -28,8 +26,10 @@ from flows.tasks import (
     score_task,
     track_task,
 )
-from models.evaluate import metric_name
-from models.trigger import retrain_trigger
+from driftloop.ingest import open_ledger
+from driftloop.ingest.admit import ACCEPTED
+from driftloop.models.evaluate import metric_name
+from driftloop.models.trigger import retrain_trigger
 
 
 def _base_record(

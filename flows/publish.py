@@ -10,7 +10,7 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
-import drift
+from driftloop import drift
 from driftloop.ingest import Admission
 
 

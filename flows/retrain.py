@@ -6,22 +6,22 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from driftloop.config import load_config
-from driftloop.errors import DriftloopError
-from driftloop.ingest import Ledger, Zone, open_ledger, zone_of
-from driftloop.ingest.admit import read_validated
-from driftloop.ingest.read import TEXT_FORMATS, batch_format
-from flows.lean import lean
-from flows.slots import retrain_slot
-from flows.tasks import (
+from driftloop.core.config import load_config
+from driftloop.core.errors import DriftloopError
+from driftloop.flows.lean import lean
+from driftloop.flows.slots import retrain_slot
+from driftloop.flows.tasks import (
     challenge_task,
     check_tracking_task,
     io,
     load_champion_task,
     profile_task,
 )
-from models.registry import TAG
-from models.tracking import start_batch_run
+from driftloop.ingest import Ledger, Zone, open_ledger, zone_of
+from driftloop.ingest.admit import read_validated
+from driftloop.ingest.read import TEXT_FORMATS, batch_format
+from driftloop.models.registry import TAG
+from driftloop.models.tracking import start_batch_run
 
 
 def latest_labelled_batch(ledger: Ledger, zone: Zone) -> tuple[str, str, str]:

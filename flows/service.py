@@ -16,12 +16,12 @@ from prefect import serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
 
-from driftloop.config import Config
-from driftloop.errors import ConfigError, DriftloopError
-from flows.events import drift_trigger
-from flows.monitor import monitor
-from flows.retrain import retrain
-from flows.slots import ensure_retrain_limit
+from driftloop.core.config import Config
+from driftloop.core.errors import ConfigError, DriftloopError
+from driftloop.flows.events import drift_trigger
+from driftloop.flows.monitor import monitor
+from driftloop.flows.retrain import retrain
+from driftloop.flows.slots import ensure_retrain_limit
 
 TAGS = ["driftloop"]
 
@@ -99,7 +99,7 @@ def deploy_to_pool(
 ) -> list[str]:
     """Register both deployments in a work pool (run by `prefect worker start --pool POOL`).
 
-    The flows are found by module path (flows.monitor:monitor), so any worker whose Python
+    The flows are found by module path (driftloop.flows.monitor:monitor), so any worker whose Python
     has driftloop installed (the deploy/Dockerfile image, for Docker and Kubernetes pools)
     runs them. Returns the deployment ids.
     """

@@ -19,7 +19,7 @@ from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
-from driftloop.errors import DriftloopError
+from driftloop.core.errors import DriftloopError
 
 PREFIX = "driftloop-retrain-"
 

@@ -12,9 +12,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 
-import drift
-from driftloop.config import Config
-from driftloop.errors import DriftloopError, TrackingUnreachable
+from driftloop import drift
+from driftloop.core.config import Config
+from driftloop.core.errors import DriftloopError, TrackingUnreachable
+from driftloop.flows.dask import drift_executor
+from driftloop.flows.lean import lean
 from driftloop.ingest import (
     Admission,
     Ledger,
@@ -24,15 +26,13 @@ from driftloop.ingest import (
     unknown_labels,
     unseen_category_flood,
 )
-from flows.dask import drift_executor
-from flows.lean import lean
-from models import registry
-from models.challenger import ChallengeOutcome, challenge
-from models.champion import Champion, load_champion
-from models.evaluate import errors, score
-from models.performance import performance_test
-from models.replay_store import add_batch
-from models.tracking import check_tracking, log_to_run, run_link, start_batch_run
+from driftloop.models import registry
+from driftloop.models.challenger import ChallengeOutcome, challenge
+from driftloop.models.champion import Champion, load_champion
+from driftloop.models.evaluate import errors, score
+from driftloop.models.performance import performance_test
+from driftloop.models.replay_store import add_batch
+from driftloop.models.tracking import check_tracking, log_to_run, run_link, start_batch_run
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -137,7 +137,7 @@ def drift_check(
     profile = drift.ReferenceProfile.from_dict(champion.profile)
     predictions = None
     if profile.prediction is not None:  # stored at model creation: test prediction drift too
-        from models.serving import predict_proba
+        from driftloop.models.serving import predict_proba
 
         predictions = predict_proba(champion.model, frame, champion.meta)
     d = cfg.drift

@@ -3,14 +3,14 @@
 Importing this package does not import TensorFlow; Keras loads on first use of a model.
 """
 
-from models.bootstrap import bootstrap_model
-from models.challenger import ChallengeOutcome, challenge
-from models.champion import Champion, load_champion, load_version
-from models.evaluate import accuracy, errors, metric_name, score
-from models.finetune import finetune
-from models.gate import GateDecision, judge
-from models.history import AliasMove, list_moves
-from models.registry import (
+from driftloop.models.bootstrap import bootstrap_model
+from driftloop.models.challenger import ChallengeOutcome, challenge
+from driftloop.models.champion import Champion, load_champion, load_version
+from driftloop.models.evaluate import accuracy, errors, metric_name, score
+from driftloop.models.finetune import finetune
+from driftloop.models.gate import GateDecision, judge
+from driftloop.models.history import AliasMove, list_moves
+from driftloop.models.registry import (
     CHAMPION,
     PREVIOUS,
     alias_version,
@@ -18,9 +18,9 @@ from models.registry import (
     promote,
     rollback,
 )
-from models.replay import ReplayBuffer, merge_replay, replay_sample
-from models.train import TrainedModel, train_from_scratch
-from models.trigger import RETRAIN_ACTIONS, Trigger, retrain_trigger
+from driftloop.models.replay import ReplayBuffer, merge_replay, replay_sample
+from driftloop.models.train import TrainedModel, train_from_scratch
+from driftloop.models.trigger import RETRAIN_ACTIONS, Trigger, retrain_trigger
 
 __all__ = [
     "CHAMPION",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
+
+from driftloop.core.runtime import keras_defaults
 
 
 def keras_module(seed: int | None = None) -> Any:
     """Import Keras with the TensorFlow backend; seed Python, NumPy and TensorFlow if asked."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    keras_defaults()
     import keras
 
     if seed is not None:

@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 
-from driftloop.config import Config
-from driftloop.errors import RegistryError, TrainingError
-from models.gate import first_model_passes
-from models.history import count_rejection
-from models.reference import profile_with_predictions
-from models.registry import CHAMPION, alias_version, connect, log_version, promote
-from models.replay import ReplayBuffer
-from models.serving import is_classifier
-from models.tracking import log_to_run, start_batch_run
-from models.train import train_from_scratch
+from driftloop.core.config import Config
+from driftloop.core.errors import RegistryError, TrainingError
+from driftloop.models.gate import first_model_passes
+from driftloop.models.history import count_rejection
+from driftloop.models.reference import profile_with_predictions
+from driftloop.models.registry import CHAMPION, alias_version, connect, log_version, promote
+from driftloop.models.replay import ReplayBuffer
+from driftloop.models.serving import is_classifier
+from driftloop.models.tracking import log_to_run, start_batch_run
+from driftloop.models.train import train_from_scratch
 
 
 def bootstrap_model(

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models._keras import keras_module
-from models.serving import MISSING_CATEGORY
+from driftloop.models._keras import keras_module
+from driftloop.models.serving import MISSING_CATEGORY
 
 
 def feature_meta(

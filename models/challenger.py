@@ -25,18 +25,18 @@ import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from driftloop.config import Config
-from driftloop.errors import ChampionMoved
-from models.champion import Champion
-from models.data import split_frame
-from models.evaluate import errors, metric_name, summary
-from models.finetune import finetune
-from models.gate import GateDecision, decision_metrics, judge
-from models.history import count_rejection, rejections
-from models.performance import performance_test
-from models.recall import RECALL_TRIGGERS, Recalled, recall
-from models.reference import profile_with_predictions
-from models.registry import (
+from driftloop.core.config import Config
+from driftloop.core.errors import ChampionMoved
+from driftloop.models.champion import Champion
+from driftloop.models.data import split_frame
+from driftloop.models.evaluate import errors, metric_name, summary
+from driftloop.models.finetune import finetune
+from driftloop.models.gate import GateDecision, decision_metrics, judge
+from driftloop.models.history import count_rejection, rejections
+from driftloop.models.performance import performance_test
+from driftloop.models.recall import RECALL_TRIGGERS, Recalled, recall
+from driftloop.models.reference import profile_with_predictions
+from driftloop.models.registry import (
     CHAMPION,
     TAG,
     alias_version,
@@ -44,11 +44,11 @@ from models.registry import (
     promote,
     smoke_test,
 )
-from models.replay import ReplayBuffer, replay_sample
-from models.replay_store import load_live, restart_live
-from models.serving import is_classifier
-from models.tracking import log_dir_to_run, log_to_run
-from models.train import TrainedModel, train_from_scratch
+from driftloop.models.replay import ReplayBuffer, replay_sample
+from driftloop.models.replay_store import load_live, restart_live
+from driftloop.models.serving import is_classifier
+from driftloop.models.tracking import log_dir_to_run, log_to_run
+from driftloop.models.train import TrainedModel, train_from_scratch
 
 log = logging.getLogger(__name__)
 

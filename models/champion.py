@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-import models.serving as serving
-from driftloop.config import Config
-from driftloop.errors import RegistryError
-from models._keras import keras_module
-from models.registry import CHAMPION, PROFILE_FILE, REPLAY_FILE, TAG, alias_version
-from models.replay import ReplayBuffer
+import driftloop.models.serving as serving
+from driftloop.core.config import Config
+from driftloop.core.errors import RegistryError
+from driftloop.models._keras import keras_module
+from driftloop.models.registry import CHAMPION, PROFILE_FILE, REPLAY_FILE, TAG, alias_version
+from driftloop.models.replay import ReplayBuffer
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftloop.errors import TrainingError
+from driftloop.core.errors import TrainingError
 
 
 def class_list(labels: pd.Series) -> list[Any]:

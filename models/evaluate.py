@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.data import encode_target
-from models.serving import is_classifier, predict_outputs
+from driftloop.models.data import encode_target
+from driftloop.models.serving import is_classifier, predict_outputs
 
 
 def metric_name(meta: dict[str, Any]) -> str:

@@ -21,12 +21,12 @@ from typing import Any
 
 import pandas as pd
 
-from driftloop.config import Config
-from models._keras import keras_module
-from models.data import split_frame
-from models.evaluate import metric_name, score
-from models.replay import replay_sample
-from models.train import TrainedModel, compile_model, fit
+from driftloop.core.config import Config
+from driftloop.models._keras import keras_module
+from driftloop.models.data import split_frame
+from driftloop.models.evaluate import metric_name, score
+from driftloop.models.replay import replay_sample
+from driftloop.models.train import TrainedModel, compile_model, fit
 
 log = logging.getLogger(__name__)
 

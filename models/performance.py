@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from drift.loss import error_change_test
-from drift.performance import accuracy_change_test
-from drift.result import TestResult
-from models.champion import Champion
-from models.serving import is_classifier
+from driftloop.drift.loss import error_change_test
+from driftloop.drift.performance import accuracy_change_test
+from driftloop.drift.result import TestResult
+from driftloop.models.champion import Champion
+from driftloop.models.serving import is_classifier
 
 
 def performance_test(champion: Champion, batch_errors: np.ndarray) -> TestResult:

@@ -15,15 +15,15 @@ from dataclasses import dataclass, replace
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from driftloop.config import Config
-from driftloop.errors import ChampionMoved, RegistryError
-from models.champion import Champion, load_version
-from models.evaluate import errors, metric_name, summary
-from models.gate import GateDecision, judge
-from models.history import list_moves
-from models.performance import performance_test
-from models.registry import CHAMPION, promote
-from models.replay_store import reset_live
+from driftloop.core.config import Config
+from driftloop.core.errors import ChampionMoved, RegistryError
+from driftloop.models.champion import Champion, load_version
+from driftloop.models.evaluate import errors, metric_name, summary
+from driftloop.models.gate import GateDecision, judge
+from driftloop.models.history import list_moves
+from driftloop.models.performance import performance_test
+from driftloop.models.registry import CHAMPION, promote
+from driftloop.models.replay_store import reset_live
 
 log = logging.getLogger(__name__)
 

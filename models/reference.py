@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
-import drift
-from driftloop.config import Config
-from models.serving import is_classifier, predict_proba
-from models.train import TrainedModel
+from driftloop import drift
+from driftloop.core.config import Config
+from driftloop.models.serving import is_classifier, predict_proba
+from driftloop.models.train import TrainedModel
 
 
 def profile_with_predictions(

@@ -18,12 +18,12 @@ from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema, TensorSpec
 
-import models.serving as serving
-from driftloop.config import Config
-from driftloop.errors import ChampionMoved, RegistryError, TrackingUnreachable
-from models.evaluate import metric_name
-from models.history import list_moves, record_move
-from models.train import TrainedModel
+import driftloop.models.serving as serving
+from driftloop.core.config import Config
+from driftloop.core.errors import ChampionMoved, RegistryError, TrackingUnreachable
+from driftloop.models.evaluate import metric_name
+from driftloop.models.history import list_moves, record_move
+from driftloop.models.train import TrainedModel
 
 log = logging.getLogger(__name__)
 

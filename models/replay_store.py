@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from driftloop.config import Config
-from models.champion import Champion
-from models.replay import ReplayBuffer
-from models.serving import is_classifier
+from driftloop.core.config import Config
+from driftloop.models.champion import Champion
+from driftloop.models.replay import ReplayBuffer
+from driftloop.models.serving import is_classifier
 
 
 def _root(cfg: Config) -> Path:

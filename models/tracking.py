@@ -11,7 +11,7 @@ from typing import Any
 import mlflow
 import requests
 
-from driftloop.errors import TrackingUnreachable
+from driftloop.core.errors import TrackingUnreachable
 
 HEALTH_TIMEOUT_S = 5.0
 

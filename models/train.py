@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftloop.config import Config
-from driftloop.errors import TrainingError
-from models._keras import keras_module
-from models.build import build_model, feature_meta
-from models.data import class_list, encode_target, split_frame
-from models.evaluate import errors, metric_name, score
-from models.serving import frame_to_inputs, is_classifier, to_tensors
+from driftloop.core.config import Config
+from driftloop.core.errors import TrainingError
+from driftloop.models._keras import keras_module
+from driftloop.models.build import build_model, feature_meta
+from driftloop.models.data import class_list, encode_target, split_frame
+from driftloop.models.evaluate import errors, metric_name, score
+from driftloop.models.serving import frame_to_inputs, is_classifier, to_tensors
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drift import DriftReport
+from driftloop.drift import DriftReport
 
 __all__ = ["RETRAIN_ACTIONS", "Trigger", "retrain_trigger"]
 

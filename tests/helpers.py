@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from driftloop.stream import TARGET, Stream, make_stream
+from driftloop.app.stream import TARGET, Stream, make_stream
 
 # Small and fast, but enough for the model to learn the demo rule.
 TINY_SETTINGS = """
@@ -90,7 +90,7 @@ class CliResult:
 
 def cli(*args: str) -> CliResult:
     """Run `driftloop ARGS` in this process, capturing stdout and stderr."""
-    from driftloop.cli import main
+    from driftloop.app.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

@@ -17,8 +17,8 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from driftloop.config import Config
-from driftloop.errors import IngestError
+from driftloop.core.config import Config
+from driftloop.core.errors import IngestError
 from driftloop.ingest.faults import checkpoint
 from driftloop.ingest.fingerprint import Fingerprint
 from driftloop.ingest.ledger import Ledger

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from driftloop.errors import ConfigError
+from driftloop.core.errors import ConfigError
 from driftloop.ingest.ledger_tables import (
     ATTEMPTS,
     BATCHES,

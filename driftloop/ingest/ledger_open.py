@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from driftloop.config import Config
+from driftloop.core.config import Config
 from driftloop.ingest.ledger import Ledger, engine_for
 from driftloop.ingest.ledger_tables import ATTEMPTS, BATCHES, IMPORTS, MOVES, now
 

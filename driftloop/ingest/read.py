@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from driftloop.errors import IngestError
+from driftloop.core.errors import IngestError
 from driftloop.ingest.fingerprint import Fingerprint
 
 SUFFIXES = {

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from driftloop.config import Config
-from driftloop.errors import ConfigError
+from driftloop.core.config import Config
+from driftloop.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

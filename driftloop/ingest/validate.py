@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 import pandera.pandas as pa
 
-from driftloop.errors import SchemaError
+from driftloop.core.errors import SchemaError
 from driftloop.ingest.read import infer_numbers
 from driftloop.ingest.sample import RowSample
 from driftloop.ingest.schema import Rules, build_schema

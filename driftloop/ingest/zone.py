@@ -20,7 +20,7 @@ from urllib.parse import unquote
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from driftloop.errors import IngestError
+from driftloop.core.errors import IngestError
 from driftloop.ingest.fingerprint import Fingerprint, fingerprint
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from driftloop.config import load_config
+from driftloop.core.config import load_config
 from driftloop.ingest import Ledger, sha256_of
 from tests.helpers import Project, cli
 

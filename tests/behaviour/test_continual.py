@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from drift import build_profile
-from driftloop.config import Config, config_from_dict
-from driftloop.stream import CATEGORICAL, NUMERIC, TARGET, make_stream
-from models import (
+from driftloop.app.stream import CATEGORICAL, NUMERIC, TARGET, make_stream
+from driftloop.core.config import Config, config_from_dict
+from driftloop.drift import build_profile
+from driftloop.models import (
     bootstrap_model,
     challenge,
     connect,
@@ -27,10 +27,10 @@ from models import (
     load_version,
     rollback,
 )
-from models.data import split_frame
-from models.finetune import finetune
-from models.replay_store import load_live
-from models.tracking import start_batch_run
+from driftloop.models.data import split_frame
+from driftloop.models.finetune import finetune
+from driftloop.models.replay_store import load_live
+from driftloop.models.tracking import start_batch_run
 
 TINY = {
     "training": {"hidden_units": [16], "epochs": 25, "patience": 3, "seed": 7},
@@ -115,8 +115,8 @@ def test_concept_change_is_adapted_and_forgetting_guard_skipped(tmp_path: Path) 
 def test_every_version_keeps_its_predictions_for_the_prediction_drift_test(
     tmp_path: Path,
 ) -> None:
-    from drift import PREDICTION_FEATURE, ReferenceProfile, detect_drift
-    from models.serving import predict_proba
+    from driftloop.drift import PREDICTION_FEATURE, ReferenceProfile, detect_drift
+    from driftloop.models.serving import predict_proba
 
     stream = make_stream(seed=3, rows=600)
     cfg = _cfg(tmp_path)
@@ -214,9 +214,9 @@ def test_a_killed_finetune_resumes_from_its_checkpoint(tmp_path: Path) -> None:
     script = f"""
 import json, pathlib, time
 import keras, pandas as pd
-from driftloop.config import config_from_dict
-from models.finetune import finetune
-from models.replay_store import load_live
+from driftloop.core.config import config_from_dict
+from driftloop.models.finetune import finetune
+from driftloop.models.replay_store import load_live
 
 class Slow(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from driftloop.config import load_config
-from driftloop.demo import MARKER
+from driftloop.app.demo import MARKER
+from driftloop.core.config import load_config
 from tests.helpers import cli
 
 ROW = re.compile(r"^(batch_\d{3})\.csv\s+(\d+)\s+(no drift|DRIFT (\S+))\s+(\S+)\s+v(\d+)\s")

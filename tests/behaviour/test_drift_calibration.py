@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from drift import JOINT_FEATURE, build_profile, detect_drift
+from driftloop.drift import JOINT_FEATURE, build_profile, detect_drift
 
 
 def _frame(rng: np.random.Generator, n: int, numeric: int, shift: float = 0.0) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from drift import (
+from driftloop.drift import (
     PERFORMANCE_FEATURE,
     DriftError,
     DriftReport,

@@ -16,7 +16,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.runtime import flow_run
 
-from flows.lean import lean
+from driftloop.flows.lean import lean
 
 
 class CountingList(list[int]):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftloop.config import load_config
+from driftloop.core.config import load_config
 from driftloop.ingest import Ledger, admit
 from driftloop.ingest.admit import ACCEPTED, QUARANTINED
 from tests.helpers import TINY_SETTINGS, Project, cli, make_project

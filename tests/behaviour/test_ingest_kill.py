@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from driftloop.config import load_config
+from driftloop.core.config import load_config
 from driftloop.ingest import Ledger
 from driftloop.ingest.faults import KILL_ENV, STEPS
 from tests.helpers import TINY_SETTINGS, Project, make_project

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from driftloop.config import config_from_dict
-from driftloop.stream import CATEGORICAL, NUMERIC, TARGET, make_stream
-from models.data import split_frame
-from models.evaluate import accuracy
-from models.finetune import finetune
-from models.replay import merge_replay
-from models.train import train_from_scratch
+from driftloop.app.stream import CATEGORICAL, NUMERIC, TARGET, make_stream
+from driftloop.core.config import config_from_dict
+from driftloop.models.data import split_frame
+from driftloop.models.evaluate import accuracy
+from driftloop.models.finetune import finetune
+from driftloop.models.replay import merge_replay
+from driftloop.models.train import train_from_scratch
 
 CFG = config_from_dict(
     {

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from driftloop.config import load_config
+from driftloop.core.config import load_config
 from driftloop.ingest import Ledger
 from tests.helpers import Project, cli
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from psycopg import sql
 
-from driftloop.config import load_config
+from driftloop.core.config import load_config
 from driftloop.ingest import LedgerEntry, admit, complete, open_ledger, recover, zone_of
 from driftloop.ingest.admit import ACCEPTED, DUPLICATE, PROCESSED, QUARANTINED
 from driftloop.ingest.ledger import engine_for

@@ -177,7 +177,7 @@ def test_the_retrain_slot_creates_its_missing_limit_and_keeps_an_existing_one(
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows import limit_name, retrain_slot
+    from driftloop.flows import limit_name, retrain_slot
 
     with (
         temporary_settings({PREFECT_API_URL: servers.prefect_api}),

@@ -25,7 +25,7 @@ import httpx
 import pytest
 from mlflow.tracking import MlflowClient
 
-from driftloop.config import load_config
+from driftloop.core.config import load_config
 from driftloop.ingest import LedgerEntry, open_ledger
 from tests.helpers import TINY_SETTINGS, Project, make_project
 from tests.integration.servers import (
@@ -451,8 +451,8 @@ def test_dask_task_runner_spreads_the_drift_tests(
     from prefect.runtime import flow_run
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    import drift
-    from flows.dask import dask_task_runner, drift_executor
+    from driftloop import drift
+    from driftloop.flows.dask import dask_task_runner, drift_executor
 
     monkeypatch.setenv("DRIFTLOOP_PREFECT__TASK_RUNNER", "dask")
     monkeypatch.setenv("DRIFTLOOP_PREFECT__DASK_MIN_ROWS", "100")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from driftloop.config import Config, config_from_dict, find_config, load_config
-from driftloop.config_sections import (
+from driftloop.app.scaffold import TEMPLATE, infer_schema, write_config
+from driftloop.core.config import Config, config_from_dict, find_config, load_config
+from driftloop.core.config_sections import (
     DriftSection,
     FinetuneSection,
     GateSection,
@@ -17,8 +18,7 @@ from driftloop.config_sections import (
     TrackingSection,
     TrainingSection,
 )
-from driftloop.errors import ConfigError
-from driftloop.scaffold import TEMPLATE, infer_schema, write_config
+from driftloop.core.errors import ConfigError
 
 BASE = {"model": {"target": "y"}, "features": {"numeric": ["a"], "categorical": ["b"]}}
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from driftloop.config import Config, load_config
-from driftloop.config_env import env_name, env_overrides, setting_names
-from driftloop.errors import ConfigError
+from driftloop.core.config import Config, load_config
+from driftloop.core.config_env import env_name, env_overrides, setting_names
+from driftloop.core.errors import ConfigError
 
 FILE = """
 work_dir = "work"

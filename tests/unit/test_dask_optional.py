@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from driftloop.config import config_from_dict
-from driftloop.errors import ConfigError
-from flows.dask import INSTALL, dask_task_runner, drift_executor
+from driftloop.core.config import config_from_dict
+from driftloop.core.errors import ConfigError
+from driftloop.flows.dask import INSTALL, dask_task_runner, drift_executor
 
 BASE = {"model": {"target": "y"}, "features": {"numeric": ["a"]}}
 

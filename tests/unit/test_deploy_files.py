@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from driftloop.config import Config, load_config
-from driftloop.config_env import PREFIX, setting_names
+from driftloop.core.config import Config, load_config
+from driftloop.core.config_env import PREFIX, setting_names
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 # Set in the deploy files for a setting another branch adds ([ingest] ledger_url). When it

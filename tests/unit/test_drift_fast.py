@@ -7,9 +7,9 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from drift import ad_test, cvm_test, js_distance, ks_test
-from drift.ecdf import ks_statistic, merge, wasserstein_distance
-from drift.ks import FAST_MIN_EN, FAST_REL_ERROR
+from driftloop.drift import ad_test, cvm_test, js_distance, ks_test
+from driftloop.drift.ecdf import ks_statistic, merge, wasserstein_distance
+from driftloop.drift.ks import FAST_MIN_EN, FAST_REL_ERROR
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_small_samples_use_scipys_exact_ks_and_other_tests_are_scipys() -> None:
 
 @pytest.mark.parametrize("ties", [False, True])
 def test_fused_ks_and_wasserstein_equal_the_separate_ones_and_scipy(ties: bool) -> None:
-    from drift.ecdf import ks_and_wasserstein
+    from driftloop.drift.ecdf import ks_and_wasserstein
 
     rng = np.random.default_rng(7)
     for n_ref, n_batch, shift in [(30_000, 20_000, 0.0), (20_000, 25_000, 0.03), (5, 3, 1.0)]:
@@ -96,8 +96,8 @@ def test_fused_ks_and_wasserstein_equal_the_separate_ones_and_scipy(ties: bool) 
 def test_sorted_bin_counts_and_profile_bins_equal_the_plain_ones() -> None:
     import pandas as pd
 
-    from drift import build_profile
-    from drift.bins import bin_counts, quantile_edges, sorted_bin_counts
+    from driftloop.drift import build_profile
+    from driftloop.drift.bins import bin_counts, quantile_edges, sorted_bin_counts
 
     rng = np.random.default_rng(8)
     values = np.round(rng.normal(size=5000), 1)
@@ -110,10 +110,10 @@ def test_sorted_bin_counts_and_profile_bins_equal_the_plain_ones() -> None:
 
 
 def test_fast_p_values_near_a_decision_are_settled_with_scipys() -> None:
-    from drift.correction import holm
-    from drift.ks import FAST_METHOD, ks_p_value
-    from drift.result import TestResult
-    from drift.settle import settle_fast_p_values
+    from driftloop.drift.correction import holm
+    from driftloop.drift.ks import FAST_METHOD, ks_p_value
+    from driftloop.drift.result import TestResult
+    from driftloop.drift.settle import settle_fast_p_values
 
     n = 40_000
     en = n * n / (2 * n)
@@ -135,7 +135,7 @@ def test_fast_p_values_near_a_decision_are_settled_with_scipys() -> None:
 def test_one_blas_thread_restores_the_original_limit_after_nested_use() -> None:
     from threadpoolctl import threadpool_info
 
-    from drift.blas import one_blas_thread
+    from driftloop.drift.blas import one_blas_thread
 
     def blas_threads() -> list[int]:
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
@@ -151,8 +151,8 @@ def test_one_blas_thread_restores_the_original_limit_after_nested_use() -> None:
 def test_wasserstein_in_one_blas_thread_equals_scipys_in_one_blas_thread() -> None:
     from threadpoolctl import threadpool_limits
 
-    from drift.blas import one_blas_thread
-    from drift.ecdf import ks_and_wasserstein_sorted
+    from driftloop.drift.blas import one_blas_thread
+    from driftloop.drift.ecdf import ks_and_wasserstein_sorted
 
     rng = np.random.default_rng(11)
     reference, batch = np.sort(rng.normal(size=60_000)), np.sort(rng.normal(0.1, 1, 50_000))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from drift import (
+from driftloop.drift import (
     DriftError,
     ProfileError,
     ReferenceProfile,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from drift import (
+from driftloop.drift import (
     CORRECTIONS,
     DriftError,
     benjamini_hochberg,
@@ -19,7 +19,7 @@ from drift import (
     holm,
     ks_test,
 )
-from drift.chi2 import merge_sparse
+from driftloop.drift.chi2 import merge_sparse
 
 
 def _series(counts: dict[str, int]) -> pd.Series:

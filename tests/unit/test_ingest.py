@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftloop.config import load_config
+from driftloop.core.config import load_config
 from driftloop.ingest import Ledger, Zone, admit, complete
 from driftloop.ingest.admit import ACCEPTED, DUPLICATE, PROCESSED, QUARANTINED
 from tests.helpers import Project

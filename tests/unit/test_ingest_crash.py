@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from driftloop.config import Config, load_config
+from driftloop.core.config import Config, load_config
 from driftloop.ingest import Ledger, admit, complete, recover, zone_of
 from driftloop.ingest.admit import ACCEPTED, PROCESSED
 from driftloop.ingest.faults import STEPS

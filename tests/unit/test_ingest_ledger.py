@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from driftloop.config import load_config
+from driftloop.core.config import load_config
 from driftloop.ingest import Ledger, LedgerEntry, open_ledger
 from driftloop.ingest.ledger_open import IMPORTED_SUFFIX, OLD_LEDGER
 from tests.helpers import Project

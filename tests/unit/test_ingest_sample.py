@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from driftloop.config import load_config
+from driftloop.core.config import load_config
 from driftloop.ingest import Ledger, admit
 from driftloop.ingest.admit import ACCEPTED
 from driftloop.ingest.sample import RowSample

@@ -10,8 +10,8 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from driftloop.config import load_config
-from driftloop.errors import IngestError
+from driftloop.core.config import load_config
+from driftloop.core.errors import IngestError
 from driftloop.ingest import Ledger, LedgerEntry, admit, complete, recover, zone_of
 from driftloop.ingest.admit import ACCEPTED, DUPLICATE, PROCESSED, QUARANTINED
 from tests.helpers import TINY_SETTINGS, make_project

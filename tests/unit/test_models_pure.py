@@ -6,11 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftloop.errors import TrainingError
-from models.data import class_list, encode_labels, split_frame
-from models.gate import first_model_passes, judge
-from models.replay import ReplayBuffer, merge_replay, replay_sample
-from models.serving import MISSING_CATEGORY, frame_to_inputs, outputs_to_frame, proba_to_frame
+from driftloop.core.errors import TrainingError
+from driftloop.models.data import class_list, encode_labels, split_frame
+from driftloop.models.gate import first_model_passes, judge
+from driftloop.models.replay import ReplayBuffer, merge_replay, replay_sample
+from driftloop.models.serving import (
+    MISSING_CATEGORY,
+    frame_to_inputs,
+    outputs_to_frame,
+    proba_to_frame,
+)
 
 
 def test_reservoir_merge_keeps_capacity_and_is_uniform_over_all_rows() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from driftloop.errors import ChampionMoved
-from models.history import list_moves
-from models.registry import CHAMPION, PREVIOUS, alias_version, promote
+from driftloop.core.errors import ChampionMoved
+from driftloop.models.history import list_moves
+from driftloop.models.registry import CHAMPION, PREVIOUS, alias_version, promote
 
 
 def test_promotion_refused_when_the_champion_moved(tmp_path: Path) -> None:

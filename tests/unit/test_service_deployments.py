@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from driftloop.config import config_from_dict
-from driftloop.errors import ConfigError
-from flows.events import DRIFT_EVENT
-from flows.service import build_deployments, run_command
+from driftloop.core.config import config_from_dict
+from driftloop.core.errors import ConfigError
+from driftloop.flows.events import DRIFT_EVENT
+from driftloop.flows.service import build_deployments, run_command
 
 BASE = {"model": {"target": "y", "name": "churn"}, "features": {"numeric": ["a"]}}
 

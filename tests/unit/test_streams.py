@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftloop.errors import DriftloopError
-from driftloop.stream import TARGET, draw_labels, make_batch, make_stream
-from driftloop.streams import SCENARIOS, blend_batch, make_scenario, stable_stretch
+from driftloop.app.stream import TARGET, draw_labels, make_batch, make_stream
+from driftloop.app.streams import SCENARIOS, blend_batch, make_scenario, stable_stretch
+from driftloop.core.errors import DriftloopError
 
 
 @pytest.mark.parametrize(

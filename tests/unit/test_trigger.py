@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from drift import (
+from driftloop.drift import (
     PERFORMANCE_FEATURE,
     DriftReport,
     FeatureDrift,
     accuracy_change_test,
     error_change_test,
 )
-from models.trigger import RETRAIN_ACTIONS, retrain_trigger
+from driftloop.models.trigger import RETRAIN_ACTIONS, retrain_trigger
 
 
 def _report(*drifted: str) -> DriftReport:

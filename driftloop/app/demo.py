@@ -12,11 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from driftloop.config import load_config
-from driftloop.errors import DriftloopError
-from driftloop.runtime import prepare_environment
-from driftloop.scaffold import write_config
-from driftloop.stream import TARGET, Stream, make_stream
+from driftloop.app.scaffold import write_config
+from driftloop.app.stream import TARGET, Stream, make_stream
+from driftloop.app.table import HEADER, format_row
+from driftloop.core.config import load_config
+from driftloop.core.errors import DriftloopError
+from driftloop.core.runtime import prepare_environment
 
 MARKER = ".driftloop-demo"
 
@@ -47,7 +48,7 @@ def compare_after_promotions(
     config_path: Path, records: list[dict[str, Any]], stream: Stream
 ) -> list[dict[str, Any]]:
     """For each promotion at batch k, old and new champion accuracy on batch k+1."""
-    from models import accuracy, connect, load_version
+    from driftloop.models import accuracy, connect, load_version
 
     cfg = load_config(config_path)
     client = connect(cfg)
@@ -137,9 +138,9 @@ def bootstrap_project(folder: Path, bootstrap: pd.DataFrame, model_name: str) ->
     cfg = load_config(config_path)
     cfg.ensure_dirs()
     prepare_environment(cfg)
-    from drift import build_profile
+    from driftloop.drift import build_profile
     from driftloop.ingest import sha256_of
-    from models import bootstrap_model
+    from driftloop.models import bootstrap_model
 
     profile = build_profile(bootstrap, cfg.features.numeric, cfg.features.categorical)
     mv = bootstrap_model(bootstrap, profile.to_dict(), cfg, data.name, sha256_of(data))
@@ -169,8 +170,7 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
     t0 = time.perf_counter()
     config_path, mv = bootstrap_project(folder, stream.bootstrap, "demo-model")
     cfg = load_config(config_path)
-    from driftloop.cli import HEADER, format_row
-    from flows import monitor
+    from driftloop.flows import monitor
 
     print(
         f"bootstrapped {cfg.model.name} v{mv.version} "

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from driftloop.errors import ConfigError
+from driftloop.core.errors import ConfigError
 
 PREFIX = "DRIFTLOOP_"
 SEPARATOR = "__"

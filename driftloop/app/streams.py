@@ -1,6 +1,6 @@
 """The evaluation streams: five seeded drift scenarios with known drift points.
 
-Every scenario draws from the demo stream's generator (`driftloop.stream`): bootstrap data
+Every scenario draws from the demo stream's generator (`driftloop.app.stream`): bootstrap data
 from the first distribution, then `batches` labelled batches of `rows` rows.
 
 - ``covariate``: abrupt covariate shift at batch ``n // 3`` (``x1`` moves, ``c1``'s mix
@@ -33,8 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from driftloop.errors import DriftloopError
-from driftloop.stream import TARGET, Stream, StreamBatch, draw_features, draw_labels, make_batch
+from driftloop.app.stream import TARGET, Stream, StreamBatch, draw_features, draw_labels, make_batch
+from driftloop.core.errors import DriftloopError
 
 SCENARIOS = {
     "covariate": "abrupt covariate shift",

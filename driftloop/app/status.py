@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from driftloop.config import Config
+from driftloop.core.config import Config
 from driftloop.ingest import open_ledger
 
 
@@ -12,7 +12,7 @@ def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
     """Champion version, tags and run metrics, plus the most recent ledger entries."""
     from mlflow.tracking import MlflowClient
 
-    from models.registry import CHAMPION, PREVIOUS, TAG, alias_version, connect
+    from driftloop.models.registry import CHAMPION, PREVIOUS, TAG, alias_version, connect
 
     client: MlflowClient = connect(cfg)
     name = cfg.model.name

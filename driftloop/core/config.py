@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from driftloop.config_env import env_name, env_overrides, merge
-from driftloop.config_sections import (
+from driftloop.core.config_env import env_name, env_overrides, merge
+from driftloop.core.config_sections import (
     DriftSection,
     FeaturesSection,
     FinetuneSection,
@@ -22,7 +22,7 @@ from driftloop.config_sections import (
     TrackingSection,
     TrainingSection,
 )
-from driftloop.errors import ConfigError
+from driftloop.core.errors import ConfigError
 
 CONFIG_ENV = "DRIFTLOOP_CONFIG"
 DEFAULT_CONFIG_NAME = "driftloop.toml"
@@ -75,13 +75,13 @@ class Config(Section):
     @property
     def ledger_url(self) -> str:
         """SQLAlchemy URL of the batch ledger: [ingest] ledger_url, else MLflow's database."""
-        from driftloop.ledger_url import ledger_url_of
+        from driftloop.core.ledger_url import ledger_url_of
 
         return ledger_url_of(self.ingest.ledger_url, self.mlflow_uri, self.source)
 
     @model_validator(mode="after")
     def _ledger_reachable(self) -> Config:
-        from driftloop.ledger_url import check_ledger_url
+        from driftloop.core.ledger_url import check_ledger_url
 
         check_ledger_url(self.ingest.ledger_url, self.mlflow_uri)
         return self
@@ -160,7 +160,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Find, read and validate the config file, with `DRIFTLOOP_<SECTION>__<KEY>` on top.
 
     Without a file (no argument, no $DRIFTLOOP_CONFIG, no ./driftloop.toml) the environment
-    variables alone make the config, as in a container; see driftloop.config_env.
+    variables alone make the config, as in a container; see driftloop.core.config_env.
     """
     overrides = env_overrides(os.environ, Config)
     try:

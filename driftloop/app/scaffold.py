@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from driftloop.config import DEFAULT_CONFIG_NAME, config_from_dict
-from driftloop.errors import ConfigError
+from driftloop.core.config import DEFAULT_CONFIG_NAME, config_from_dict
+from driftloop.core.errors import ConfigError
 from driftloop.ingest.read import read_table
 
 TEMPLATE = """\

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from drift.errors import DriftError
-from driftloop.config import Config, load_config
-from driftloop.errors import DriftloopError
-from driftloop.runtime import prepare_environment, setup_logging
+from driftloop.app.table import HEADER, format_row
+from driftloop.core.config import Config, load_config
+from driftloop.core.errors import DriftloopError
+from driftloop.core.runtime import prepare_environment, setup_logging
+from driftloop.drift.errors import DriftError
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, str | None]:
@@ -24,7 +25,7 @@ def _load(args: argparse.Namespace) -> tuple[Config, str | None]:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Write driftloop.toml from a sample data file."""
-    from driftloop.scaffold import write_config
+    from driftloop.app.scaffold import write_config
 
     path = write_config(
         Path(args.data),
@@ -46,9 +47,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_bootstrap(args: argparse.Namespace) -> int:
     """Train, register and crown the first model."""
     cfg, _ = _load(args)
-    from drift import build_profile
+    from driftloop.drift import build_profile
     from driftloop.ingest import read_table, sha256_of, validate_batch
-    from models import bootstrap_model
+    from driftloop.models import bootstrap_model
 
     data = Path(args.data)
     feats = cfg.features
@@ -77,32 +78,10 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fmt(v: Any) -> str:
-    return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
-
-
-def format_row(r: dict[str, Any]) -> str:
-    """One human-readable line of a batch record."""
-    verdict = ("DRIFT " + ",".join(r["drifted_features"])) if r["drift"] else "no drift"
-    if r["status"] != "processed":
-        verdict = r["status"]
-    return (
-        f"{r['batch']:<24} {r['rows']:>6} {verdict[:44]:<44} {r['action']:<16} "
-        f"v{_fmt(r['champion_version']):<4} {_fmt(r['accuracy_before']):>6} "
-        f"{_fmt(r['accuracy_after']):>6}"
-    )
-
-
-HEADER = (
-    f"{'batch':<24} {'rows':>6} {'drift':<44} {'action':<16} {'champ':<5} "
-    f"{'before':>6} {'after':>6}"
-)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """Process every waiting batch once through the monitor flow."""
     cfg, path = _load(args)
-    from flows import monitor
+    from driftloop.flows import monitor
 
     records = monitor(config_path=path)
     if args.json:
@@ -134,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_retrain(args: argparse.Namespace) -> int:
     """Fine-tune the champion on the latest labelled batch now."""
     _, path = _load(args)
-    from flows import retrain
+    from driftloop.flows import retrain
 
     out = retrain(config_path=path, force=args.force, from_scratch=args.from_scratch)
     print(
@@ -149,7 +128,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the model's monitor and retrain deployments on the Prefect server until stopped."""
     cfg, path = _load(args)
-    from flows.service import run_command, schedule_of, serve_model
+    from driftloop.flows.service import run_command, schedule_of, serve_model
 
     when = schedule_of(cfg) or {"schedule": "none: runs only when triggered"}
     print(
@@ -165,7 +144,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_deploy(args: argparse.Namespace) -> int:
     """Register the deployments in a work pool, for `prefect worker start --pool NAME`."""
     cfg, path = _load(args)
-    from flows.service import deploy_to_pool
+    from driftloop.flows.service import deploy_to_pool
 
     ids = deploy_to_pool(cfg, path, args.pool, args.image)
     print(f"deployed monitor/{cfg.model.name} and retrain/{cfg.model.name} to pool {args.pool}")
@@ -177,7 +156,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Show the champion, its metrics and the last batches."""
     cfg, _ = _load(args)
-    from driftloop.status import collect_status, format_status
+    from driftloop.app.status import collect_status, format_status
 
     status = collect_status(cfg, limit=args.limit)
     print(json.dumps(status, default=str) if args.json else format_status(status))
@@ -187,7 +166,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Point champion back at the previous version."""
     cfg, _ = _load(args)
-    from models import connect, rollback
+    from driftloop.models import connect, rollback
 
     old, new = rollback(connect(cfg), cfg.model.name, to=args.to)
     print(f"champion of {cfg.model.name}: version {old} -> {new}")
@@ -197,8 +176,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     """List every recorded alias move, oldest first."""
     cfg, _ = _load(args)
-    from models import connect
-    from models.history import list_moves
+    from driftloop.models import connect
+    from driftloop.models.history import list_moves
 
     moves = list_moves(connect(cfg), cfg.model.name)
     if args.json:
@@ -216,7 +195,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the whole loop on a generated drifting stream."""
-    from driftloop.demo import run_demo
+    from driftloop.app.demo import run_demo
 
     run_demo(Path(args.dir), rows=args.rows, seed=args.seed)
     return 0

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from driftloop.config import Config
+from driftloop.core.config import Config
 
 QUIET_LOGGERS = ("alembic", "mlflow.store", "mlflow.tracking", "urllib3", "httpx", "absl", "h5py")
 
@@ -26,10 +26,8 @@ def stack_defaults() -> None:
     # The embedded server takes 13 to 24 s to start on 2 cores; Prefect's default waits 20 s.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
-    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "driftloop,models,drift")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "driftloop")
+    keras_defaults()
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
     # With a tracking server MLflow prints "View run at URL" lines on stdout, which would
     # corrupt `driftloop run --json`; the run links are in the logs and records instead.
@@ -38,6 +36,13 @@ def stack_defaults() -> None:
     # driftloop's own task retries (with backoff) sit on top, so keep MLflow's short.
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+
+
+def keras_defaults() -> None:
+    """Keras on TensorFlow, with TensorFlow's start-up chatter off (each left alone if set)."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
 def setup_logging(verbose: bool = False) -> None:
