@@ -36,9 +36,11 @@ import pandas as pd
 
 from driftloop.app.stream import CATEGORICAL, NUMERIC, TARGET, make_batch
 from driftloop.core.config import Config, config_from_dict
+from driftloop.flows.options import model_options
 from driftloop.models.data import split_frame
 from driftloop.models.evaluate import score
 from driftloop.models.finetune import finetune
+from driftloop.models.options import ModelSpec, TrainOptions
 from driftloop.models.replay import ReplayBuffer
 from driftloop.models.train import TrainedModel, train_from_scratch
 
@@ -63,6 +65,12 @@ def _copy(trained: TrainedModel, folder: Path, name: str):
     return keras.saving.load_model(path)
 
 
+def _train(cfg: Config) -> tuple[ModelSpec, TrainOptions]:
+    """The spec and training options the challenger trains with."""
+    opts = model_options(cfg)
+    return opts.spec, opts.train
+
+
 def concept_change(
     cfg: Config, rows: int, seed: int, folder: Path, batches: int
 ) -> dict[str, float]:
@@ -72,7 +80,7 @@ def concept_change(
     """
     rng = np.random.default_rng(seed)
     history = [make_batch(rng, rows, shifted=False, concept=0) for _ in range(batches)]
-    champion = train_from_scratch(pd.concat(history, ignore_index=True), cfg)
+    champion = train_from_scratch(pd.concat(history, ignore_index=True), *_train(cfg))
     new = make_batch(rng, rows, shifted=False, concept=1)
     test = make_batch(rng, 20_000, shifted=False, concept=1)
     fit_part, _ = split_frame(new, cfg.finetune.holdout_fraction, seed)
@@ -90,15 +98,17 @@ def concept_change(
         champion.meta,
         fit_part,
         buffer.frame,
-        cfg,
-        replay_fraction=cfg.finetune.concept_replay_fraction,
+        model_options(cfg).finetune,
+        cfg.finetune.concept_replay_fraction,
     )
     t_fine = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    scratch = train_from_scratch(pd.concat([*history, fit_part], ignore_index=True), cfg)
+    scratch = train_from_scratch(pd.concat([*history, fit_part], ignore_index=True), *_train(cfg))
     t_scratch = time.perf_counter() - t0
-    recent = train_from_scratch(fit_part, cfg)  # the accuracy a retrain could reach at best
+    recent = train_from_scratch(
+        fit_part, *_train(cfg)
+    )  # the accuracy a retrain could reach at best
     return {
         "recent_acc": score(recent.model, test, recent.meta),
         "champion_acc": score(champion.model, test, champion.meta),
@@ -115,7 +125,7 @@ def covariate_shift(cfg: Config, rows: int, seed: int, folder: Path) -> dict[str
     """Accuracy kept on the pre-drift distribution after fine-tuning on shifted data."""
     rng = np.random.default_rng(seed + 1)
     past = pd.concat([make_batch(rng, rows, False, 0) for _ in range(4)], ignore_index=True)
-    champion = train_from_scratch(past, cfg)
+    champion = train_from_scratch(past, *_train(cfg))
     buffer = ReplayBuffer(past.iloc[0:0]).add(
         past, TARGET, cfg.finetune.replay_rows, seed, stratify=True
     )
@@ -123,8 +133,13 @@ def covariate_shift(cfg: Config, rows: int, seed: int, folder: Path) -> dict[str
     pre_test = make_batch(rng, 20_000, shifted=False, concept=0)
     post_test = make_batch(rng, 20_000, shifted=True, concept=0)
     fit_part, _ = split_frame(shifted, cfg.finetune.holdout_fraction, seed)
-    with_replay = finetune(_copy(champion, folder, "a"), champion.meta, fit_part, buffer.frame, cfg)
-    naive = finetune(_copy(champion, folder, "b"), champion.meta, fit_part, past.iloc[0:0], cfg)
+    f, share = model_options(cfg).finetune, cfg.finetune.replay_fraction
+    with_replay = finetune(
+        _copy(champion, folder, "a"), champion.meta, fit_part, buffer.frame, f, share
+    )
+    naive = finetune(
+        _copy(champion, folder, "b"), champion.meta, fit_part, past.iloc[0:0], f, share
+    )
     return {
         "pre_champion": score(champion.model, pre_test, champion.meta),
         "pre_replay": score(with_replay.model, pre_test, champion.meta),

@@ -109,7 +109,7 @@ def main(rows: int = 1_000_000, external_tools: bool = True) -> None:
         report = drift.detect_drift(profile, batch)
         ours = min(ours, time.perf_counter() - t)
         t = time.perf_counter()
-        drift.detect_drift(profile, batch, workers=1)
+        drift.detect_drift(profile, batch, drift.DriftOptions(workers=1))
         one_thread = min(one_thread, time.perf_counter() - t)
         t = time.perf_counter()
         base = naive(reference, batch)

@@ -64,8 +64,10 @@ def measure(folder: Path, rows: int, batches: int, seed: int) -> dict[str, Any]:
     stream = make_scenario("stable", seed=seed, rows=rows, batches=max(MIN_BATCHES, batches + 1))
     config_path, cfg, _ = start_project(folder / "project", stream, "overhead-model")
     from driftloop.flows import monitor
+    from driftloop.flows.context import RunContext
     from driftloop.flows.tasks import drift_check, track_task
-    from driftloop.models import connect, load_champion, score
+    from driftloop.models import load_champion
+    from driftloop.models.evaluate import predicted
 
     first = stream.batches[0]
     deliver(cfg.landing_dir, first.name, first.frame)
@@ -79,24 +81,23 @@ def measure(folder: Path, rows: int, batches: int, seed: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         (rec,) = monitor(config_path=str(config_path))
         flow_s = time.perf_counter() - t0
-        actions.append(rec["action"])
-        if rec["action"] != "none":  # a false alarm retrained: not a no-drift batch
+        actions.append(rec.action)
+        if rec.action != "none":  # a false alarm retrained: not a no-drift batch
             continue
         out["flow"].append(flow_s)
+        ctx = RunContext.open(str(config_path))
         t0 = time.perf_counter()
-        champion = load_champion(cfg, connect(cfg))
+        champion = load_champion(ctx.options.store, ctx.client, cfg.model.name)
         out["load"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        acc = score(champion.model, batch.frame, champion.meta)
+        seen = predicted(champion.model, batch.frame, champion.meta, True)
         out["score"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        report = drift_check(champion, batch.frame, cfg, True)
+        report = drift_check(champion, batch.frame, seen, ctx)
         out["drift"].append(time.perf_counter() - t0)
-        adm = Admission(
-            PurePosixPath(f"{batch.name}.csv"), rec["sha256"], ACCEPTED, frame=batch.frame
-        )
+        adm = Admission(PurePosixPath(f"{batch.name}.csv"), rec.sha256, ACCEPTED, frame=batch.frame)
         t0 = time.perf_counter()
-        track_task.fn(adm, champion, report, acc)
+        track_task.fn(ctx, adm, champion, report, seen.score)
         out["track"].append(time.perf_counter() - t0)
     if not out["flow"]:
         raise RuntimeError(f"no batch passed without a retrain: {actions}")

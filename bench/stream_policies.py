@@ -39,12 +39,14 @@ RETRAIN_ACTIONS = ("promoted", "rejected")
 
 def start_project(folder: Path, stream: Stream, model_name: str) -> tuple[Path, Config, Any]:
     """Bootstrap a driftloop project on the stream; return its config and version 1, loaded."""
+    from driftloop.flows.options import model_options
     from driftloop.models import connect, load_version
 
     folder.mkdir(parents=True, exist_ok=True)
     config_path, mv = bootstrap_project(folder, stream.bootstrap, model_name)
     cfg = load_config(config_path)
-    return config_path, cfg, load_version(cfg, connect(cfg), str(mv.version))
+    store = model_options(cfg).store
+    return config_path, cfg, load_version(store, connect(store), model_name, str(mv.version))
 
 
 @contextmanager
@@ -77,19 +79,19 @@ def run_driftloop(config_path: Path, stream: Stream) -> tuple[PolicyRun, list[di
 
     cfg = load_config(config_path)
     clock: list[float] = []
-    records: list[dict[str, Any]] = []
+    records: list[Any] = []
     t_all = time.perf_counter()
     with timed_training(clock):
         for batch in stream.batches:
             deliver(cfg.landing_dir, batch.name, batch.frame)
             recs = monitor(config_path=str(config_path))
-            if len(recs) != 1 or recs[0]["status"] != "processed":
+            if len(recs) != 1 or recs[0].status != "processed":
                 raise RuntimeError(f"{batch.name} was not processed: {recs}")
             records.append(recs[0])
-    actions = [r["action"] for r in records]
+    actions = [r.action.value for r in records]
     run = PolicyRun(
         "driftloop",
-        [float(r["accuracy_batch"]) for r in records],
+        [float(r.score_batch) for r in records],
         [a in RETRAIN_ACTIONS for a in actions],
         sum(clock),
         time.perf_counter() - t_all,
@@ -101,8 +103,10 @@ def run_driftloop(config_path: Path, stream: Stream) -> tuple[PolicyRun, list[di
 
 def run_baseline(policy: str, start: Any, stream: Stream, cfg: Config, every: int) -> PolicyRun:
     """Run one baseline policy over the stream, starting from the registered version `start`."""
+    from driftloop.flows.options import model_options
     from driftloop.models import finetune, score, train_from_scratch
 
+    opts = model_options(cfg)
     if policy not in BASELINES:
         raise ValueError(f"unknown policy {policy!r}; choose one of {BASELINES}")
     model, meta, buffer = start.fresh_model(), start.meta, start.replay_buffer
@@ -119,10 +123,12 @@ def run_baseline(policy: str, start: Any, stream: Stream, cfg: Config, every: in
         if due:
             t0 = time.perf_counter()
             if policy == "finetune-every":
-                trained = finetune(model, meta, frame, buffer.frame, cfg)
+                trained = finetune(
+                    model, meta, frame, buffer.frame, opts.finetune, opts.replay.fraction
+                )
             else:
                 both = pd.concat([buffer.frame, frame], ignore_index=True)
-                trained = train_from_scratch(both, cfg)
+                trained = train_from_scratch(both, opts.spec, opts.train)
             train_s += time.perf_counter() - t0
             model, meta = trained.model, trained.meta
         retrained.append(due)

@@ -10,7 +10,7 @@ from driftloop.drift.categories import MISSING, OTHER, UNSEEN
 from driftloop.drift.chi2 import chi2_from_counts, chi2_test
 from driftloop.drift.correction import CORRECTIONS, benjamini_hochberg, bonferroni, correct, holm
 from driftloop.drift.cvm import cvm_test
-from driftloop.drift.detect import DriftReport, FeatureDrift, Submitter, detect_drift
+from driftloop.drift.detect import DriftOptions, DriftReport, FeatureDrift, Submitter, detect_drift
 from driftloop.drift.errors import BatchError, DriftError, ProfileError, ReportError
 from driftloop.drift.features import CATEGORICAL_TESTS, NUMERIC_TESTS
 from driftloop.drift.html import report_html
@@ -40,6 +40,7 @@ __all__ = [
     "UNSEEN",
     "BatchError",
     "DriftError",
+    "DriftOptions",
     "DriftReport",
     "FeatureDrift",
     "ProfileError",

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -41,6 +42,7 @@ from driftloop.drift.settle import Tested, settle_fast_p_values
 __all__ = [
     "KINDS",
     "REPORT_SCHEMA_VERSION",
+    "DriftOptions",
     "DriftReport",
     "FeatureDrift",
     "Submitter",
@@ -58,6 +60,28 @@ class Submitter(Protocol):
     """Where per-feature tests run: a concurrent.futures Executor, or anything with `submit`."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> _Pending: ...
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    """How a batch is tested: which tests, the level, the correction and the effect floors.
+
+    ``tests`` overrides the test of single features (``{"income": "ad"}``); ``multivariate``
+    is ``"off"`` or ``"mmd"`` (the joint test, ``permutations`` of it); ``workers`` threads run
+    the per-feature tests when no executor is given; ``seed`` seeds the sampled tests.
+    """
+
+    alpha: float = 0.05
+    correction: str = "holm"
+    numeric_test: str = "ks"
+    categorical_test: str = "chi2"
+    tests: Mapping[str, str] = field(default_factory=dict)
+    effect_size_floor: float = 0.05
+    missing_rate_floor: float = 0.01
+    multivariate: str = "off"
+    permutations: int = 1000
+    workers: int | None = None
+    seed: int = 0
 
 
 def _check_batch(
@@ -122,23 +146,148 @@ def _joint_rows(
     return np.column_stack(columns)
 
 
+def _outcomes(
+    profile: ReferenceProfile,
+    batch: pd.DataFrame,
+    chosen: dict[str, str],
+    opts: DriftOptions,
+    executor: Submitter | None,
+) -> dict[str, Outcome]:
+    """Every profile feature's test, run on the executor (or a private thread pool)."""
+    own = None
+    if executor is None:
+        workers = opts.workers or os.cpu_count() or 1
+        own = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=POOL_THREAD_PREFIX)
+    pool: Submitter = own or executor  # type: ignore[assignment]  # one of them is set
+    band = NEVER_EXACT  # fast KS p-values are settled against the decisions afterwards
+    with ExitStack() as stack:
+        if own is not None:
+            stack.enter_context(one_blas_thread())
+            stack.callback(own.shutdown)
+        futures = {
+            name: pool.submit(
+                numeric_outcome,
+                profile.numeric[name],
+                profile.numeric_missing[name],
+                batch[name],
+                chosen[name],
+                band,
+                opts.seed + i,
+                profile.reference_bins[name],
+            )
+            if name in profile.numeric
+            else pool.submit(
+                categorical_outcome,
+                profile.categorical[name],
+                batch[name],
+                chosen[name],
+                opts.seed + i,
+            )
+            for i, name in enumerate(chosen)
+        }
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _feature_tests(
+    profile: ReferenceProfile, outcomes: dict[str, Outcome], opts: DriftOptions
+) -> list[Tested]:
+    """The features' own tests, then the missing-rate tests that can vary."""
+    tested = [
+        Tested(
+            name,
+            "numeric" if name in profile.numeric else "categorical",
+            out.result,
+            out.batch_missing,
+            out.effect_size,
+            opts.effect_size_floor,
+        )
+        for name, out in outcomes.items()
+    ]
+    for name, out in outcomes.items():
+        rate = missing_rate_test(
+            out.reference_missing, out.reference_total, out.batch_missing, out.batch_total
+        )
+        if rate is not None:
+            effect = rate.details["effect_size"]
+            tested.append(
+                Tested(
+                    MISSING_PREFIX + name,
+                    "missing",
+                    rate,
+                    out.batch_missing,
+                    effect,
+                    opts.missing_rate_floor,
+                )
+            )
+    return tested
+
+
+def _joint_test(
+    profile: ReferenceProfile, outcomes: dict[str, Outcome], opts: DriftOptions
+) -> Tested | None:
+    """The MMD test of the numeric features' joint distribution, when asked and possible."""
+    if opts.multivariate != "mmd" or profile.joint is None:
+        return None
+    rows = _joint_rows(profile, outcomes, profile.joint.shape[0], opts.seed)
+    if int(np.count_nonzero(np.all(np.isfinite(rows), axis=1))) < 10:
+        return None  # too few complete rows: nothing to compare
+    joint = mmd_test(
+        profile.joint,
+        rows,
+        rows=profile.joint.shape[0],
+        permutations=opts.permutations,
+        seed=opts.seed,
+    )
+    return Tested(JOINT_FEATURE, "joint", joint, 0, joint.details["effect_size"], 0.0)
+
+
+def _prediction_test(
+    profile: ReferenceProfile, predictions: ArrayLike | None, opts: DriftOptions
+) -> Tested | None:
+    """The champion's predicted probabilities against its reference predictions, if both."""
+    if predictions is None or profile.prediction is None:
+        return None
+    pred = prediction_drift_test(profile.prediction, predictions)
+    effect = pred.details["effect_size"]
+    return Tested(PREDICTION_FEATURE, "prediction", pred, 0, effect, opts.effect_size_floor)
+
+
+def _decide(tested: list[Tested], opts: DriftOptions, correction: str) -> list[FeatureDrift]:
+    """Correct across every test, apply the effect floors, and name each verdict."""
+    settle_fast_p_values(tested, correction_for(correction), opts.alpha)
+    decisions = correction_for(correction)({t.name: t.result.p_value for t in tested}, opts.alpha)
+    features = []
+    for t in tested:
+        r = t.result
+        big_enough = t.effect is None or t.effect >= t.floor
+        details = copy.deepcopy(r.details)
+        details.update(significant=bool(decisions[t.name]), effect_size_floor=t.floor)
+        drifted = (decisions[t.name] and big_enough) or r.test == "all-missing"
+        features.append(
+            FeatureDrift(
+                feature=t.name,
+                kind=t.kind,
+                test=r.test,
+                statistic=r.statistic,
+                p_value=r.p_value,
+                drifted=bool(drifted),
+                n_reference=r.n_reference,
+                n_batch=r.n_batch,
+                missing_batch=t.missing,
+                details=details,
+                effect_size=t.effect,
+            )
+        )
+    return features
+
+
 def detect_drift(
     profile: ReferenceProfile,
     batch: pd.DataFrame,
-    alpha: float = 0.05,
-    correction: str = "holm",
-    extra: Mapping[str, TestResult] | None = None,
+    options: DriftOptions | None = None,
     *,
-    numeric_test: str = "ks",
-    categorical_test: str = "chi2",
-    tests: Mapping[str, str] | None = None,
-    effect_size_floor: float = 0.05,
-    missing_rate_floor: float = 0.01,
-    multivariate: str = "off",
-    permutations: int = 1000,
+    extra: Mapping[str, TestResult] | None = None,
     batch_predictions: ArrayLike | None = None,
-    workers: int | None = None,
-    seed: int = 0,
     executor: Submitter | None = None,
 ) -> DriftReport:
     """Test every profile feature of ``batch`` for drift and correct across all tests.
@@ -154,7 +303,7 @@ def detect_drift(
 
     Examples
     --------
-    >>> from drift.profile import build_profile
+    >>> from driftloop.drift.profile import build_profile
     >>> rng = np.random.default_rng(0)
     >>> reference = pd.DataFrame({"x": rng.normal(size=2000), "c": rng.choice(["a", "b"], 2000)})
     >>> profile = build_profile(reference, numeric=["x"], categorical=["c"])
@@ -162,115 +311,24 @@ def detect_drift(
     >>> detect_drift(profile, same).drift
     False
     >>> shifted = same.assign(x=same["x"] + 1.0)
-    >>> detect_drift(profile, shifted).drifted_features
+    >>> detect_drift(profile, shifted, DriftOptions(alpha=0.01)).drifted_features
     ['x']
     """
-    alpha = validate_alpha(alpha)
-    correction = canonical_method(correction)
-    if multivariate not in MULTIVARIATE:
-        raise DriftError(f"multivariate must be one of {list(MULTIVARIATE)}, got {multivariate!r}")
+    opts = options or DriftOptions()
+    alpha = validate_alpha(opts.alpha)
+    correction = canonical_method(opts.correction)
+    if opts.multivariate not in MULTIVARIATE:
+        raise DriftError(
+            f"multivariate must be one of {list(MULTIVARIATE)}, got {opts.multivariate!r}"
+        )
     extras = dict(extra or {})
     _check_batch(profile, batch, extras)
-    chosen = _choices(profile, numeric_test, categorical_test, tests or {})
-    names = list(chosen)
-    use_joint = multivariate == "mmd" and profile.joint is not None
-    use_prediction = batch_predictions is not None and profile.prediction is not None
-    band = NEVER_EXACT  # fast KS p-values are settled against the decisions below
-    own = (
-        ThreadPoolExecutor(
-            max_workers=workers or os.cpu_count() or 1, thread_name_prefix=POOL_THREAD_PREFIX
-        )
-        if executor is None
-        else None
-    )
-    pool: Submitter = own or executor  # type: ignore[assignment]  # one of them is set
-    with ExitStack() as stack:
-        if own is not None:
-            stack.enter_context(one_blas_thread())
-            stack.callback(own.shutdown)
-        futures = {
-            name: pool.submit(
-                numeric_outcome,
-                profile.numeric[name],
-                profile.numeric_missing[name],
-                batch[name],
-                chosen[name],
-                band,
-                seed + i,
-                profile.reference_bins[name],
-            )
-            if name in profile.numeric
-            else pool.submit(
-                categorical_outcome, profile.categorical[name], batch[name], chosen[name], seed + i
-            )
-            for i, name in enumerate(names)
-        }
-        outcomes = {name: future.result() for name, future in futures.items()}
-    tested: list[Tested] = []
-    for name, out in outcomes.items():
-        kind = "numeric" if name in profile.numeric else "categorical"
-        tested.append(
-            (name, kind, out.result, out.batch_missing, out.effect_size, effect_size_floor)
-        )
-    for name, out in outcomes.items():
-        rate = missing_rate_test(
-            out.reference_missing, out.reference_total, out.batch_missing, out.batch_total
-        )
-        if rate is not None:
-            tested.append(
-                (
-                    MISSING_PREFIX + name,
-                    "missing",
-                    rate,
-                    out.batch_missing,
-                    rate.details["effect_size"],
-                    missing_rate_floor,
-                )
-            )
-    if use_joint and profile.joint is not None:
-        rows = _joint_rows(profile, outcomes, profile.joint.shape[0], seed)
-        complete = int(np.count_nonzero(np.all(np.isfinite(rows), axis=1)))
-        use_joint = complete >= 10  # too few complete rows: nothing to compare
-    if use_joint and profile.joint is not None:
-        joint = mmd_test(
-            profile.joint, rows, rows=profile.joint.shape[0], permutations=permutations, seed=seed
-        )
-        tested.append((JOINT_FEATURE, "joint", joint, 0, joint.details["effect_size"], 0.0))
-    if use_prediction and profile.prediction is not None and batch_predictions is not None:
-        pred = prediction_drift_test(profile.prediction, batch_predictions)
-        tested.append(
-            (
-                PREDICTION_FEATURE,
-                "prediction",
-                pred,
-                0,
-                pred.details["effect_size"],
-                effect_size_floor,
-            )
-        )
-    tested.extend((name, "extra", result, 0, None, 0.0) for name, result in extras.items())
-    settle_fast_p_values(tested, correction_for(correction), alpha)
-    decisions = correction_for(correction)(
-        {name: r.p_value for name, _, r, _, _, _ in tested}, alpha
-    )
-    features = []
-    for name, kind, result, n_missing, effect, floor in tested:
-        big_enough = effect is None or effect >= floor
-        details = copy.deepcopy(result.details)
-        details.update(significant=bool(decisions[name]), effect_size_floor=floor)
-        features.append(
-            FeatureDrift(
-                feature=name,
-                kind=kind,
-                test=result.test,
-                statistic=result.statistic,
-                p_value=result.p_value,
-                drifted=bool((decisions[name] and big_enough) or result.test == "all-missing"),
-                n_reference=result.n_reference,
-                n_batch=result.n_batch,
-                missing_batch=n_missing,
-                details=details,
-                effect_size=effect,
-            )
-        )
-    return DriftReport(features, alpha, correction, len(batch), effect_size_floor)
+    chosen = _choices(profile, opts.numeric_test, opts.categorical_test, opts.tests)
+    outcomes = _outcomes(profile, batch, chosen, opts, executor)
+    tested = _feature_tests(profile, outcomes, opts)
+    joint = _joint_test(profile, outcomes, opts)
+    prediction = _prediction_test(profile, batch_predictions, opts)
+    tested += [t for t in (joint, prediction) if t is not None]
+    tested += [Tested(name, "extra", result) for name, result in extras.items()]
+    features = _decide(tested, opts, correction)
+    return DriftReport(features, alpha, correction, len(batch), opts.effect_size_floor)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from driftloop.drift.ks import FAST_METHOD, FAST_REL_ERROR, ks_p_value
 from driftloop.drift.result import TestResult
 
-Tested = tuple[str, str, TestResult, int, float | None, float]
-"""One test of a batch: name, kind, result, missing values, effect size, effect floor."""
+
+@dataclass(frozen=True)
+class Tested:
+    """One test of a batch before its decision: its result, and what the decision weighs."""
+
+    name: str
+    kind: str
+    result: TestResult
+    missing: int = 0
+    effect: float | None = None
+    floor: float = 0.0
+
+
 TAIL = 1e-10
 """Below this the fast KS p-value's error is not bounded; it only says the p-value is < TAIL."""
 
@@ -30,26 +42,26 @@ def settle_fast_p_values(
     margin = 2.0 * FAST_REL_ERROR
     while True:
         fast = {
-            i for i, t in enumerate(tested) if t[2].details.get("p_value_method") == FAST_METHOD
+            i for i, t in enumerate(tested) if t.result.details.get("p_value_method") == FAST_METHOD
         }
         if not fast:
             return
         low, high = {}, {}
-        for i, (name, _, result, _, _, _) in enumerate(tested):
-            p = result.p_value
+        for i, t in enumerate(tested):
+            name, p = t.name, t.result.p_value
             low[name] = max(0.0, p * (1.0 - margin)) if i in fast else p
             high[name] = min(1.0, max(p * (1.0 + margin), TAIL)) if i in fast else p
         low_decisions, high_decisions = decide(low, alpha), decide(high, alpha)
         doubtful = {name for name in low if low_decisions[name] != high_decisions[name]}
         if not doubtful:
             return
-        redo = {i for i in fast if tested[i][0] in doubtful}
+        redo = {i for i in fast if tested[i].name in doubtful}
         if not redo:  # only exact tests in doubt: settle every fast p-value near a threshold
-            redo = {i for i in fast if low[tested[i][0]] <= 2.0 * alpha}
+            redo = {i for i in fast if low[tested[i].name] <= 2.0 * alpha}
         if not redo:  # pragma: no cover - thresholds never exceed alpha
             return
         for i in redo:
-            name, kind, result, n_missing, effect, floor = tested[i]
+            result = tested[i].result
             exact = ks_p_value(result.statistic, result.n_reference, result.n_batch)
             details = {**result.details, "p_value_method": "scipy-kstwo"}
             result = TestResult(
@@ -60,4 +72,4 @@ def settle_fast_p_values(
                 result.n_batch,
                 details,
             )
-            tested[i] = (name, kind, result, n_missing, effect, floor)
+            tested[i] = replace(tested[i], result=result)

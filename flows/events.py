@@ -8,10 +8,10 @@ retrain limit (flows.slots) still keeps those runs one at a time.
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect.events import emit_event
 from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
+
+from driftloop.core.records import BatchRecord
 
 DRIFT_EVENT = "driftloop.drift.detected"
 
@@ -26,19 +26,19 @@ def model_resource(model: str, labelled: bool, retrain: bool) -> dict[str, str]:
     }
 
 
-def emit_drift(model: str, record: dict[str, Any], report_link: str, retrain: bool) -> str:
+def emit_drift(model: str, record: BatchRecord, report_link: str, retrain: bool) -> str:
     """Announce that a batch drifted; return the event's id ("" when Prefect dropped it)."""
     event = emit_event(
         event=DRIFT_EVENT,
-        resource=model_resource(model, record["accuracy_batch"] is not None, retrain),
+        resource=model_resource(model, record.labelled, retrain),
         payload={
-            "batch": record["batch"],
-            "sha256": record["sha256"],
-            "drifted_features": record["drifted_features"],
-            "champion_version": record["champion_version"],
-            "mlflow_run_id": record["mlflow_run_id"],
+            "batch": record.batch,
+            "sha256": record.sha256,
+            "drifted_features": record.drifted_features,
+            "champion_version": record.champion_version,
+            "mlflow_run_id": record.mlflow_run_id,
             "report": report_link,
-            "flow_run_id": record["flow_run_id"],
+            "flow_run_id": record.flow_run_id,
         },
     )
     return "" if event is None else str(event.id)

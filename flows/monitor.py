@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
 
 from prefect import flow, get_run_logger
 
-from driftloop.core.config import Config, load_config
 from driftloop.core.errors import TrackingUnreachable
+from driftloop.core.records import Action, BatchRecord, Status
+from driftloop.flows.context import RunContext, current
 from driftloop.flows.dask import dask_task_runner
 from driftloop.flows.process_batch import process_batch
 from driftloop.flows.tasks import check_tracking_task, io
-from driftloop.ingest import fail, open_ledger, recover, zone_of
+from driftloop.ingest import fail, recover
 from driftloop.models.tracking import check_tracking
 
-FAILED = "failed"
 
-
-def failed_record(path: str, error: BaseException, attempt: str = "") -> dict[str, Any]:
+def failed_record(path: str, error: BaseException, attempt: str = "") -> BatchRecord:
     """The record of a failed batch: waiting to be tried again, or quarantined at max_attempts."""
     gone = attempt.endswith("moved to quarantine")
     where = (
@@ -26,55 +24,28 @@ def failed_record(path: str, error: BaseException, attempt: str = "") -> dict[st
         if gone
         else "the batch stays in the landing folder and is tried again by the next run"
     )
-    return {
-        "batch": PurePosixPath(str(path)).name,
-        "status": FAILED,
-        "reason": f"{type(error).__name__}: {error}; {where}"
-        + (f" ({attempt})" if attempt else ""),
-        "rows": 0,
-        "drift": False,
-        "drifted_features": [],
-        "p_values": {},
-        "action": "quarantined" if gone else FAILED,
-        "champion_version": None,
-        "accuracy_before": None,
-        "accuracy_after": None,
-    }
+    return BatchRecord(
+        PurePosixPath(str(path)).name,
+        Status.FAILED,
+        reason=f"{type(error).__name__}: {error}; {where}" + (f" ({attempt})" if attempt else ""),
+        action=Action.QUARANTINED if gone else Action.FAILED,
+    )
 
 
-def _outage(cfg: Config, waiting: list[str], done: int) -> TrackingUnreachable | None:
+def _outage(uri: str, waiting: list[str], done: int) -> TrackingUnreachable | None:
     """The error to end the run with if the tracking server is down now, else None."""
     try:
-        check_tracking(cfg.mlflow_uri)
+        check_tracking(uri)
     except TrackingUnreachable as err:
         left = [PurePosixPath(str(p)).name for p in waiting[done:]]
         return TrackingUnreachable(f"{err} Batches left waiting: {left}.")
     return None
 
 
-@flow(name="monitor")
-def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
-    """Process, once, each batch waiting in the landing folder; return one record per batch.
-
-    Moves a crash interrupted are finished first. A batch whose processing fails stays waiting
-    (its attempt counted) and does not stop the batches after it; after `[ingest]
-    max_attempts` failures it goes to quarantine. If the MLflow tracking server cannot be
-    reached (checked first, with retries, and again after a failure) the run fails with
-    TrackingUnreachable and every batch not yet done stays waiting: the one in progress keeps
-    the attempt it had started, but an outage never sends it to quarantine.
-    """
-    cfg = load_config(config_path)
-    cfg.ensure_dirs()
+def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
+    """Each waiting batch through the batch flow; a failure is counted and the next one goes on."""
     logger = get_run_logger()
-    zone = zone_of(cfg)
-    zone.ensure_dirs()
-    ledger = open_ledger(cfg)
-    for done in recover(zone, ledger):
-        logger.warning("%s: interrupted move finished: %s", done.batch, done.status)
-    waiting = zone.pending()
-    logger.info("%d batch(es) waiting in %s", len(waiting), zone.landing)
-    if waiting:
-        io(check_tracking_task, cfg)(cfg)
+    cfg = ctx.cfg
     run_batch = process_batch
     if cfg.prefect.task_runner == "dask":
         run_batch = process_batch.with_options(task_runner=dask_task_runner(cfg))
@@ -84,12 +55,35 @@ def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
         # `state.result()` raises MissingResult when the API answers a retried state update
         # with its own copy of the state, which holds no result (results are not persisted).
         try:
-            records.append(run_batch(path, config_path))
+            records.append(run_batch(path, ctx.config_path))
         except Exception as err:  # the subflow run is Failed; its batch stays waiting
             logger.error("%s failed: %s", path, err)
-            outage = _outage(cfg, waiting, i)
+            outage = _outage(cfg.mlflow_uri, waiting, i)
             if outage is not None:
                 raise outage from err
-            attempt = fail(path, cfg, ledger, f"{type(err).__name__}: {err}")
+            attempt = fail(path, cfg, ctx.ledger, f"{type(err).__name__}: {err}")
             records.append(failed_record(path, err, attempt))
     return records
+
+
+@flow(name="monitor")
+def monitor(config_path: str | None = None) -> list[BatchRecord]:
+    """Process, once, each batch waiting in the landing folder; return one record per batch.
+
+    Moves a crash interrupted are finished first. A batch whose processing fails stays waiting
+    (its attempt counted) and does not stop the batches after it; after `[ingest]
+    max_attempts` failures it goes to quarantine. If the MLflow tracking server cannot be
+    reached (checked first, with retries, and again after a failure) the run fails with
+    TrackingUnreachable and every batch not yet done stays waiting: the one in progress keeps
+    the attempt it had started, but an outage never sends it to quarantine.
+    """
+    ctx = RunContext.open(config_path)
+    logger = get_run_logger()
+    for done in recover(ctx.zone, ctx.ledger):
+        logger.warning("%s: interrupted move finished: %s", done.batch, done.status)
+    waiting = ctx.zone.pending()
+    logger.info("%d batch(es) waiting in %s", len(waiting), ctx.zone.landing)
+    if waiting:
+        io(check_tracking_task, ctx.cfg)(ctx.cfg.mlflow_uri)
+    with current(ctx):
+        return _run_batches(ctx, waiting)

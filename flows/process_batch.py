@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from driftloop.core.config import load_config
+from driftloop import drift
+from driftloop.core.records import Action, BatchRecord, Status
+from driftloop.flows.challenge import challenge_batch, request_for
+from driftloop.flows.context import RunContext, context_for
 from driftloop.flows.events import DRIFT_EVENT, emit_drift
 from driftloop.flows.lean import lean
 from driftloop.flows.publish import publish_task
 from driftloop.flows.slots import retrain_slot
 from driftloop.flows.tasks import (
-    challenge_task,
     complete_task,
     drift_task,
     ingest_task,
@@ -21,127 +21,144 @@ from driftloop.flows.tasks import (
     labels_task,
     load_champion_task,
     log_outcome_task,
-    profile_task,
+    predict_task,
     replay_task,
-    score_task,
     track_task,
 )
-from driftloop.ingest import open_ledger
-from driftloop.ingest.admit import ACCEPTED
-from driftloop.models.evaluate import metric_name
-from driftloop.models.trigger import retrain_trigger
+from driftloop.ingest import Admission
+from driftloop.models.champion import Champion
+from driftloop.models.evaluate import Predicted
+from driftloop.models.trigger import Trigger, retrain_trigger
 
 
-def _base_record(
-    name: str, sha256: str, status: str, reason: str, rows: int, attempts: int = 0
-) -> dict[str, Any]:
-    return {
-        "batch": name,
-        "sha256": sha256,
-        "rows": rows,
-        "status": status,
-        "reason": reason,
-        "drift": False,
-        "drifted_features": [],
-        "p_values": {},
-        "action": status,
-        "champion_version": None,
-        "accuracy_before": None,
-        "accuracy_after": None,
-        "accuracy_batch": None,
-        "challenger_version": None,
-        "mlflow_run_id": None,
-        "flow_run_id": str(flow_run.get_id() or ""),
-        "attempts": attempts,
-    }
+def _ended(adm: Admission) -> BatchRecord:
+    """The record of a batch that went to quarantine, was a duplicate, or is still waiting."""
+    return BatchRecord.ended(
+        adm.path.name,
+        Status(adm.status),
+        adm.reason,
+        sha256=adm.sha256,
+        attempts=adm.attempts,
+        flow_run_id=str(flow_run.get_id() or ""),
+    )
+
+
+def _drift_record(
+    adm: Admission, champion: Champion, report: drift.DriftReport, seen: Predicted, run_id: str
+) -> BatchRecord:
+    """The record of a tested batch, before anything is done about its drift."""
+    score = seen.score
+    return BatchRecord(
+        adm.path.name,
+        Status.PROCESSED,
+        sha256=adm.sha256,
+        rows=adm.rows,
+        drift=report.drift,
+        drifted_features=report.drifted_features,
+        p_values=report.p_values,
+        champion_version=champion.version,
+        metric=seen.metric,
+        score_before=score,
+        score_after=score,
+        score_batch=score,
+        labelled=adm.has_labels,
+        mlflow_run_id=run_id,
+        flow_run_id=str(flow_run.get_id() or ""),
+        attempts=adm.attempts,
+    )
+
+
+def _trigger(ctx: RunContext, report: drift.DriftReport, labelled: bool) -> Trigger:
+    """Whether the drift calls for a challenger (labels, what drifted, the cool-down)."""
+    d = ctx.cfg.drift
+    recent = [  # what was done with the batches before this one, for the cool-down
+        (e.batch, Action(BatchRecord.from_dict(e.result).action))
+        for e in ctx.ledger.recent(d.retrain_cooldown if report.drift else 0, "processed")
+    ]
+    return retrain_trigger(report, labelled, d.retrain_on, d.retrain_cooldown, recent)
+
+
+def _act(
+    ctx: RunContext,
+    record: BatchRecord,
+    trigger: Trigger,
+    adm: Admission,
+    champion: Champion,
+    seen: Predicted,
+) -> None:
+    """Do what the drift calls for: nothing, announce it, or challenge the champion now."""
+    if record.drift and not trigger.retrain:
+        record.action, record.reason = trigger.action, trigger.reason
+    elif trigger.retrain and ctx.cfg.prefect.retrain == "event":
+        record.action = Action.DRIFT_EVENT
+        record.reason = f"drift found; {DRIFT_EVENT} sent for the retrain deployment"
+    elif trigger.retrain and adm.frame is not None:
+        request = request_for(adm.path.name, adm.sha256, record.mlflow_run_id or "", "drift")
+        with retrain_slot(ctx.cfg.model.name):
+            done = challenge_batch(ctx, champion, adm.frame, request, seen.errors)
+        record.action, record.reason = done.action, done.reason
+        record.challenger_version, record.champion_version = (
+            done.challenger_version,
+            done.champion_version,
+        )
+        record.score_before, record.score_after = done.score_before, done.score_after
+
+
+def _finish(
+    ctx: RunContext,
+    record: BatchRecord,
+    adm: Admission,
+    champion: Champion,
+    report: drift.DriftReport,
+    link: str,
+    retrain: bool,
+) -> None:
+    """Replay, log the outcome, publish the report, move the batch, announce the drift."""
+    if adm.has_labels and adm.frame is not None:
+        target = ctx.options.spec.target
+        lean(replay_task)(ctx.options.replay, target, champion, adm.frame, adm.sha256)
+    after = record.score_after
+    io(log_outcome_task, ctx.cfg)(
+        ctx.client,
+        record.mlflow_run_id or "",
+        {} if after is None else {"accuracy_after": after},
+        {"driftloop.action": record.action.value},
+    )
+    lean(publish_task)(report, adm, record.mlflow_run_id or "", link)
+    lean(complete_task)(adm, ctx.cfg, ctx.ledger, record)
+    if record.drift and ctx.cfg.prefect.retrain == "event":  # after complete: it is processed
+        event_id = emit_drift(ctx.cfg.model.name, record, link, retrain)
+        get_run_logger().info("%s event %s", DRIFT_EVENT, event_id)
 
 
 @flow(name="process-batch")
-def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
+def process_batch(path: str, config_path: str | None = None) -> BatchRecord:
     """Process one waiting batch end to end and return its record (as `driftloop run --json`).
 
     `path` is a file directly in the landing folder (a local path, or an fsspec URL when
     `[ingest] zone` is one); anything else is refused before it is read.
     """
-    cfg = load_config(config_path)
-    logger = get_run_logger()
-    ledger = open_ledger(cfg)
+    ctx = context_for(config_path)
+    cfg, ledger = ctx.cfg, ctx.ledger
     adm = lean(ingest_task)(path, cfg, ledger)
-    if adm.status != ACCEPTED or adm.frame is None:
-        return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0, adm.attempts)
-    client, champion = io(load_champion_task, cfg)(cfg)
+    if adm.status != Status.ACCEPTED or adm.frame is None:
+        return _ended(adm)
+    champion = io(load_champion_task, cfg)(ctx)
     adm = lean(labels_task)(adm, champion, cfg, ledger)
-    if adm.status != ACCEPTED or adm.frame is None:
-        return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0, adm.attempts)
-    frame = adm.frame
-    before = lean(score_task)(champion, frame) if adm.has_labels else None
-    report = lean(drift_task)(champion, frame, cfg, adm.has_labels)
-    run_id, run_link = io(track_task, cfg)(adm, champion, report, before)
-    record = _base_record(adm.path.name, adm.sha256, "processed", "", adm.rows, adm.attempts)
-    record.update(
-        drift=report.drift,
-        drifted_features=report.drifted_features,
-        p_values=report.p_values,
-        champion_version=champion.version,
-        accuracy_before=before,
-        accuracy_after=before,
-        accuracy_batch=before,
-        mlflow_run_id=run_id,
-        metric=metric_name(champion.meta),
-        action="none",
-    )
-    recent = [  # what was done with the batches before this one, for the cool-down
-        (e.batch, str(e.result.get("action", "")))
-        for e in ledger.recent(cfg.drift.retrain_cooldown if report.drift else 0, "processed")
-    ]
-    trigger = retrain_trigger(
-        report, adm.has_labels, cfg.drift.retrain_on, cfg.drift.retrain_cooldown, recent
-    )
-    wanted = trigger.retrain
-    event = report.drift and cfg.prefect.retrain == "event"
-    if report.drift and not wanted:
-        record.update(action=trigger.action, reason=trigger.reason)
-    elif wanted and event:
-        record["action"] = "drift-event"
-        record["reason"] = f"drift found; {DRIFT_EVENT} sent for the retrain deployment"
-    elif wanted:
-        with retrain_slot(cfg.model.name):
-            outcome = lean(challenge_task)(
-                champion,
-                frame,
-                lean(profile_task)(frame, cfg),
-                cfg,
-                client,
-                run_id,
-                {"batch_sha256": adm.sha256, "batch": adm.path.name, "trigger": "drift"},
-            )
-        d = outcome.decision
-        record.update(
-            action=outcome.action,
-            reason=d.reason,
-            challenger_version=outcome.challenger_version,
-            champion_version=outcome.champion_version,
-            accuracy_before=d.champion_accuracy,
-            accuracy_after=d.challenger_accuracy if d.promote else d.champion_accuracy,
-        )
-    if adm.has_labels:
-        lean(replay_task)(cfg, champion, frame, adm.sha256)
-    after = record["accuracy_after"]
-    io(log_outcome_task, cfg)(
-        run_id,
-        {} if after is None else {"accuracy_after": after},
-        {"driftloop.action": record["action"]},
-    )
-    lean(publish_task)(report, adm, run_id, run_link)
-    lean(complete_task)(adm, cfg, ledger, record)
-    if event:  # after complete: the retrain run finds the batch processed
-        event_id = emit_drift(cfg.model.name, record, run_link, wanted)
-        logger.info("%s event %s", DRIFT_EVENT, event_id)
-    logger.info(
+    if adm.status != Status.ACCEPTED or adm.frame is None:
+        return _ended(adm)
+    seen = lean(predict_task)(champion, adm.frame, adm.has_labels)
+    report = lean(drift_task)(champion, adm.frame, seen, ctx)
+    run_id, link = io(track_task, cfg)(ctx, adm, champion, report, seen.score)
+    record = _drift_record(adm, champion, report, seen, run_id)
+    trigger = _trigger(ctx, report, adm.has_labels)
+    _act(ctx, record, trigger, adm, champion, seen)
+    _finish(ctx, record, adm, champion, report, link, trigger.retrain)
+    get_run_logger().info(
         "%s: %s, action %s, champion v%s",
         adm.path.name,
         "drift" if report.drift else "no drift",
-        record["action"],
-        record["champion_version"],
+        record.action,
+        record.champion_version,
     )
     return record

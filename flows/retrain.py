@@ -2,32 +2,59 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger
 
-from driftloop.core.config import load_config
 from driftloop.core.errors import DriftloopError
-from driftloop.flows.lean import lean
+from driftloop.core.records import BatchRecord
+from driftloop.flows.challenge import challenge_batch, request_for
+from driftloop.flows.context import RunContext
 from driftloop.flows.slots import retrain_slot
-from driftloop.flows.tasks import (
-    challenge_task,
-    check_tracking_task,
-    io,
-    load_champion_task,
-    profile_task,
-)
-from driftloop.ingest import Ledger, Zone, open_ledger, zone_of
+from driftloop.flows.tasks import check_tracking_task, io, load_champion_task
+from driftloop.ingest import Ledger, Zone
 from driftloop.ingest.admit import read_validated
 from driftloop.ingest.read import TEXT_FORMATS, batch_format
+from driftloop.models.evaluate import metric_name
 from driftloop.models.registry import TAG
 from driftloop.models.tracking import start_batch_run
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    """What a retrain did: the batch, the challenger, the gate's decision and the champion now."""
+
+    kind: str
+    batch: str
+    sha256: str
+    action: str
+    reason: str
+    challenger_version: str
+    champion_version: str
+    previous_champion: str
+    metric: str
+    score_before: float
+    score_after: float
+    mlflow_run_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """As `driftloop retrain --json` prints it (with the deprecated `accuracy_*` keys)."""
+        out = asdict(self)
+        classifier = self.metric == "accuracy"
+        out["accuracy_before"] = self.score_before if classifier else None
+        out["accuracy_after"] = self.score_after if classifier else None
+        return out
+
+
+def _labelled(entry_result: dict[str, Any]) -> bool:
+    return BatchRecord.from_dict(entry_result).labelled
 
 
 def latest_labelled_batch(ledger: Ledger, zone: Zone) -> tuple[str, str, str]:
     """Name, hash and path (in the zone) of the most recent processed batch with labels."""
     for entry in ledger.recent(limit=1000, status="processed"):
-        if entry.result.get("accuracy_batch") is not None and zone.exists(entry.destination):
+        if _labelled(entry.result) and zone.exists(entry.destination):
             return entry.batch, entry.sha256, entry.destination
     raise DriftloopError(
         "no processed batch with labels to retrain on; put a labelled batch in the landing "
@@ -45,7 +72,7 @@ def chosen_batch(ledger: Ledger, zone: Zone, sha256: str) -> tuple[str, str, str
             f"no processed batch with sha256 {sha256} in the ledger (or its file is gone from "
             "processed/); pass the hash of a processed batch, or none for the latest labelled one."
         )
-    if entry.result.get("accuracy_batch") is None:
+    if not _labelled(entry.result):
         raise DriftloopError(f"batch {entry.batch} has no labels; a retrain needs labels.")
     return entry.batch, entry.sha256, entry.destination
 
@@ -57,7 +84,7 @@ def retrain(
     from_scratch: bool = False,
     batch_sha256: str = "",
     trigger: str = "manual",
-) -> dict[str, Any]:
+) -> RetrainResult:
     """Fine-tune (or retrain from scratch) on a labelled batch, same gate, one run at a time.
 
     The batch is the latest labelled one, or the processed batch whose hash is
@@ -65,21 +92,22 @@ def retrain(
     model's retrain slot, so concurrent triggers retrain one after the other, each from the
     champion the one before left.
     """
-    cfg = load_config(config_path)
-    logger = get_run_logger()
-    io(check_tracking_task, cfg)(cfg)
-    zone = zone_of(cfg)
-    name, sha, path = chosen_batch(open_ledger(cfg), zone, batch_sha256)
-    fp = zone.fingerprint(path, text=batch_format(name) in TEXT_FORMATS)
-    frame, rows = read_validated(zone, path, name, fp, cfg)  # a sample of a large batch
+    ctx = RunContext.open(config_path)
+    cfg = ctx.cfg
+    io(check_tracking_task, cfg)(cfg.mlflow_uri)
+    name, sha, path = chosen_batch(ctx.ledger, ctx.zone, batch_sha256)
+    fp = ctx.zone.fingerprint(path, text=batch_format(name) in TEXT_FORMATS)
+    frame, rows = read_validated(ctx.zone, path, name, fp, cfg)  # a sample of a large batch
     with retrain_slot(cfg.model.name):
-        client, champion = io(load_champion_task, cfg)(cfg)
+        champion = io(load_champion_task, cfg)(ctx)
         if champion.tags.get(TAG + "batch_sha256") == sha and not force:
             raise DriftloopError(
                 f"champion version {champion.version} was already trained on {name}; pass "
                 "--force (force=true) to fine-tune on it again."
             )
         run_id = start_batch_run(
+            ctx.client,
+            ctx.options.store.experiment,
             f"retrain:{name}",
             params={
                 "batch": name,
@@ -93,28 +121,20 @@ def retrain(
             },
             tags={"driftloop.kind": "retrain", "driftloop.batch_sha256": sha},
         )
-        outcome = lean(challenge_task)(
-            champion,
-            frame,
-            lean(profile_task)(frame, cfg),
-            cfg,
-            client,
-            run_id,
-            {"batch_sha256": sha, "batch": name, "trigger": trigger},
-            from_scratch,
-        )
-    d = outcome.decision
-    logger.info("retrain on %s (%s): %s", name, trigger, d.reason)
-    return {
-        "kind": outcome.kind,
-        "batch": name,
-        "sha256": sha,
-        "action": outcome.action,
-        "reason": d.reason,
-        "challenger_version": outcome.challenger_version,
-        "champion_version": outcome.champion_version,
-        "previous_champion": champion.version,
-        "accuracy_before": d.champion_accuracy,
-        "accuracy_after": d.challenger_accuracy if d.promote else d.champion_accuracy,
-        "mlflow_run_id": run_id,
-    }
+        request = request_for(name, sha, run_id, trigger, from_scratch)
+        done = challenge_batch(ctx, champion, frame, request)
+    get_run_logger().info("retrain on %s (%s): %s", name, trigger, done.reason)
+    return RetrainResult(
+        done.kind,
+        name,
+        sha,
+        done.action.value,
+        done.reason,
+        done.challenger_version,
+        done.champion_version,
+        champion.version,
+        metric_name(champion.meta),
+        done.score_before,
+        done.score_after,
+        run_id,
+    )

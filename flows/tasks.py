@@ -15,6 +15,8 @@ from prefect.tasks import exponential_backoff
 from driftloop import drift
 from driftloop.core.config import Config
 from driftloop.core.errors import DriftloopError, TrackingUnreachable
+from driftloop.core.records import BatchRecord
+from driftloop.flows.context import RunContext
 from driftloop.flows.dask import drift_executor
 from driftloop.flows.lean import lean
 from driftloop.ingest import (
@@ -26,10 +28,10 @@ from driftloop.ingest import (
     unknown_labels,
     unseen_category_flood,
 )
-from driftloop.models import registry
-from driftloop.models.challenger import ChallengeOutcome, challenge
-from driftloop.models.champion import Champion, load_champion
-from driftloop.models.evaluate import errors, score
+from driftloop.models.challenger import ChallengeOutcome, ChallengeRequest, challenge
+from driftloop.models.champion import Champion
+from driftloop.models.evaluate import Predicted, predicted
+from driftloop.models.options import ModelOptions, ProfileOptions, ReplayOptions
 from driftloop.models.performance import performance_test
 from driftloop.models.replay_store import add_batch
 from driftloop.models.tracking import check_tracking, log_to_run, run_link, start_batch_run
@@ -75,15 +77,17 @@ def io(t: Task[P, R], cfg: Config) -> Callable[P, R]:
 
 
 @task(name="check-tracking", **_IO)
-def check_tracking_task(cfg: Config) -> None:
+def check_tracking_task(uri: str) -> None:
     """Fail (TrackingUnreachable, retried with backoff) unless the MLflow server answers."""
-    check_tracking(cfg.mlflow_uri)
+    check_tracking(uri)
 
 
 @task(name="log-outcome", **_IO)
-def log_outcome_task(run_id: str, metrics: dict[str, float], tags: dict[str, str]) -> None:
+def log_outcome_task(
+    client: MlflowClient, run_id: str, metrics: dict[str, float], tags: dict[str, str]
+) -> None:
     """Add the batch's outcome (metrics, tags) to its MLflow run."""
-    log_to_run(run_id, metrics=metrics, tags=tags)
+    log_to_run(client, run_id, metrics=metrics, tags=tags)
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -95,12 +99,11 @@ def ingest_task(path: str, cfg: Config, ledger: Ledger) -> Admission:
 
 
 @task(name="load-champion", **_IO)
-def load_champion_task(cfg: Config) -> tuple[MlflowClient, Champion]:
-    """Connect to MLflow and load the champion with its profile and replay rows."""
-    client = registry.connect(cfg)
-    champion = load_champion(cfg, client)
+def load_champion_task(ctx: RunContext) -> Champion:
+    """The serving champion with its profile and replay rows (loaded once per version)."""
+    champion = ctx.champion()
     get_run_logger().info("champion: %s version %s", champion.name, champion.version)
-    return client, champion
+    return champion
 
 
 @task(name="check-labels", cache_policy=NO_CACHE)
@@ -120,88 +123,75 @@ def labels_task(adm: Admission, champion: Champion, cfg: Config, ledger: Ledger)
     return quarantine(adm, cfg, ledger, why) if why else adm
 
 
-@task(name="score", cache_policy=NO_CACHE)
-def score_task(champion: Champion, frame: pd.DataFrame) -> float:
-    """Champion's primary metric (accuracy, or RMSE) on a labelled batch."""
-    return score(champion.model, frame, champion.meta)
+@task(name="predict", cache_policy=NO_CACHE)
+def predict_task(champion: Champion, frame: pd.DataFrame, labelled: bool) -> Predicted:
+    """The champion's outputs on the batch, once (and its errors when labelled)."""
+    return predicted(champion.model, frame, champion.meta, labelled)
 
 
 def drift_check(
-    champion: Champion, frame: pd.DataFrame, cfg: Config, labelled: bool
+    champion: Champion, frame: pd.DataFrame, seen: Predicted, ctx: RunContext
 ) -> drift.DriftReport:
     """The drift computation alone: every feature, and the model's errors when labelled."""
     extra = {}
-    if labelled:
-        batch_errors = errors(champion.model, frame, champion.meta)
-        extra[drift.PERFORMANCE_FEATURE] = performance_test(champion, batch_errors)
+    if seen.errors is not None:
+        extra[drift.PERFORMANCE_FEATURE] = performance_test(champion, seen.errors)
     profile = drift.ReferenceProfile.from_dict(champion.profile)
-    predictions = None
-    if profile.prediction is not None:  # stored at model creation: test prediction drift too
-        from driftloop.models.serving import predict_proba
-
-        predictions = predict_proba(champion.model, frame, champion.meta)
-    d = cfg.drift
+    # A classifier's reference profile holds its predictions: test prediction drift too.
+    predictions = seen.outputs if profile.prediction is not None else None
     return drift.detect_drift(
         profile,
         frame,
-        alpha=d.alpha,
-        correction=d.correction,
+        ctx.drift,
         extra=extra,
-        numeric_test=d.numeric_test,
-        categorical_test=d.categorical_test,
-        tests=d.tests,
-        effect_size_floor=d.effect_size_floor,
-        missing_rate_floor=d.missing_rate_floor,
-        multivariate=d.multivariate,
         batch_predictions=predictions,
-        executor=drift_executor(cfg, len(frame)),
+        executor=drift_executor(ctx.cfg, len(frame)),
     )
 
 
 @task(name="detect-drift", cache_policy=NO_CACHE)
 def drift_task(
-    champion: Champion, frame: pd.DataFrame, cfg: Config, labelled: bool
+    champion: Champion, frame: pd.DataFrame, seen: Predicted, ctx: RunContext
 ) -> drift.DriftReport:
     """Test every feature (and the model's errors, when labelled) against the reference."""
-    report = drift_check(champion, frame, cfg, labelled)
+    report = drift_check(champion, frame, seen, ctx)
     verdict = f"DRIFT in {report.drifted_features}" if report.drift else "no drift"
     get_run_logger().info("drift verdict: %s", verdict)
     return report
 
 
 @task(name="profile", cache_policy=NO_CACHE)
-def profile_task(
-    frame: pd.DataFrame, cfg: Config, predictions: Any | None = None
-) -> dict[str, Any]:
-    """Reference profile of a batch's features, to store with a new version.
+def profile_task(frame: pd.DataFrame, opts: ModelOptions) -> dict[str, Any]:
+    """Reference profile of a batch's features, to store with a new version."""
+    spec, p = opts.spec, opts.profile
+    return profile_of(frame, spec.numeric, spec.categorical, p)
 
-    ``predictions``: the new model's class probabilities on ``frame`` (n x classes), kept so
-    later batches are also tested for prediction drift; omit it to skip that test.
-    """
-    feats = cfg.features
+
+def profile_of(
+    frame: pd.DataFrame, numeric: Any, categorical: Any, p: ProfileOptions
+) -> dict[str, Any]:
+    """A frame's reference profile, as stored with a version."""
     return drift.build_profile(
-        frame,
-        feats.numeric,
-        feats.categorical,
-        max_values=cfg.drift.profile_max_values,
-        joint_rows=cfg.drift.joint_rows,
-        predictions=predictions,
+        frame, numeric, categorical, max_values=p.max_values, joint_rows=p.joint_rows
     ).to_dict()
 
 
 @task(name="track-batch", **_IO)
 def track_task(
+    ctx: RunContext,
     adm: Admission,
     champion: Champion,
     report: drift.DriftReport,
-    accuracy_before: float | None,
+    score_before: float | None,
 ) -> tuple[str, str]:
     """Open the batch's MLflow run with its metrics and report files; return its id and link."""
     metrics = {f"p_value.{f.feature}": f.p_value for f in report.features}
     metrics["drifted_features"] = len(report.drifted_features)
-    if accuracy_before is not None:
-        metrics["accuracy_before"] = accuracy_before
+    if score_before is not None:
+        metrics["accuracy_before"] = score_before
     run_id = start_batch_run(
+        ctx.client,
+        ctx.options.store.experiment,
         adm.path.name,
         params={
             "batch": adm.path.name,
@@ -223,13 +213,15 @@ def track_task(
             "drift_report.html": drift.report_html(report, f"Drift report of {adm.path.name}"),
         },
     )
-    return run_id, run_link(run_id)
+    return run_id, run_link(ctx.client, run_id)
 
 
 @task(name="replay", cache_policy=NO_CACHE)
-def replay_task(cfg: Config, champion: Champion, frame: pd.DataFrame, sha256: str) -> int:
+def replay_task(
+    opts: ReplayOptions, target: str, champion: Champion, frame: pd.DataFrame, sha256: str
+) -> int:
     """Add a labelled batch to the live replay reservoir; return the buffer's row count."""
-    return len(add_batch(cfg, champion, frame, sha256).frame)
+    return len(add_batch(opts, target, champion, frame, sha256).frame)
 
 
 @task(name="challenge", cache_policy=NO_CACHE)
@@ -237,19 +229,17 @@ def challenge_task(
     champion: Champion,
     frame: pd.DataFrame,
     profile: dict[str, Any],
-    cfg: Config,
-    client: MlflowClient,
-    run_id: str,
-    tags: dict[str, str],
-    from_scratch: bool = False,
+    ctx: RunContext,
+    request: ChallengeRequest,
+    champion_errors: Any = None,
 ) -> ChallengeOutcome:
     """Fine-tune the champion, gate the challenger on a holdout, register it, promote if better."""
-    outcome = challenge(champion, frame, profile, cfg, client, run_id, tags, from_scratch)
+    outcome = challenge(champion, frame, profile, ctx.options, ctx.client, request, champion_errors)
     get_run_logger().info("challenger v%s: %s", outcome.challenger_version, outcome.decision.reason)
     return outcome
 
 
 @task(name="complete", cache_policy=NO_CACHE)
-def complete_task(adm: Admission, cfg: Config, ledger: Ledger, result: dict[str, Any]) -> Admission:
+def complete_task(adm: Admission, cfg: Config, ledger: Ledger, record: BatchRecord) -> Admission:
     """Move the batch to processed/ and record its outcome (the manifest record) in the ledger."""
-    return complete(adm, cfg, ledger, result)
+    return complete(adm, cfg, ledger, record.to_dict())

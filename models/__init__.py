@@ -4,12 +4,13 @@ Importing this package does not import TensorFlow; Keras loads on first use of a
 """
 
 from driftloop.models.bootstrap import bootstrap_model
-from driftloop.models.challenger import ChallengeOutcome, challenge
+from driftloop.models.challenger import ChallengeOutcome, ChallengeRequest, challenge
 from driftloop.models.champion import Champion, load_champion, load_version
 from driftloop.models.evaluate import accuracy, errors, metric_name, score
 from driftloop.models.finetune import finetune
 from driftloop.models.gate import GateDecision, judge
 from driftloop.models.history import AliasMove, list_moves
+from driftloop.models.options import ModelOptions, ModelSpec, Store
 from driftloop.models.registry import (
     CHAMPION,
     PREVIOUS,
@@ -20,17 +21,20 @@ from driftloop.models.registry import (
 )
 from driftloop.models.replay import ReplayBuffer, merge_replay, replay_sample
 from driftloop.models.train import TrainedModel, train_from_scratch
-from driftloop.models.trigger import RETRAIN_ACTIONS, Trigger, retrain_trigger
+from driftloop.models.trigger import Trigger, retrain_trigger
 
 __all__ = [
     "CHAMPION",
     "PREVIOUS",
-    "RETRAIN_ACTIONS",
     "AliasMove",
     "ChallengeOutcome",
+    "ChallengeRequest",
     "Champion",
     "GateDecision",
+    "ModelOptions",
+    "ModelSpec",
     "ReplayBuffer",
+    "Store",
     "TrainedModel",
     "Trigger",
     "accuracy",

@@ -5,12 +5,13 @@ replayed rows and a past holdout (the forgetting guard). The challenger is the c
 fine-tuned on fitting rows plus replay, or, after `[gate] escalate_after` rejections in a row
 (or on request), a model trained from scratch on replay plus the new rows. It is registered
 either way, checked for servability through mlflow.pyfunc, and becomes champion only if the
-gate passes. A drift-triggered challenge first tries the earlier champions on the holdout
-(`models/recall.py`): one that fits the batch again is promoted and nothing is trained.
+gate passes. A request with `recall_first` (a drift-triggered one) first tries the earlier
+champions on the holdout (`models/recall.py`): one that fits the batch again is promoted and
+nothing is trained.
 
 After a concept change (the champion's errors on the new rows changed significantly) the
-buffer's labels follow the old rule: only `[finetune] concept_replay_fraction` of replay is
-mixed in, and a promoted challenger restarts the live buffer from the batch.
+buffer's labels follow the old rule: only `concept_fraction` of replay is mixed in, and a
+promoted challenger restarts the live buffer from the batch.
 """
 
 from __future__ import annotations
@@ -25,25 +26,18 @@ import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from driftloop.core.config import Config
 from driftloop.core.errors import ChampionMoved
 from driftloop.models.champion import Champion
-from driftloop.models.data import split_frame
+from driftloop.models.data import split_frame, split_positions
 from driftloop.models.evaluate import errors, metric_name, summary
 from driftloop.models.finetune import finetune
 from driftloop.models.gate import GateDecision, decision_metrics, judge
 from driftloop.models.history import count_rejection, rejections
+from driftloop.models.options import ModelOptions
 from driftloop.models.performance import performance_test
-from driftloop.models.recall import RECALL_TRIGGERS, Recalled, recall
+from driftloop.models.recall import Recalled, recall
 from driftloop.models.reference import profile_with_predictions
-from driftloop.models.registry import (
-    CHAMPION,
-    TAG,
-    alias_version,
-    log_version,
-    promote,
-    smoke_test,
-)
+from driftloop.models.registry import CHAMPION, TAG, alias_version, log_version, promote, smoke_test
 from driftloop.models.replay import ReplayBuffer, replay_sample
 from driftloop.models.replay_store import load_live, restart_live
 from driftloop.models.serving import is_classifier
@@ -51,6 +45,23 @@ from driftloop.models.tracking import log_dir_to_run, log_to_run
 from driftloop.models.train import TrainedModel, train_from_scratch
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChallengeRequest:
+    """What to challenge the champion with, and how: the batch, its run, the trigger."""
+
+    batch: str
+    batch_sha256: str
+    run_id: str
+    trigger: str = "manual"
+    from_scratch: bool = False
+    recall_first: bool = False
+
+    @property
+    def move_trigger(self) -> str:
+        """How an alias move made by this request is recorded: `trigger:batch`."""
+        return f"{self.trigger}:{self.batch}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,19 @@ class ChallengeOutcome:
         return "promoted" if self.decision.promote else "rejected"
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """The frozen rows of one challenge: new and past, to fit on and to judge on."""
+
+    fit: pd.DataFrame
+    holdout: pd.DataFrame
+    champion_errors: np.ndarray
+    changed: bool
+    buffer: ReplayBuffer
+    past_fit: pd.DataFrame
+    past_holdout: pd.DataFrame
+
+
 def concept_changed(champion: Champion, holdout_errors: np.ndarray, alpha: float) -> bool:
     """True when the champion's errors on new labelled rows differ significantly from before.
 
@@ -87,12 +111,31 @@ def _split_past(frame: pd.DataFrame, rows: int, seed: int) -> tuple[pd.DataFrame
     return split_frame(frame, n / len(frame), seed)
 
 
+def _rows(
+    champion: Champion, frame: pd.DataFrame, opts: ModelOptions, known: np.ndarray | None
+) -> _Rows:
+    """Split the batch and the live buffer; test the champion's errors for a concept change.
+
+    `known`: the champion's per-row errors on the whole batch, if already computed.
+    """
+    seed = opts.train.seed
+    rest, hold = split_positions(len(frame), opts.gate.holdout_fraction, seed)
+    fit_part = frame.iloc[rest].reset_index(drop=True)
+    holdout = frame.iloc[hold].reset_index(drop=True)
+    champ_errors = errors(champion.model, holdout, champion.meta) if known is None else known[hold]
+    buffer, _ = load_live(opts.replay.root, champion)
+    past_fit, past_holdout = _split_past(buffer.frame, opts.gate.past_holdout_rows, seed)
+    changed = concept_changed(champion, champ_errors, opts.gate.alpha)
+    return _Rows(fit_part, holdout, champ_errors, changed, buffer, past_fit, past_holdout)
+
+
 def _recalled(
     found: Recalled, client: MlflowClient, run_id: str, changed: bool
 ) -> ChallengeOutcome:
     """The outcome of a recall: a past champion serves again, nothing was trained."""
     version = found.version.version
     log_to_run(
+        client,
         run_id,
         metrics=decision_metrics(found.decision),
         tags={
@@ -105,134 +148,210 @@ def _recalled(
     return ChallengeOutcome(found.decision, version, version, "recall", changed)
 
 
-def challenge(
+def _train(
     champion: Champion,
-    frame: pd.DataFrame,
-    profile: dict[str, Any],
-    cfg: Config,
-    client: MlflowClient,
-    run_id: str,
-    tags: dict[str, str],
-    from_scratch: bool = False,
-) -> ChallengeOutcome:
-    """Make a challenger from a labelled batch and promote it if it passes the gate."""
-    name, meta, seed = cfg.model.name, champion.meta, cfg.training.seed
-    metric = metric_name(meta)
-    fit_part, holdout = split_frame(frame, cfg.finetune.holdout_fraction, seed)
-    champ_new = errors(champion.model, holdout, meta)
-    changed = concept_changed(champion, champ_new, cfg.drift.alpha)
-    trigger = f"{tags.get('trigger', 'manual')}:{tags.get('batch', '')}"
-    if not from_scratch and tags.get("trigger") in RECALL_TRIGGERS:
-        found = recall(champion, holdout, summary(champ_new, metric), cfg, client, trigger)
-        if found is not None:
-            return _recalled(found, client, run_id, changed)
-    buffer, _ = load_live(cfg, champion)
-    past_fit, past_holdout = _split_past(buffer.frame, cfg.gate.past_holdout_rows, seed)
-    fraction = cfg.finetune.concept_replay_fraction if changed else cfg.finetune.replay_fraction
-    escalated = not from_scratch and rejections(client, name) >= cfg.gate.escalate_after
-    with tempfile.TemporaryDirectory() as logs:
-        if from_scratch or escalated:
-            kind = "scratch"
-            # After a concept change the buffer's labels follow the old rule: only a share.
-            replay = replay_sample(past_fit, len(fit_part), fraction, seed) if changed else past_fit
-            trained: TrainedModel = train_from_scratch(
-                pd.concat([replay, fit_part], ignore_index=True), cfg
-            )
-        else:
-            kind = "finetune"
-            sha = tags.get("batch_sha256", "manual")[:12]
-            checkpoint = cfg.work_dir / "checkpoints" / f"{name}-v{champion.version}-{sha}"
-            log_dir = Path(logs) / "tensorboard" if cfg.finetune.tensorboard else None
-            trained = finetune(
-                champion.fresh_model(),
-                meta,
-                fit_part,
-                past_fit,
-                cfg,
-                checkpoint,
-                log_dir,
-                replay_fraction=fraction,
-            )
-        if any(Path(logs).iterdir()):
-            log_dir_to_run(run_id, Path(logs))
-    chall_new = errors(trained.model, holdout, trained.meta)
+    rows: _Rows,
+    opts: ModelOptions,
+    scratch: bool,
+    req: ChallengeRequest,
+    logs: Path,
+) -> TrainedModel:
+    """The challenger: the champion fine-tuned on new plus replayed rows, or trained anew."""
+    rp = opts.replay
+    fraction = rp.concept_fraction if rows.changed else rp.fraction
+    if scratch:
+        # After a concept change the buffer's labels follow the old rule: only a share.
+        replay = rows.past_fit
+        if rows.changed:
+            replay = replay_sample(rows.past_fit, len(rows.fit), fraction, opts.train.seed)
+        both = pd.concat([replay, rows.fit], ignore_index=True)
+        return train_from_scratch(both, opts.spec, opts.train)
+    name, sha = opts.spec.name, (req.batch_sha256 or "manual")[:12]
+    checkpoint = opts.store.checkpoints / f"{name}-v{champion.version}-{sha}"
+    log_dir = logs / "tensorboard" if opts.finetune.tensorboard else None
+    return finetune(
+        champion.fresh_model(),
+        champion.meta,
+        rows.fit,
+        rows.past_fit,
+        opts.finetune,
+        fraction,
+        checkpoint,
+        log_dir,
+    )
+
+
+def _judge(
+    champion: Champion, trained: TrainedModel, rows: _Rows, opts: ModelOptions
+) -> tuple[GateDecision, np.ndarray]:
+    """Both models on the new holdout and the past holdout; the gate's decision."""
+    metric = metric_name(champion.meta)
+    chall_new = errors(trained.model, rows.holdout, trained.meta)
     past: dict[str, Any] = {}
-    if len(past_holdout):
+    if len(rows.past_holdout):
         past = {
-            "champion_past": summary(errors(champion.model, past_holdout, meta), metric),
-            "challenger_past": summary(errors(trained.model, past_holdout, trained.meta), metric),
-            "past_rows": len(past_holdout),
+            "champion_past": summary(
+                errors(champion.model, rows.past_holdout, champion.meta), metric
+            ),
+            "challenger_past": summary(
+                errors(trained.model, rows.past_holdout, trained.meta), metric
+            ),
+            "past_rows": len(rows.past_holdout),
         }
     decision = judge(
-        summary(champ_new, metric),
+        summary(rows.champion_errors, metric),
         summary(chall_new, metric),
-        len(holdout),
-        cfg.gate.min_improvement,
+        len(rows.holdout),
+        opts.gate.min_improvement,
         metric=metric,
-        max_forgetting=cfg.gate.max_forgetting,
-        concept_changed=changed,
+        max_forgetting=opts.gate.max_forgetting,
+        concept_changed=rows.changed,
         **past,
     )
-    kept = ReplayBuffer(buffer.frame.iloc[0:0]) if changed else buffer  # old rule: not kept
+    return decision, chall_new
+
+
+def _register(
+    client: MlflowClient,
+    champion: Champion,
+    trained: TrainedModel,
+    rows: _Rows,
+    frame: pd.DataFrame,
+    profile: dict[str, Any],
+    opts: ModelOptions,
+    req: ChallengeRequest,
+    kind: str,
+    escalated: bool,
+    chall_errors: np.ndarray,
+) -> str:
+    """Register the challenger with the buffer it was made with; return its version."""
+    spec, rp = opts.spec, opts.replay
+    kept = ReplayBuffer(rows.buffer.frame.iloc[0:0]) if rows.changed else rows.buffer
     new_buffer = kept.add(
-        fit_part, cfg.model.target, cfg.finetune.replay_rows, seed, is_classifier(meta)
+        rows.fit, spec.target, rp.rows, opts.train.seed, is_classifier(trained.meta)
     )
-    version = str(
-        log_version(
-            trained,
-            profile_with_predictions(profile, trained, frame, cfg),
-            new_buffer.frame,
-            cfg,
-            chall_new,
-            tags={
-                **tags,
-                "kind": kind,
-                "parent_version": champion.version,
-                "replay_seen": new_buffer.seen_json(),
-                "escalated": str(escalated).lower(),
-                "concept_changed": str(changed).lower(),
-            },
-            run_id=run_id,
-        ).version
+    tags = {
+        "batch_sha256": req.batch_sha256,
+        "batch": req.batch,
+        "trigger": req.trigger,
+        "kind": kind,
+        "parent_version": champion.version,
+        "replay_seen": new_buffer.seen_json(),
+        "escalated": str(escalated).lower(),
+        "concept_changed": str(rows.changed).lower(),
+    }
+    reference = profile_with_predictions(
+        profile, trained, frame, opts.profile.max_values, opts.train.seed
     )
-    if decision.promote:
-        features = [*cfg.features.numeric, *cfg.features.categorical]
-        problem = smoke_test(name, version, holdout[features].head(20))
-        checks = {**decision.checks, "servability": "fail" if problem else "pass"}
-        decision = replace(
-            decision,
-            promote=not problem,
-            reason=decision.reason + (f"; {problem}" if problem else ""),
-            checks=checks,
-        )
-    moved = False
-    if decision.promote:
-        try:
-            promote(client, name, version, trigger, decision.reason, expected=champion.version)
-        except ChampionMoved as err:
-            moved = True
-            checks = {**decision.checks, "champion_unchanged": "fail"}
-            decision = replace(
-                decision, promote=False, reason=f"{decision.reason}; {err}", checks=checks
-            )
-    verdict = "promoted" if decision.promote else "rejected"
-    for key, value in {"gate": verdict, **decision.as_tags()}.items():
+    mv = log_version(
+        client, spec.name, trained, reference, new_buffer.frame, chall_errors, tags, req.run_id
+    )
+    return str(mv.version)
+
+
+def _servable(
+    client: MlflowClient, name: str, version: str, sample: pd.DataFrame, d: GateDecision
+) -> GateDecision:
+    """The decision after loading the passed version through mlflow.pyfunc and predicting."""
+    problem = smoke_test(client, name, version, sample)
+    checks = {**d.checks, "servability": "fail" if problem else "pass"}
+    reason = d.reason + (f"; {problem}" if problem else "")
+    return replace(d, promote=not problem, reason=reason, checks=checks)
+
+
+def _promote(
+    client: MlflowClient,
+    name: str,
+    version: str,
+    expected: str,
+    req: ChallengeRequest,
+    d: GateDecision,
+) -> tuple[GateDecision, bool]:
+    """Move the aliases (compare-and-set on the champion); the decision, and whether it moved."""
+    try:
+        promote(client, name, version, req.move_trigger, d.reason, expected=expected)
+    except ChampionMoved as err:
+        checks = {**d.checks, "champion_unchanged": "fail"}
+        return replace(d, promote=False, reason=f"{d.reason}; {err}", checks=checks), True
+    return d, False
+
+
+def _record(
+    client: MlflowClient,
+    name: str,
+    version: str,
+    kind: str,
+    d: GateDecision,
+    trained: TrainedModel,
+    run_id: str,
+    moved: bool,
+) -> None:
+    """The decision as version tags and run metrics; the run of rejections counted."""
+    verdict = "promoted" if d.promote else "rejected"
+    for key, value in {"gate": verdict, **d.as_tags()}.items():
         client.set_model_version_tag(name, version, TAG + key, value[:5000])
     log_to_run(
+        client,
         run_id,
         metrics={
-            **decision_metrics(decision),
+            **decision_metrics(d),
             "challenger_epochs": trained.epochs_run,
             **{f"challenger_{k}": v for k, v in trained.metrics.items()},
         },
         tags={TAG + "gate": verdict, TAG + "challenger_version": version, TAG + "kind": kind},
     )
     if not moved:  # a lost compare-and-set says nothing about the challenger's quality
-        count_rejection(client, name, not decision.promote)
-    if decision.promote and changed:
-        restart_live(cfg, champion, frame, tags.get("batch_sha256", ""))
+        count_rejection(client, name, not d.promote)
+
+
+def challenge(
+    champion: Champion,
+    frame: pd.DataFrame,
+    profile: dict[str, Any],
+    opts: ModelOptions,
+    client: MlflowClient,
+    req: ChallengeRequest,
+    champion_errors: np.ndarray | None = None,
+) -> ChallengeOutcome:
+    """Make a challenger from a labelled batch and promote it if it passes the gate.
+
+    `champion_errors`: the champion's per-row errors on `frame`, when already computed.
+    """
+    name = opts.spec.name
+    rows = _rows(champion, frame, opts, champion_errors)
+    if req.recall_first and not req.from_scratch:
+        champ = summary(rows.champion_errors, metric_name(champion.meta))
+        found = recall(champion, rows.holdout, champ, opts, client, req.move_trigger)
+        if found is not None:
+            return _recalled(found, client, req.run_id, rows.changed)
+    escalated = not req.from_scratch and rejections(client, name) >= opts.gate.escalate_after
+    kind = "scratch" if req.from_scratch or escalated else "finetune"
+    with tempfile.TemporaryDirectory() as logs:
+        trained = _train(champion, rows, opts, kind == "scratch", req, Path(logs))
+        if any(Path(logs).iterdir()):
+            log_dir_to_run(client, req.run_id, Path(logs))
+    decision, chall_errors = _judge(champion, trained, rows, opts)
+    version = _register(
+        client, champion, trained, rows, frame, profile, opts, req, kind, escalated, chall_errors
+    )
+    if decision.promote:
+        decision = _servable(
+            client, name, version, rows.holdout[opts.spec.features].head(20), decision
+        )
+    moved = False
+    if decision.promote:
+        decision, moved = _promote(client, name, version, champion.version, req, decision)
+    _record(client, name, version, kind, decision, trained, req.run_id, moved)
+    if decision.promote and rows.changed:
+        restart_live(opts.replay, opts.spec.target, champion, frame, req.batch_sha256)
     new_champion = version if decision.promote else champion.version
     if moved:  # report the champion that is serving now, not the one this run started from
         new_champion = alias_version(client, name, CHAMPION) or champion.version
-    log.info("challenger v%s (%s) %s: %s", version, kind, verdict, decision.reason)
-    return ChallengeOutcome(decision, version, new_champion, kind, changed)
+    log.info(
+        "challenger v%s (%s) %s: %s",
+        version,
+        kind,
+        "promoted" if decision.promote else "rejected",
+        decision.reason,
+    )
+    return ChallengeOutcome(decision, version, new_champion, kind, rows.changed)

@@ -17,9 +17,9 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 import driftloop.models.serving as serving
-from driftloop.core.config import Config
 from driftloop.core.errors import RegistryError
 from driftloop.models._keras import keras_module
+from driftloop.models.options import Store
 from driftloop.models.registry import CHAMPION, PROFILE_FILE, REPLAY_FILE, TAG, alias_version
 from driftloop.models.replay import ReplayBuffer
 
@@ -68,23 +68,25 @@ class Champion:
         return int(self.tags[TAG + "reference_rows"])
 
 
-def version_folder(cfg: Config, version: str) -> Path:
-    """Local copy of a version's artifacts (downloaded once, kept under the work folder)."""
-    name = cfg.model.name
-    store = hashlib.sha1(cfg.mlflow_uri.encode()).hexdigest()[:10]
-    folder = cfg.work_dir / "cache" / store / name / version
+def version_folder(store: Store, name: str, version: str) -> Path:
+    """Local copy of a version's artifacts (downloaded once, kept in the store's cache folder)."""
+    key = hashlib.sha1(store.tracking_uri.encode()).hexdigest()[:10]
+    folder = store.cache / key / name / version
     if not (folder / REPLAY_FILE).is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
             local = Path(
                 mlflow.artifacts.download_artifacts(
-                    artifact_uri=f"models:/{name}/{version}", dst_path=tmp
+                    artifact_uri=f"models:/{name}/{version}",
+                    dst_path=tmp,
+                    tracking_uri=store.tracking_uri,
+                    registry_uri=store.tracking_uri,
                 )
             )
             if not (local / "artifacts").is_dir():
                 raise RegistryError(
                     f"version {version} of model {name!r} has no files in the artifact store of "
-                    f"{cfg.mlflow_uri} (deleted, or the store moved): restore them, or point "
+                    f"{store.tracking_uri} (deleted, or the store moved): restore them, or point "
                     "champion back at the version before it with `driftloop rollback`."
                 )
             shutil.rmtree(folder, ignore_errors=True)
@@ -92,12 +94,12 @@ def version_folder(cfg: Config, version: str) -> Path:
     return folder
 
 
-def load_version(cfg: Config, client: MlflowClient, version: str) -> Champion:
+def load_version(store: Store, client: MlflowClient, name: str, version: str) -> Champion:
     """Load one registered version: Keras model, metadata, profile, replay rows and tags."""
-    mv = client.get_model_version(cfg.model.name, version)
-    folder = version_folder(cfg, version)
+    mv = client.get_model_version(name, version)
+    folder = version_folder(store, name, version)
     return Champion(
-        name=cfg.model.name,
+        name=name,
         version=version,
         model=keras_module().saving.load_model(folder / serving.KERAS_FILE),
         meta=json.loads((folder / serving.META_FILE).read_text("utf-8")),
@@ -109,12 +111,12 @@ def load_version(cfg: Config, client: MlflowClient, version: str) -> Champion:
     )
 
 
-def load_champion(cfg: Config, client: MlflowClient) -> Champion:
+def load_champion(store: Store, client: MlflowClient, name: str) -> Champion:
     """Load the version behind `champion`."""
-    version = alias_version(client, cfg.model.name, CHAMPION)
+    version = alias_version(client, name, CHAMPION)
     if version is None:
         raise RegistryError(
-            f"model {cfg.model.name!r} has no '{CHAMPION}' version in {cfg.mlflow_uri}; "
+            f"model {name!r} has no '{CHAMPION}' version in {store.tracking_uri}; "
             "train one with `driftloop bootstrap --data FILE`."
         )
-    return load_version(cfg, client, version)
+    return load_version(store, client, name, version)

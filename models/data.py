@@ -42,20 +42,23 @@ def encode_target(values: pd.Series, meta: dict[str, Any], where: str) -> np.nda
     return numbers.to_numpy(dtype="float64")
 
 
+def split_positions(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random split of n row positions: (rest, held out), each in ascending order."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_hold = max(1, round(n * fraction))
+    if n_hold >= n:
+        raise TrainingError(
+            f"cannot hold out {fraction:.0%} of {n} rows and still train; send larger batches"
+        )
+    return np.sort(order[n_hold:]), np.sort(order[:n_hold])
+
+
 def split_frame(
     frame: pd.DataFrame, fraction: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Seeded random split: (rest, held-out part of about `fraction` of the rows)."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(frame))
-    n_hold = max(1, round(len(frame) * fraction))
-    if n_hold >= len(frame):
-        raise TrainingError(
-            f"cannot hold out {fraction:.0%} of {len(frame)} rows and still train; "
-            "send larger batches"
-        )
-    hold, rest = order[:n_hold], order[n_hold:]
+    rest, hold = split_positions(len(frame), fraction, seed)
     return (
-        frame.iloc[np.sort(rest)].reset_index(drop=True),
-        frame.iloc[np.sort(hold)].reset_index(drop=True),
+        frame.iloc[rest].reset_index(drop=True),
+        frame.iloc[hold].reset_index(drop=True),
     )

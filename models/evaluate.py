@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,15 +22,40 @@ def higher_is_better(meta: dict[str, Any]) -> bool:
     return is_classifier(meta)
 
 
+def errors_of(outputs: np.ndarray, frame: pd.DataFrame, meta: dict[str, Any]) -> np.ndarray:
+    """Per-row error of outputs already computed on a labelled frame (see `errors`)."""
+    y = encode_target(frame[meta["target"]], meta, "evaluation data")
+    if is_classifier(meta):
+        return (np.argmax(outputs, axis=1) != y).astype("float64")
+    return np.abs(outputs[:, 0].astype("float64") - y)
+
+
 def errors(model: Any, frame: pd.DataFrame, meta: dict[str, Any]) -> np.ndarray:
     """Per-row error: 1.0 for a wrong class (0.0 right), or the absolute regression error."""
     if len(frame) == 0:
         raise ValueError("cannot score a model on an empty frame")
-    y = encode_target(frame[meta["target"]], meta, "evaluation data")
-    out = predict_outputs(model, frame, meta)
-    if is_classifier(meta):
-        return (np.argmax(out, axis=1) != y).astype("float64")
-    return np.abs(out[:, 0].astype("float64") - y)
+    return errors_of(predict_outputs(model, frame, meta), frame, meta)
+
+
+@dataclass(frozen=True)
+class Predicted:
+    """A model's outputs on a batch, computed once, and its per-row errors if it is labelled."""
+
+    outputs: np.ndarray
+    errors: np.ndarray | None
+    metric: str
+
+    @property
+    def score(self) -> float | None:
+        """The metric on the batch (None without labels)."""
+        return None if self.errors is None else summary(self.errors, self.metric)
+
+
+def predicted(model: Any, frame: pd.DataFrame, meta: dict[str, Any], labelled: bool) -> Predicted:
+    """Predict a batch once: the outputs, and the errors when `labelled`."""
+    outputs = predict_outputs(model, frame, meta)
+    errs = errors_of(outputs, frame, meta) if labelled and len(frame) else None
+    return Predicted(outputs, errs, metric_name(meta))
 
 
 def summary(errs: np.ndarray, metric: str) -> float:

@@ -21,19 +21,18 @@ from typing import Any
 
 import pandas as pd
 
-from driftloop.core.config import Config
 from driftloop.models._keras import keras_module
 from driftloop.models.data import split_frame
 from driftloop.models.evaluate import metric_name, score
+from driftloop.models.options import FinetuneOptions
 from driftloop.models.replay import replay_sample
 from driftloop.models.train import TrainedModel, compile_model, fit
 
 log = logging.getLogger(__name__)
 
 
-def prepare_strategy(model: Any, meta: dict[str, Any], cfg: Config) -> str:
+def prepare_strategy(model: Any, meta: dict[str, Any], f: FinetuneOptions) -> str:
     """Set trainable flags and the learning rate for the configured strategy; describe it."""
-    f = cfg.finetune
     keras = keras_module()
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
@@ -52,42 +51,49 @@ def prepare_strategy(model: Any, meta: dict[str, Any], cfg: Config) -> str:
     return "all layers, compiled fresh (no optimizer state stored)"
 
 
-def finetune(
-    model: Any,
-    meta: dict[str, Any],
-    new: pd.DataFrame,
-    replay: pd.DataFrame,
-    cfg: Config,
-    checkpoint_dir: Path | None = None,
-    log_dir: Path | None = None,
-    callbacks: Sequence[Any] = (),
-    replay_fraction: float | None = None,
-) -> TrainedModel:
-    """Continue training a loaded champion on new plus replayed rows; return the challenger.
-
-    `replay_fraction` overrides `[finetune] replay_fraction` (the challenger passes the
-    concept-change share when the champion's errors on the new rows changed significantly).
-    """
-    f, t = cfg.finetune, cfg.training
-    keras = keras_module(t.seed)
-    fraction = f.replay_fraction if replay_fraction is None else replay_fraction
-    old = replay_sample(replay, len(new), fraction, t.seed)
-    data = pd.concat([new, old], ignore_index=True)
-    train, valid = split_frame(data, t.validation_fraction, t.seed + 1)
-    how = prepare_strategy(model, meta, cfg)
-    extra: list[Any] = [
-        *callbacks,
+def _callbacks(
+    f: FinetuneOptions, checkpoint_dir: Path | None, log_dir: Path | None, extra: Sequence[Any]
+) -> list[Any]:
+    """ReduceLROnPlateau, BackupAndRestore (with a checkpoint folder), TensorBoard (with logs)."""
+    keras = keras_module()
+    out: list[Any] = [
+        *extra,
         keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss", factor=0.5, patience=f.reduce_lr_patience, min_lr=1e-6
         ),
     ]
     if checkpoint_dir is not None:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        extra.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir)))
+        out.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir)))
     if log_dir is not None:
-        extra.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
+        out.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
+    return out
+
+
+def finetune(
+    model: Any,
+    meta: dict[str, Any],
+    new: pd.DataFrame,
+    replay: pd.DataFrame,
+    opts: FinetuneOptions,
+    replay_fraction: float,
+    checkpoint_dir: Path | None = None,
+    log_dir: Path | None = None,
+    callbacks: Sequence[Any] = (),
+) -> TrainedModel:
+    """Continue training a loaded champion on new plus replayed rows; return the challenger.
+
+    `replay_fraction` is the share of replayed rows in the mix (the challenger passes a lower
+    one when the champion's errors on the new rows changed significantly).
+    """
+    keras_module(opts.seed)
+    old = replay_sample(replay, len(new), replay_fraction, opts.seed)
+    data = pd.concat([new, old], ignore_index=True)
+    train, valid = split_frame(data, opts.validation_fraction, opts.seed + 1)
+    how = prepare_strategy(model, meta, opts)
+    extra = _callbacks(opts, checkpoint_dir, log_dir, callbacks)
     epochs, first = fit(
-        model, train, valid, meta, f.epochs, f.batch_size, t.patience, t.seed, extra
+        model, train, valid, meta, opts.epochs, opts.batch_size, opts.patience, opts.seed, extra
     )
     name = metric_name(meta)
     metrics = {

@@ -15,20 +15,17 @@ from dataclasses import dataclass, replace
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from driftloop.core.config import Config
 from driftloop.core.errors import ChampionMoved, RegistryError
 from driftloop.models.champion import Champion, load_version
 from driftloop.models.evaluate import errors, metric_name, summary
 from driftloop.models.gate import GateDecision, judge
 from driftloop.models.history import list_moves
+from driftloop.models.options import ModelOptions
 from driftloop.models.performance import performance_test
 from driftloop.models.registry import CHAMPION, promote
 from driftloop.models.replay_store import reset_live
 
 log = logging.getLogger(__name__)
-
-RECALL_TRIGGERS = ("drift", "drift-event")
-"""Retrains that try past champions first; a manual retrain always trains."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ def recall(
     champion: Champion,
     holdout: pd.DataFrame,
     champ: float,
-    cfg: Config,
+    opts: ModelOptions,
     client: MlflowClient,
     trigger: str,
 ) -> Recalled | None:
@@ -63,20 +60,18 @@ def recall(
 
     `champ` is the champion's metric on the holdout (accuracy, or RMSE).
     """
-    name, metric = cfg.model.name, metric_name(champion.meta)
-    for version in past_champions(client, name, champion.version, cfg.gate.recall_versions):
+    name, metric, gate = opts.spec.name, metric_name(champion.meta), opts.gate
+    for version in past_champions(client, name, champion.version, gate.recall_versions):
         try:
-            past = load_version(cfg, client, version)
+            past = load_version(opts.store, client, name, version)
         except RegistryError as err:  # its files are gone: train a challenger instead
             log.warning("version %s cannot be recalled: %s", version, err)
             continue
         errs = errors(past.model, holdout, past.meta)
         fit = performance_test(past, errs)
-        if fit.p_value < cfg.drift.alpha:  # not the data it was made for
+        if fit.p_value < gate.alpha:  # not the data it was made for
             continue
-        d = judge(
-            champ, summary(errs, metric), len(holdout), cfg.gate.min_improvement, metric=metric
-        )
+        d = judge(champ, summary(errs, metric), len(holdout), gate.min_improvement, metric=metric)
         if not d.promote:
             continue
         reason = (
@@ -88,7 +83,7 @@ def recall(
         except ChampionMoved as err:
             log.info("not recalling version %s: %s", version, err)
             return None
-        reset_live(cfg, past)
+        reset_live(opts.replay.root, past)
         log.info("recalled version %s: %s", version, reason)
         return Recalled(past, replace(d, reason=reason))
     return None

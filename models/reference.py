@@ -14,19 +14,16 @@ from typing import Any
 import pandas as pd
 
 from driftloop import drift
-from driftloop.core.config import Config
 from driftloop.models.serving import is_classifier, predict_proba
 from driftloop.models.train import TrainedModel
 
 
 def profile_with_predictions(
-    profile: dict[str, Any], trained: TrainedModel, frame: pd.DataFrame, cfg: Config
+    profile: dict[str, Any], trained: TrainedModel, frame: pd.DataFrame, max_values: int, seed: int
 ) -> dict[str, Any]:
     """``profile`` plus the new classifier's probabilities on ``frame`` (regressors: unchanged)."""
     if not is_classifier(trained.meta):
         return profile
     proba = predict_proba(trained.model, frame, trained.meta)
     reference = drift.ReferenceProfile.from_dict(profile)
-    return drift.with_predictions(
-        reference, proba, cfg.drift.profile_max_values, cfg.training.seed
-    ).to_dict()
+    return drift.with_predictions(reference, proba, max_values, seed).to_dict()

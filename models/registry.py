@@ -19,10 +19,11 @@ from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema, TensorSpec
 
 import driftloop.models.serving as serving
-from driftloop.core.config import Config
 from driftloop.core.errors import ChampionMoved, RegistryError, TrackingUnreachable
-from driftloop.models.evaluate import metric_name
+from driftloop.models.evaluate import metric_name, summary
 from driftloop.models.history import list_moves, record_move
+from driftloop.models.options import Store
+from driftloop.models.tracking import at_store
 from driftloop.models.train import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -42,22 +43,17 @@ PIP_REQUIREMENTS = [
 ]
 
 
-def connect(cfg: Config) -> MlflowClient:
-    """Point MLflow at the configured store and experiment; return a client."""
-    mlflow.set_tracking_uri(cfg.mlflow_uri)
-    client = MlflowClient()
+def connect(store: Store) -> MlflowClient:
+    """A client of the store, with the experiment created if it is missing."""
+    client = MlflowClient(tracking_uri=store.tracking_uri, registry_uri=store.tracking_uri)
     try:
-        exp = client.get_experiment_by_name(cfg.tracking.experiment)
-        if exp is None:
-            client.create_experiment(
-                cfg.tracking.experiment, artifact_location=cfg.artifact_location
-            )
+        if client.get_experiment_by_name(store.experiment) is None:
+            client.create_experiment(store.experiment, artifact_location=store.artifact_location)
     except MlflowException as err:
         raise TrackingUnreachable(
-            f"cannot reach the MLflow tracking store at {cfg.mlflow_uri}: {err.message}. "
+            f"cannot reach the MLflow tracking store at {store.tracking_uri}: {err.message}. "
             "Start the tracking server, or fix [tracking] tracking_uri in driftloop.toml."
         ) from None
-    mlflow.set_experiment(cfg.tracking.experiment)
     return client
 
 
@@ -73,11 +69,42 @@ def _signature(meta: dict[str, Any]) -> ModelSignature:
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
+def _meta_with_reference(meta: dict[str, Any], errs: np.ndarray) -> tuple[dict[str, Any], float]:
+    """The served metadata plus the reference: metric, value, rows, a sample of the errors."""
+    name = metric_name(meta)
+    value = summary(errs, name)
+    sample = np.random.default_rng(0).permutation(errs)[:REFERENCE_ERRORS]
+    reference = {"metric": name, "value": value, "rows": len(errs), "errors": sample.tolist()}
+    return {**meta, "reference": reference}, value
+
+
+def _log_model(folder: Path, meta: dict[str, Any], name: str) -> Any:
+    """Log the pyfunc model from the files in `folder` to the active run; register it."""
+    cloudpickle.register_pickle_by_value(serving)
+    try:
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=serving.KerasTabularModel(),
+            artifacts={
+                "keras_model": str(folder / serving.KERAS_FILE),
+                "meta": str(folder / serving.META_FILE),
+                "profile": str(folder / PROFILE_FILE),
+                "replay": str(folder / REPLAY_FILE),
+            },
+            signature=_signature(meta),
+            pip_requirements=PIP_REQUIREMENTS,
+            registered_model_name=name,
+        )
+    finally:
+        cloudpickle.unregister_pickle_by_value(serving)
+
+
 def log_version(
+    client: MlflowClient,
+    name: str,
     trained: TrainedModel,
     profile: dict[str, Any],
     replay: pd.DataFrame,
-    cfg: Config,
     reference_errors: np.ndarray,
     tags: dict[str, str],
     run_id: str,
@@ -88,54 +115,27 @@ def log_version(
     summary (accuracy or RMSE) and a sample are stored for performance-drift tests.
     """
     errs = np.asarray(reference_errors, dtype="float64")
-    name = metric_name(trained.meta)
-    value = 1.0 - errs.mean() if name == "accuracy" else float(np.sqrt(np.mean(errs**2)))
-    sample = np.random.default_rng(0).permutation(errs)[:REFERENCE_ERRORS]
-    meta = {
-        **trained.meta,
-        "reference": {
-            "metric": name,
-            "value": float(value),
-            "rows": len(errs),
-            "errors": sample.tolist(),
-        },
-    }
-    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(run_id=run_id):
+    meta, value = _meta_with_reference(trained.meta, errs)
+    with tempfile.TemporaryDirectory() as tmp, at_store(client), mlflow.start_run(run_id=run_id):
         folder = Path(tmp)
         trained.model.save(folder / serving.KERAS_FILE)
         (folder / serving.META_FILE).write_text(json.dumps(meta, indent=2), "utf-8")
         (folder / PROFILE_FILE).write_text(json.dumps(profile), "utf-8")
         replay.to_parquet(folder / REPLAY_FILE, index=False)
-        cloudpickle.register_pickle_by_value(serving)
-        try:
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=serving.KerasTabularModel(),
-                artifacts={
-                    "keras_model": str(folder / serving.KERAS_FILE),
-                    "meta": str(folder / serving.META_FILE),
-                    "profile": str(folder / PROFILE_FILE),
-                    "replay": str(folder / REPLAY_FILE),
-                },
-                signature=_signature(trained.meta),
-                pip_requirements=PIP_REQUIREMENTS,
-                registered_model_name=cfg.model.name,
-            )
-        finally:
-            cloudpickle.unregister_pickle_by_value(serving)
+        info = _log_model(folder, trained.meta, name)
     version = str(info.registered_model_version)
+    metric = meta["reference"]["metric"]
     all_tags = {
         **tags,
         "run_id": run_id,
-        "reference_metric": name,
+        "reference_metric": metric,
         "reference_score": f"{value:.6f}",
-        f"reference_{name}": f"{value:.6f}",
+        f"reference_{metric}": f"{value:.6f}",
         "reference_rows": str(len(errs)),
     }
-    client = MlflowClient()
-    for key, value in all_tags.items():
-        client.set_model_version_tag(cfg.model.name, version, TAG + key, value)
-    return client.get_model_version(cfg.model.name, version)
+    for key, text in all_tags.items():
+        client.set_model_version_tag(name, version, TAG + key, text)
+    return client.get_model_version(name, version)
 
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
@@ -223,10 +223,11 @@ def rollback(
     return current, target
 
 
-def smoke_test(name: str, version: str, sample: pd.DataFrame) -> str:
+def smoke_test(client: MlflowClient, name: str, version: str, sample: pd.DataFrame) -> str:
     """Load a version through mlflow.pyfunc and predict; return "" if it serves, else why not."""
     try:
-        served = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+        with at_store(client):
+            served = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
         out = served.predict(sample)
     except Exception as err:  # any failure to load or predict means "not servable"
         return f"servability: version {version} failed to load or predict: {err}"

@@ -18,60 +18,54 @@ from pathlib import Path
 
 import pandas as pd
 
-from driftloop.core.config import Config
 from driftloop.models.champion import Champion
+from driftloop.models.options import ReplayOptions
 from driftloop.models.replay import ReplayBuffer
 from driftloop.models.serving import is_classifier
 
 
-def _root(cfg: Config) -> Path:
-    return cfg.work_dir / "replay" / cfg.model.name
-
-
-def load_live(cfg: Config, champion: Champion) -> tuple[ReplayBuffer, list[str]]:
-    """The live buffer and the batch hashes in it; the champion's own buffer if none yet."""
-    pointer = _root(cfg) / "CURRENT"
+def load_live(root: Path, champion: Champion) -> tuple[ReplayBuffer, list[str]]:
+    """The live buffer in `root` and the batch hashes in it; the champion's own if none yet."""
+    pointer = root / "CURRENT"
     if not pointer.is_file():
         return champion.replay_buffer, []
-    state = _root(cfg) / pointer.read_text(encoding="utf-8").strip()
+    state = root / pointer.read_text(encoding="utf-8").strip()
     meta = json.loads((state / "state.json").read_text(encoding="utf-8"))
     frame = pd.read_parquet(state / "rows.parquet")
     return ReplayBuffer.from_json(frame, json.dumps(meta["seen"])), list(meta["batches"])
 
 
-def add_batch(cfg: Config, champion: Champion, frame: pd.DataFrame, sha256: str) -> ReplayBuffer:
+def add_batch(
+    opts: ReplayOptions, target: str, champion: Champion, frame: pd.DataFrame, sha256: str
+) -> ReplayBuffer:
     """Reservoir-merge a labelled batch into the live buffer, once per content hash."""
-    buffer, batches = load_live(cfg, champion)
+    buffer, batches = load_live(opts.root, champion)
     if sha256 in batches:
         return buffer
-    seed = cfg.training.seed + len(batches) + 1
-    merged = buffer.add(
-        frame, cfg.model.target, cfg.finetune.replay_rows, seed, is_classifier(champion.meta)
-    )
-    _publish(cfg, merged, [*batches, sha256])
+    seed = opts.seed + len(batches) + 1
+    merged = buffer.add(frame, target, opts.rows, seed, is_classifier(champion.meta))
+    _publish(opts.root, merged, [*batches, sha256])
     return merged
 
 
-def restart_live(cfg: Config, champion: Champion, frame: pd.DataFrame, sha256: str) -> ReplayBuffer:
+def restart_live(
+    opts: ReplayOptions, target: str, champion: Champion, frame: pd.DataFrame, sha256: str
+) -> ReplayBuffer:
     """Start the live buffer again from this batch alone (after a concept change)."""
     empty = ReplayBuffer(frame.iloc[0:0])
-    seed = cfg.training.seed + 1
-    fresh = empty.add(
-        frame, cfg.model.target, cfg.finetune.replay_rows, seed, is_classifier(champion.meta)
-    )
-    _publish(cfg, fresh, [sha256])
+    fresh = empty.add(frame, target, opts.rows, opts.seed + 1, is_classifier(champion.meta))
+    _publish(opts.root, fresh, [sha256])
     return fresh
 
 
-def reset_live(cfg: Config, version: Champion) -> ReplayBuffer:
+def reset_live(root: Path, version: Champion) -> ReplayBuffer:
     """Make a version's own stored buffer the live one (that version serves again)."""
-    _publish(cfg, version.replay_buffer, [])
+    _publish(root, version.replay_buffer, [])
     return version.replay_buffer
 
 
-def _publish(cfg: Config, buffer: ReplayBuffer, batches: list[str]) -> None:
+def _publish(root: Path, buffer: ReplayBuffer, batches: list[str]) -> None:
     """Write a new state folder and point CURRENT at it atomically; drop the old state."""
-    root = _root(cfg)
     name = f"state-{uuid.uuid4().hex[:12]}"
     (root / name).mkdir(parents=True)
     buffer.frame.to_parquet(root / name / "rows.parquet", index=False)

@@ -1,43 +1,90 @@
-"""One MLflow run per batch: its parameters, metrics, tags and report files."""
+"""One MLflow run per batch, reached through an explicit client: parameters, metrics, tags, files.
+
+Nothing here relies on a tracking URI set earlier in the process: every call goes through the
+`MlflowClient` it is given. The few MLflow calls that exist only in the fluent API (logging
+and loading a model) run inside `at_store(client)`, which points MLflow at the client's store
+for the call and back afterwards.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import requests
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
 
-from driftloop.core.errors import TrackingUnreachable
+from driftloop.core.errors import RegistryError, TrackingUnreachable
 
 HEALTH_TIMEOUT_S = 5.0
+TRACKING_ENV = "MLFLOW_TRACKING_URI"
 
 
-def _log_active(
-    metrics: Mapping[str, float] | None,
-    tags: Mapping[str, str] | None,
+@contextmanager
+def at_store(client: MlflowClient) -> Iterator[None]:
+    """Point MLflow's fluent API at the client's tracking and registry store for the block.
+
+    Afterwards both are exactly as before, unset ones included (and $MLFLOW_TRACKING_URI,
+    which setting the tracking URI also writes).
+    """
+    from mlflow.tracking._model_registry import utils as registry_state
+    from mlflow.tracking._tracking_service import utils as tracking_state
+
+    before, registry = tracking_state._tracking_uri, registry_state._registry_uri
+    env = os.environ.get(TRACKING_ENV)
+    mlflow.set_tracking_uri(client.tracking_uri)
+    mlflow.set_registry_uri(client._registry_uri or client.tracking_uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(before)  # type: ignore[arg-type]  # None unsets it
+        registry_state._registry_uri = registry
+        if env is None:
+            os.environ.pop(TRACKING_ENV, None)
+        else:
+            os.environ[TRACKING_ENV] = env
+
+
+def _upload(
+    client: MlflowClient,
+    run_id: str,
     json_files: Mapping[str, Any] | None,
     text_files: Mapping[str, str] | None,
 ) -> None:
-    """Log metrics, tags and files to the active run; the files in one upload."""
-    if metrics:
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
-    if tags:
-        mlflow.set_tags(dict(tags))
-    if json_files or text_files:
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, doc in (json_files or {}).items():
-                text = json.dumps(doc, indent=2, sort_keys=True, default=str)
-                (Path(tmp) / name).write_text(text, "utf-8")
-            for name, text in (text_files or {}).items():
-                (Path(tmp) / name).write_text(text, "utf-8")
-            mlflow.log_artifacts(tmp)
+    """Write JSON documents and text files to a temporary folder and upload them in one go."""
+    if not (json_files or text_files):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, doc in (json_files or {}).items():
+            text = json.dumps(doc, indent=2, sort_keys=True, default=str)
+            (Path(tmp) / name).write_text(text, "utf-8")
+        for name, text in (text_files or {}).items():
+            (Path(tmp) / name).write_text(text, "utf-8")
+        client.log_artifacts(run_id, tmp)
+
+
+def experiment_id(client: MlflowClient, experiment: str) -> str:
+    """The id of the named experiment (connect() creates it)."""
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        raise RegistryError(
+            f"no MLflow experiment {experiment!r} in {client.tracking_uri}; it is created when "
+            "driftloop first connects: run `driftloop bootstrap` first."
+        )
+    return str(exp.experiment_id)
 
 
 def start_batch_run(
+    client: MlflowClient,
+    experiment: str,
     run_name: str,
     params: Mapping[str, Any],
     tags: Mapping[str, str],
@@ -45,15 +92,17 @@ def start_batch_run(
     json_files: Mapping[str, Any] | None = None,
     text_files: Mapping[str, str] | None = None,
 ) -> str:
-    """Create a batch's run in the current experiment, with any first metrics and files; its id."""
-    with mlflow.start_run(run_name=run_name) as run:
-        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
-        mlflow.set_tags(dict(tags))
-        _log_active(metrics, None, json_files, text_files)
-    return run.info.run_id
+    """Create a batch's run in the experiment, with any first metrics and files; its id."""
+    run = client.create_run(experiment_id(client, experiment), run_name=run_name, tags=dict(tags))
+    run_id = run.info.run_id
+    client.log_batch(run_id, params=[Param(k, str(v)[:500]) for k, v in params.items()])
+    log_to_run(client, run_id, metrics, None, json_files, text_files)
+    client.set_terminated(run_id)
+    return str(run_id)
 
 
 def log_to_run(
+    client: MlflowClient,
     run_id: str,
     metrics: Mapping[str, float] | None = None,
     tags: Mapping[str, str] | None = None,
@@ -61,14 +110,18 @@ def log_to_run(
     text_files: Mapping[str, str] | None = None,
 ) -> None:
     """Add metrics, tags, JSON documents and text files to an existing run."""
-    with mlflow.start_run(run_id=run_id):
-        _log_active(metrics, tags, json_files, text_files)
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), now, 0) for k, v in (metrics or {}).items()],
+        tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
+    )
+    _upload(client, run_id, json_files, text_files)
 
 
-def log_dir_to_run(run_id: str, folder: Path) -> None:
+def log_dir_to_run(client: MlflowClient, run_id: str, folder: Path) -> None:
     """Upload every file under a folder (for example TensorBoard logs) to the run's artifacts."""
-    with mlflow.start_run(run_id=run_id):
-        mlflow.log_artifacts(str(folder))
+    client.log_artifacts(run_id, str(folder))
 
 
 def check_tracking(uri: str) -> None:
@@ -93,10 +146,10 @@ def check_tracking(uri: str) -> None:
     )
 
 
-def run_link(run_id: str, uri: str | None = None) -> str:
+def run_link(client: MlflowClient, run_id: str) -> str:
     """Where a person opens a run: its page on a tracking server, else its runs:/ URI."""
-    uri = uri or mlflow.get_tracking_uri()
+    uri = client.tracking_uri
     if not uri.startswith(("http://", "https://")):
         return f"runs:/{run_id}"
-    experiment = mlflow.get_run(run_id).info.experiment_id
+    experiment = client.get_run(run_id).info.experiment_id
     return f"{uri.rstrip('/')}/#/experiments/{experiment}/runs/{run_id}"

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftloop.core.config import Config
 from driftloop.core.errors import TrainingError
 from driftloop.models._keras import keras_module
 from driftloop.models.build import build_model, feature_meta
 from driftloop.models.data import class_list, encode_target, split_frame
 from driftloop.models.evaluate import errors, metric_name, score
+from driftloop.models.options import ModelSpec, TrainOptions
 from driftloop.models.serving import frame_to_inputs, is_classifier, to_tensors
 
 log = logging.getLogger(__name__)
@@ -100,32 +100,29 @@ def fit(
     return len(history.history.get("loss", [])), int(first.first or 0)
 
 
-def train_from_scratch(frame: pd.DataFrame, cfg: Config) -> TrainedModel:
+def train_from_scratch(frame: pd.DataFrame, spec: ModelSpec, opts: TrainOptions) -> TrainedModel:
     """Train a new model (preprocessing fitted to `frame`) on a labelled frame."""
-    target = cfg.model.target
+    target = spec.target
     if target not in frame.columns:
         raise TrainingError(
             f"the training data has no target column {target!r}; training needs labelled rows"
         )
-    task = cfg.model.task
     classes: list[Any] = []
-    if task == "classification":
+    if spec.task == "classification":
         classes = class_list(frame[target])
         if len(classes) < 2:
             raise TrainingError(
                 f"target {target!r} has a single class {classes}; a classifier needs at least two"
             )
-    t = cfg.training
-    meta = feature_meta(
-        frame, cfg.features.numeric, cfg.features.categorical, target, task, classes
+    meta = feature_meta(frame, spec.numeric, spec.categorical, target, spec.task, classes)
+    train, valid = split_frame(frame, opts.validation_fraction, opts.seed)
+    keras_module(opts.seed)
+    model = build_model(train, meta, opts.hidden_units, opts.seed)
+    compile_model(model, meta, opts.learning_rate)
+    epochs, _ = fit(
+        model, train, valid, meta, opts.epochs, opts.batch_size, opts.patience, opts.seed
     )
-    train, valid = split_frame(frame, t.validation_fraction, t.seed)
-    keras_module(t.seed)
-    model = build_model(train, meta, t.hidden_units, t.seed)
-    compile_model(model, meta, t.learning_rate)
-    epochs, _ = fit(model, train, valid, meta, t.epochs, t.batch_size, t.patience, t.seed)
     name = metric_name(meta)
-    valid_errors = errors(model, valid, meta)
     metrics = {
         f"train_{name}": score(model, train, meta),
         f"validation_{name}": score(model, valid, meta),
@@ -137,4 +134,4 @@ def train_from_scratch(frame: pd.DataFrame, cfg: Config) -> TrainedModel:
         name,
         metrics[f"validation_{name}"],
     )
-    return TrainedModel(model, meta, metrics, epochs, valid_errors)
+    return TrainedModel(model, meta, metrics, epochs, errors(model, valid, meta))

@@ -15,13 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from driftloop.core.records import CHALLENGED, Action
 from driftloop.drift import DriftReport
 
-__all__ = ["RETRAIN_ACTIONS", "Trigger", "retrain_trigger"]
-
-RETRAIN_ACTIONS = ("promoted", "rejected", "recalled", "drift-event")
-"""Batch actions that challenged the champion: a challenger (inline, or through the drift
-event), or a past champion recalled."""
+__all__ = ["Trigger", "retrain_trigger"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +26,7 @@ class Trigger:
     """Whether to make a challenger; if not, the action and reason to record for the batch."""
 
     retrain: bool
-    action: str = "none"
+    action: Action = Action.NONE
     reason: str = ""
 
 
@@ -38,7 +35,7 @@ def retrain_trigger(
     labelled: bool,
     retrain_on: str,
     cooldown: int,
-    recent: Sequence[tuple[str, str]],
+    recent: Sequence[tuple[str, Action]],
 ) -> Trigger:
     """Decide whether a batch's drift report starts a challenger, and why not when it does not.
 
@@ -48,20 +45,22 @@ def retrain_trigger(
         return Trigger(False)
     if not labelled:
         return Trigger(
-            False, "drift-unlabelled", "drift found, but the batch has no labels to fine-tune on"
+            False,
+            Action.DRIFT_UNLABELLED,
+            "drift found, but the batch has no labels to fine-tune on",
         )
     if retrain_on == "performance" and not report.performance_drift:
         return Trigger(
             False,
-            "drift-no-loss",
+            Action.DRIFT_NO_LOSS,
             f"{', '.join(report.drifted_features)} drifted, but the champion's errors on the "
             'batch did not change significantly: no retrain ([drift] retrain_on = "performance")',
         )
     for ago, (batch, action) in enumerate(recent[:cooldown], start=1):
-        if action in RETRAIN_ACTIONS:
+        if action in CHALLENGED:
             return Trigger(
                 False,
-                "drift-cooldown",
+                Action.DRIFT_COOLDOWN,
                 f"drift found, but {batch} ({action}) {ago} batch(es) ago challenged the champion: "
                 f"no retrain within [drift] retrain_cooldown = {cooldown} batch(es) of that (0 "
                 "turns it off)",

@@ -12,6 +12,7 @@ from typing import Any
 from driftloop.app.table import HEADER, format_row
 from driftloop.core.config import Config, load_config
 from driftloop.core.errors import DriftloopError
+from driftloop.core.records import Action, Status
 from driftloop.core.runtime import prepare_environment, setup_logging
 from driftloop.drift.errors import DriftError
 
@@ -48,6 +49,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     """Train, register and crown the first model."""
     cfg, _ = _load(args)
     from driftloop.drift import build_profile
+    from driftloop.flows.options import model_options
     from driftloop.ingest import read_table, sha256_of, validate_batch
     from driftloop.models import bootstrap_model
 
@@ -66,7 +68,8 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
         frame, feats.numeric, feats.categorical, max_values=cfg.drift.profile_max_values
     )
     cfg.ensure_dirs()
-    mv = bootstrap_model(frame, profile.to_dict(), cfg, data.name, sha256_of(data), args.force)
+    opts = model_options(cfg)
+    mv = bootstrap_model(frame, profile.to_dict(), opts, data.name, sha256_of(data), args.force)
     metric, value = (
         mv.tags["driftloop.reference_metric"],
         float(mv.tags["driftloop.reference_score"]),
@@ -86,16 +89,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     records = monitor(config_path=path)
     if args.json:
         for r in records:
-            print(json.dumps(r, default=str), flush=True)
+            print(json.dumps(r.to_dict(), default=str), flush=True)
     else:
         print(HEADER)
         for r in records:
             print(format_row(r))
         if not records:
             print(f"(no batch waiting in {cfg.landing_dir})")
-    failed = [r for r in records if r["status"] == "failed"]
-    waiting = [r["batch"] for r in failed if r["action"] == "failed"]
-    gone = [r["batch"] for r in failed if r["action"] == "quarantined"]
+    failed = [r for r in records if r.status == Status.FAILED]
+    waiting = [r.batch for r in failed if r.action == Action.FAILED]
+    gone = [r.batch for r in failed if r.action == Action.QUARANTINED]
     if waiting:
         print(
             f"driftloop run: {len(waiting)} batch(es) failed and stay waiting: {waiting}",
@@ -117,10 +120,10 @@ def cmd_retrain(args: argparse.Namespace) -> int:
 
     out = retrain(config_path=path, force=args.force, from_scratch=args.from_scratch)
     print(
-        json.dumps(out, default=str)
+        json.dumps(out.to_dict(), default=str)
         if args.json
-        else f"{out['action']}: challenger v{out['challenger_version']}; champion is "
-        f"v{out['champion_version']} ({out['reason']})"
+        else f"{out.action}: challenger v{out.challenger_version}; champion is "
+        f"v{out.champion_version} ({out.reason})"
     )
     return 0
 
@@ -166,9 +169,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Point champion back at the previous version."""
     cfg, _ = _load(args)
+    from driftloop.flows.options import model_options
     from driftloop.models import connect, rollback
 
-    old, new = rollback(connect(cfg), cfg.model.name, to=args.to)
+    old, new = rollback(connect(model_options(cfg).store), cfg.model.name, to=args.to)
     print(f"champion of {cfg.model.name}: version {old} -> {new}")
     return 0
 
@@ -176,10 +180,11 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     """List every recorded alias move, oldest first."""
     cfg, _ = _load(args)
+    from driftloop.flows.options import model_options
     from driftloop.models import connect
     from driftloop.models.history import list_moves
 
-    moves = list_moves(connect(cfg), cfg.model.name)
+    moves = list_moves(connect(model_options(cfg).store), cfg.model.name)
     if args.json:
         for m in moves:
             print(json.dumps(m.__dict__))

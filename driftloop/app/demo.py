@@ -17,6 +17,7 @@ from driftloop.app.stream import TARGET, Stream, make_stream
 from driftloop.app.table import HEADER, format_row
 from driftloop.core.config import load_config
 from driftloop.core.errors import DriftloopError
+from driftloop.core.records import Action, BatchRecord
 from driftloop.core.runtime import prepare_environment
 
 MARKER = ".driftloop-demo"
@@ -27,7 +28,7 @@ class DemoResult:
     """What the demo did: the stream, one record per batch, and where things were written."""
 
     stream: Stream
-    records: list[dict[str, Any]]
+    records: list[BatchRecord]
     config_path: Path
     plot_path: Path
     follow_ups: list[dict[str, Any]]
@@ -45,33 +46,32 @@ def _fresh_dir(folder: Path) -> None:
 
 
 def compare_after_promotions(
-    config_path: Path, records: list[dict[str, Any]], stream: Stream
+    config_path: Path, records: list[BatchRecord], stream: Stream
 ) -> list[dict[str, Any]]:
     """For each promotion at batch k, old and new champion accuracy on batch k+1."""
+    from driftloop.flows.options import model_options
     from driftloop.models import accuracy, connect, load_version
 
     cfg = load_config(config_path)
-    client = connect(cfg)
+    store, name = model_options(cfg).store, cfg.model.name
+    client = connect(store)
     out = []
     for k, rec in enumerate(records[:-1]):
-        if rec["action"] != "promoted":
+        if rec.action != Action.PROMOTED or rec.challenger_version is None:
             continue
-        old_v = str(
-            client.get_model_version(cfg.model.name, rec["challenger_version"]).tags[
-                "driftloop.parent_version"
-            ]
-        )
+        new_v = rec.challenger_version
+        old_v = str(client.get_model_version(name, new_v).tags["driftloop.parent_version"])
         nxt = stream.batches[k + 1].frame
         old, new = (
-            load_version(cfg, client, old_v),
-            load_version(cfg, client, rec["challenger_version"]),
+            load_version(store, client, name, old_v),
+            load_version(store, client, name, new_v),
         )
         out.append(
             {
-                "promoted_at": rec["batch"],
+                "promoted_at": rec.batch,
                 "next_batch": stream.batches[k + 1].name,
                 "old_version": old_v,
-                "new_version": rec["challenger_version"],
+                "new_version": new_v,
                 "old_accuracy": accuracy(old.model, nxt, old.meta),
                 "new_accuracy": accuracy(new.model, nxt, new.meta),
             }
@@ -79,7 +79,7 @@ def compare_after_promotions(
     return out
 
 
-def plot_demo(records: list[dict[str, Any]], stream: Stream, path: Path) -> Path:
+def plot_demo(records: list[BatchRecord], stream: Stream, path: Path) -> Path:
     """PNG of champion accuracy per batch, drift verdicts, promotions and true drift points."""
     import matplotlib
 
@@ -90,11 +90,11 @@ def plot_demo(records: list[dict[str, Any]], stream: Stream, path: Path) -> Path
     fig, ax = plt.subplots(figsize=(10, 4.5))
     ax.plot(
         xs,
-        [r["accuracy_batch"] for r in records],
+        [r.score_batch for r in records],
         "o-",
         label="champion accuracy on arriving batch",
     )
-    after = [r["accuracy_after"] if r["action"] == "promoted" else None for r in records]
+    after = [r.score_after if r.action == Action.PROMOTED else None for r in records]
     ax.plot(
         xs,
         [a if a is not None else float("nan") for a in after],
@@ -104,7 +104,7 @@ def plot_demo(records: list[dict[str, Any]], stream: Stream, path: Path) -> Path
     )
     for x in stream.drift_points:
         ax.axvline(x, color="grey", ls="--", lw=1)
-    flagged = [x for x, r in zip(xs, records, strict=True) if r["drift"]]
+    flagged = [x for x, r in zip(xs, records, strict=True) if r.drift]
     ax.scatter(
         flagged,
         [0.02] * len(flagged),
@@ -139,11 +139,13 @@ def bootstrap_project(folder: Path, bootstrap: pd.DataFrame, model_name: str) ->
     cfg.ensure_dirs()
     prepare_environment(cfg)
     from driftloop.drift import build_profile
+    from driftloop.flows.options import model_options
     from driftloop.ingest import sha256_of
     from driftloop.models import bootstrap_model
 
     profile = build_profile(bootstrap, cfg.features.numeric, cfg.features.categorical)
-    mv = bootstrap_model(bootstrap, profile.to_dict(), cfg, data.name, sha256_of(data))
+    opts = model_options(cfg)
+    mv = bootstrap_model(bootstrap, profile.to_dict(), opts, data.name, sha256_of(data))
     return config_path, mv
 
 
@@ -178,7 +180,7 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
         file=out,
     )
     print(HEADER, file=out)
-    records: list[dict[str, Any]] = []
+    records: list[BatchRecord] = []
     for batch in stream.batches:
         deliver(cfg.landing_dir, batch.name, batch.frame)
         recs = monitor(config_path=str(config_path))

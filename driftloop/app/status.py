@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from driftloop.core.config import Config
-from driftloop.ingest import open_ledger
+from driftloop.core.records import BatchRecord
+from driftloop.ingest import LedgerEntry, open_ledger
 
 
 def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
     """Champion version, tags and run metrics, plus the most recent ledger entries."""
     from mlflow.tracking import MlflowClient
 
+    from driftloop.flows.options import model_options
     from driftloop.models.registry import CHAMPION, PREVIOUS, TAG, alias_version, connect
 
-    client: MlflowClient = connect(cfg)
+    client: MlflowClient = connect(model_options(cfg).store)
     name = cfg.model.name
     champion = alias_version(client, name, CHAMPION)
     info: dict[str, Any] = {
@@ -34,21 +36,24 @@ def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
             "tags": tags,
             "metrics": metrics,
         }
-    info["batches"] = [
-        {
-            "batch": e.batch,
-            "status": e.status,
-            "recorded_at": e.recorded_at,
-            "rows": e.rows,
-            "drift": e.result.get("drift"),
-            "drifted_features": e.result.get("drifted_features", []),
-            "action": e.result.get("action", e.status),
-            "champion_version": e.result.get("champion_version"),
-            "reason": e.reason or e.result.get("reason", ""),
-        }
-        for e in open_ledger(cfg).recent(limit)
-    ]
+    info["batches"] = [_batch_line(e) for e in open_ledger(cfg).recent(limit)]
     return info
+
+
+def _batch_line(e: LedgerEntry) -> dict[str, Any]:
+    """A ledger entry as status shows it (a batch that never reached processing has no drift)."""
+    r = BatchRecord.from_dict(e.result) if e.result else None
+    return {
+        "batch": e.batch,
+        "status": e.status,
+        "recorded_at": e.recorded_at,
+        "rows": e.rows,
+        "drift": None if r is None else r.drift,
+        "drifted_features": [] if r is None else r.drifted_features,
+        "action": e.status if r is None else r.action.value,
+        "champion_version": None if r is None else r.champion_version,
+        "reason": e.reason or ("" if r is None else r.reason),
+    }
 
 
 def format_status(info: dict[str, Any]) -> str:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from driftloop.core.records import BatchRecord, Status
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: object) -> str:
     return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
-def format_row(r: dict[str, Any]) -> str:
+def format_row(r: BatchRecord) -> str:
     """One human-readable line of a batch record."""
-    verdict = ("DRIFT " + ",".join(r["drifted_features"])) if r["drift"] else "no drift"
-    if r["status"] != "processed":
-        verdict = r["status"]
+    verdict = ("DRIFT " + ",".join(r.drifted_features)) if r.drift else "no drift"
+    if r.status != Status.PROCESSED:
+        verdict = r.status.value
     return (
-        f"{r['batch']:<24} {r['rows']:>6} {verdict[:44]:<44} {r['action']:<16} "
-        f"v{_fmt(r['champion_version']):<4} {_fmt(r['accuracy_before']):>6} "
-        f"{_fmt(r['accuracy_after']):>6}"
+        f"{r.batch:<24} {r.rows:>6} {verdict[:44]:<44} {r.action.value:<16} "
+        f"v{_fmt(r.champion_version):<4} {_fmt(r.score_before):>6} "
+        f"{_fmt(r.score_after):>6}"
     )
 
 

@@ -18,7 +18,9 @@ import pytest
 from driftloop.app.stream import CATEGORICAL, NUMERIC, TARGET, make_stream
 from driftloop.core.config import Config, config_from_dict
 from driftloop.drift import build_profile
+from driftloop.flows.options import model_options
 from driftloop.models import (
+    ChallengeRequest,
     bootstrap_model,
     challenge,
     connect,
@@ -54,20 +56,29 @@ def _cfg(tmp_path: Path, **sections: Any) -> Config:
 
 def _bootstrap(cfg: Config, frame: pd.DataFrame) -> str:
     profile = build_profile(frame, cfg.features.numeric, cfg.features.categorical).to_dict()
-    return str(bootstrap_model(frame, profile, cfg, "boot.csv", "sha-boot").version)
+    return str(bootstrap_model(frame, profile, model_options(cfg), "boot.csv", "sha-boot").version)
 
 
-def _challenge(cfg: Config, frame: pd.DataFrame, name: str, **kw: Any):
-    client = connect(cfg)
-    champion = load_champion(cfg, client)
-    run_id = start_batch_run(name, {"batch": name}, {})
+def _client(cfg: Config) -> Any:
+    return connect(model_options(cfg).store)
+
+
+def _champion(cfg: Config) -> Any:
+    return load_champion(model_options(cfg).store, _client(cfg), cfg.model.name)
+
+
+def _challenge(cfg: Config, frame: pd.DataFrame, name: str, from_scratch: bool = False):
+    opts = model_options(cfg)
+    client = connect(opts.store)
+    champion = load_champion(opts.store, client, cfg.model.name)
+    run_id = start_batch_run(client, opts.store.experiment, name, {"batch": name}, {})
     profile = build_profile(frame, cfg.features.numeric, cfg.features.categorical).to_dict()
-    tags = {"batch_sha256": f"sha-{name}", "batch": name, "trigger": "test"}
-    return challenge(champion, frame, profile, cfg, client, run_id, tags, **kw)
+    request = ChallengeRequest(name, f"sha-{name}", run_id, "test", from_scratch)
+    return challenge(champion, frame, profile, opts, client, request)
 
 
 def _aliases(cfg: Config) -> dict[str, str]:
-    aliases = connect(cfg).get_registered_model(cfg.model.name).aliases
+    aliases = _client(cfg).get_registered_model(cfg.model.name).aliases
     return {k: str(v) for k, v in aliases.items()}
 
 
@@ -82,13 +93,13 @@ def test_gate_rejects_a_challenger_trained_on_shuffled_labels(tmp_path: Path) ->
     assert not d.promote and out.challenger_version == "2" and out.champion_version == "1"
     assert d.checks["improvement"] == "fail"
     assert _aliases(cfg) == {"champion": "1"}
-    tags = connect(cfg).get_model_version("m", "2").tags
+    tags = _client(cfg).get_model_version("m", "2").tags
     assert tags["driftloop.gate"] == "rejected" and tags["driftloop.parent_version"] == "1"
     assert tags["driftloop.gate_check_improvement"] == "fail"
-    run = connect(cfg).get_run(tags["driftloop.run_id"])
+    run = _client(cfg).get_run(tags["driftloop.run_id"])
     assert run.data.metrics["gate_promoted"] == 0.0
     assert "gate_accuracy_new_challenger" in run.data.metrics
-    assert any(a.path == "tensorboard" for a in connect(cfg).list_artifacts(run.info.run_id))
+    assert any(a.path == "tensorboard" for a in _client(cfg).list_artifacts(run.info.run_id))
 
 
 def test_concept_change_is_adapted_and_forgetting_guard_skipped(tmp_path: Path) -> None:
@@ -98,14 +109,14 @@ def test_concept_change_is_adapted_and_forgetting_guard_skipped(tmp_path: Path) 
     out = _challenge(cfg, stream.batches[10].frame, "concept")
     assert out.concept_changed and out.decision.promote and out.kind == "finetune"
     assert out.decision.checks["forgetting"].startswith("skipped: concept change")
-    moves = [(m.alias, m.from_version, m.to_version) for m in list_moves(connect(cfg), "m")]
+    moves = [(m.alias, m.from_version, m.to_version) for m in list_moves(_client(cfg), "m")]
     assert moves == [("champion", None, "1"), ("previous", None, "1"), ("champion", "1", "2")]
     # The old rule's labels are neither replayed nor kept: the buffer restarts from this batch.
-    client = connect(cfg)
+    client = _client(cfg)
     run_id = client.get_model_version("m", "2").run_id
     assert client.get_run(run_id).data.metrics["challenger_replay_rows"] == 0.0
-    champion = load_champion(cfg, client)
-    live, batches = load_live(cfg, champion)
+    champion = _champion(cfg)
+    live, batches = load_live(model_options(cfg).replay.root, champion)
     counts = stream.batches[10].frame[TARGET].value_counts()
     assert batches == ["sha-concept"] and live.seen == {str(k): v for k, v in counts.items()}
     fit_part, _ = split_frame(stream.batches[10].frame, cfg.finetune.holdout_fraction, 7)
@@ -121,7 +132,7 @@ def test_every_version_keeps_its_predictions_for_the_prediction_drift_test(
     stream = make_stream(seed=3, rows=600)
     cfg = _cfg(tmp_path)
     _bootstrap(cfg, stream.bootstrap)
-    champion = load_champion(cfg, connect(cfg))
+    champion = _champion(cfg)
     profile = ReferenceProfile.from_dict(champion.profile)
     assert profile.prediction is not None
     assert profile.prediction.shape == (len(stream.bootstrap), len(champion.meta["classes"]))
@@ -134,7 +145,8 @@ def test_every_version_keeps_its_predictions_for_the_prediction_drift_test(
     drifted = [prediction_drift(stream.batches[i].frame) for i in (1, 2, 3, 4, 5)]
     assert drifted == [False, False, False, True, True]  # the covariate shift starts at 4
     assert _challenge(cfg, stream.batches[4].frame, "shifted").challenger_version == "2"
-    challenger = ReferenceProfile.from_dict(load_version(cfg, connect(cfg), "2").profile)
+    store = model_options(cfg).store
+    challenger = ReferenceProfile.from_dict(load_version(store, _client(cfg), "m", "2").profile)
     assert challenger.prediction is not None and challenger.prediction.shape[0] == 600
 
 
@@ -143,25 +155,26 @@ def test_promotion_is_refused_when_the_champion_moved_meanwhile(tmp_path: Path) 
     stream = make_stream(seed=3, rows=600)
     cfg = _cfg(tmp_path)
     _bootstrap(cfg, stream.bootstrap)
-    client = connect(cfg)
-    parent = load_champion(cfg, client)  # the retrain starts from v1 ...
+    client = _client(cfg)
+    opts = model_options(cfg)
+    parent = _champion(cfg)  # the retrain starts from v1 ...
     profile = build_profile(stream.bootstrap, NUMERIC, CATEGORICAL).to_dict()
     # ... while someone else crowns v2.
-    bootstrap_model(stream.bootstrap, profile, cfg, "boot2.csv", "sha-boot2", force=True)
+    bootstrap_model(stream.bootstrap, profile, opts, "boot2.csv", "sha-boot2", force=True)
     frame = stream.batches[10].frame
-    run_id = start_batch_run("concept", {"batch": "concept"}, {})
-    tags = {"batch_sha256": "sha-concept", "batch": "concept", "trigger": "test"}
-    out = challenge(parent, frame, profile, cfg, client, run_id, tags)
+    run_id = start_batch_run(client, opts.store.experiment, "concept", {"batch": "concept"}, {})
+    request = ChallengeRequest("concept", "sha-concept", run_id, "test")
+    out = challenge(parent, frame, profile, opts, client, request)
     d = out.decision
     assert out.concept_changed and d.checks["improvement"] == "pass"  # the gate alone would promote
     assert not d.promote and d.checks["champion_unchanged"] == "fail"
     assert "moved from version 1 to 2 while version 3 was being made" in d.reason
     assert (out.challenger_version, out.champion_version) == ("3", "2")
     assert _aliases(cfg)["champion"] == "2"
-    v3 = connect(cfg).get_model_version("m", "3").tags
+    v3 = _client(cfg).get_model_version("m", "3").tags
     assert v3["driftloop.gate"] == "rejected" and v3["driftloop.parent_version"] == "1"
     assert v3["driftloop.gate_check_champion_unchanged"] == "fail"
-    assert all(m.to_version != "3" for m in list_moves(connect(cfg), "m"))
+    assert all(m.to_version != "3" for m in list_moves(_client(cfg), "m"))
 
 
 def test_rollback_restores_the_exact_previous_version_for_any_client(tmp_path: Path) -> None:
@@ -171,7 +184,8 @@ def test_rollback_restores_the_exact_previous_version_for_any_client(tmp_path: P
     cfg = _cfg(tmp_path)
     _bootstrap(cfg, stream.bootstrap)
     _challenge(cfg, stream.batches[10].frame, "concept")
-    client = connect(cfg)
+    client = _client(cfg)
+    mlflow.set_tracking_uri(cfg.mlflow_uri)  # as any plain MLflow client of the store does
     assert _aliases(cfg) == {"champion": "2", "previous": "1"}
     assert rollback(client, "m") == ("2", "1")
     assert _aliases(cfg) == {"champion": "1"}
@@ -198,7 +212,7 @@ def test_rejections_in_a_row_escalate_to_a_retrain_from_scratch(tmp_path: Path) 
     _bootstrap(cfg, stream.bootstrap)
     kinds = [_challenge(cfg, stream.batches[i].frame, f"b{i}").kind for i in (1, 2, 3)]
     assert kinds == ["finetune", "finetune", "scratch"]
-    tags = connect(cfg).get_model_version("m", "4").tags
+    tags = _client(cfg).get_model_version("m", "4").tags
     assert tags["driftloop.kind"] == "scratch" and tags["driftloop.escalated"] == "true"
 
 
@@ -206,7 +220,7 @@ def test_a_killed_finetune_resumes_from_its_checkpoint(tmp_path: Path) -> None:
     stream = make_stream(seed=3, rows=600)
     cfg = _cfg(tmp_path, finetune={"epochs": 40}, training={"patience": 40})
     _bootstrap(cfg, stream.bootstrap)
-    champion = load_champion(cfg, connect(cfg))
+    champion = _champion(cfg)
     fit_part, _ = split_frame(stream.batches[10].frame, 0.3, 0)
     fit_part.to_parquet(tmp_path / "fit.parquet")
     checkpoint = tmp_path / "ckpt"
@@ -223,11 +237,13 @@ class Slow(keras.callbacks.Callback):
         print("epoch", epoch, flush=True)
         time.sleep(0.5)
 
-cfg = config_from_dict(json.loads({cfg_json!r}))
+from driftloop.flows.options import model_options
+opts = model_options(config_from_dict(json.loads({cfg_json!r})))
 model = keras.saving.load_model({str(champion.folder / "model.keras")!r})
 meta = json.loads(pathlib.Path({str(champion.folder / "meta.json")!r}).read_text())
-finetune(model, meta, pd.read_parquet({str(tmp_path / "fit.parquet")!r}), pd.DataFrame(), cfg,
-         checkpoint_dir=pathlib.Path({str(checkpoint)!r}), callbacks=[Slow()])
+finetune(model, meta, pd.read_parquet({str(tmp_path / "fit.parquet")!r}), pd.DataFrame(),
+         opts.finetune, opts.replay.fraction, checkpoint_dir=pathlib.Path({str(checkpoint)!r}),
+         callbacks=[Slow()])
 """
     proc = subprocess.Popen(
         [sys.executable, "-c", script],
@@ -251,7 +267,16 @@ finetune(model, meta, pd.read_parquet({str(tmp_path / "fit.parquet")!r}), pd.Dat
     assert len(seen) >= 4, f"the fine-tune subprocess did not reach 4 epochs: {err}"
     assert any(checkpoint.iterdir()), "no backup was written before the kill"
     model = champion.fresh_model()
-    tuned = finetune(model, champion.meta, fit_part, pd.DataFrame(), cfg, checkpoint_dir=checkpoint)
+    opts = model_options(cfg)
+    tuned = finetune(
+        model,
+        champion.meta,
+        fit_part,
+        pd.DataFrame(),
+        opts.finetune,
+        opts.replay.fraction,
+        checkpoint_dir=checkpoint,
+    )
     assert tuned.metrics["resumed_from_epoch"] >= 3
     assert not checkpoint.exists() or not any(checkpoint.iterdir())
 
@@ -276,6 +301,7 @@ def test_regression_and_multiclass_models_go_round_the_loop(tmp_path: Path) -> N
         return f
 
     reg = _cfg(tmp_path / "reg", model={"task": "regression"})
+    mlflow.set_tracking_uri(reg.mlflow_uri)  # as any plain MLflow client of the store does
     _bootstrap(reg, frame(0.0))
     out = _challenge(reg, frame(2.5), "shifted")
     assert out.decision.metric == "rmse" and out.decision.promote
@@ -283,6 +309,7 @@ def test_regression_and_multiclass_models_go_round_the_loop(tmp_path: Path) -> N
     assert list(pred.columns) == ["prediction"] and pred["prediction"].dtype == "float64"
 
     multi = _cfg(tmp_path / "multi")
+    mlflow.set_tracking_uri(multi.mlflow_uri)
     three = frame(0.0).assign(**{TARGET: lambda f: np.digitize(f[TARGET], [-1.0, 1.5])})
     _bootstrap(multi, three)
     out = mlflow.pyfunc.load_model("models:/m@champion").predict(three.drop(columns=TARGET))

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from driftloop.drift import JOINT_FEATURE, build_profile, detect_drift
+from driftloop.drift import JOINT_FEATURE, DriftOptions, build_profile, detect_drift
 
 
 def _frame(rng: np.random.Generator, n: int, numeric: int, shift: float = 0.0) -> pd.DataFrame:
@@ -24,7 +24,11 @@ def test_false_alarm_rate_is_at_most_alpha_over_500_trials() -> None:
     alarms = uncorrected = 0
     for _ in range(trials):
         profile = build_profile(_frame(rng, 200, 5), [f"x{i}" for i in range(5)], ["c"])
-        report = detect_drift(profile, _frame(rng, 200, 5), alpha, effect_size_floor=0.0, workers=1)
+        report = detect_drift(
+            profile,
+            _frame(rng, 200, 5),
+            DriftOptions(alpha=alpha, effect_size_floor=0.0, workers=1),
+        )
         alarms += report.drift
         uncorrected += any(p <= alpha for p in report.p_values.values())
     bound = alpha + 3 * math.sqrt(alpha * (1 - alpha) / trials)
@@ -71,10 +75,12 @@ def test_correlation_flip_with_equal_marginals_is_caught_by_the_joint_test() -> 
     profile = build_profile(correlated(4000, 0.6), names, ["c"])
     hits = 0
     for _ in range(trials):
-        report = detect_drift(profile, correlated(2000, -0.6), multivariate="mmd", workers=1)
+        report = detect_drift(
+            profile, correlated(2000, -0.6), DriftOptions(multivariate="mmd", workers=1)
+        )
         hits += report.drifted_features == [JOINT_FEATURE]
     assert hits / trials >= 0.95, hits
-    same = detect_drift(profile, correlated(2000, 0.6), multivariate="mmd", workers=1)
+    same = detect_drift(profile, correlated(2000, 0.6), DriftOptions(multivariate="mmd", workers=1))
     assert not same.drift
 
 
@@ -89,12 +95,14 @@ def test_dataset_false_alarm_rate_with_the_joint_test_is_at_most_alpha() -> None
         report = detect_drift(
             profile,
             _frame(rng, 150, 3),
-            alpha,
-            effect_size_floor=0.0,
-            multivariate="mmd",
-            permutations=199,
-            workers=1,
-            seed=trial,
+            DriftOptions(
+                alpha=alpha,
+                effect_size_floor=0.0,
+                multivariate="mmd",
+                permutations=199,
+                workers=1,
+                seed=trial,
+            ),
         )
         alarms += report.drift
         joint_alarms += report.p_values[JOINT_FEATURE] <= alpha

@@ -12,6 +12,7 @@ import pytest
 from driftloop.drift import (
     PERFORMANCE_FEATURE,
     DriftError,
+    DriftOptions,
     DriftReport,
     ReferenceProfile,
     TestResult,
@@ -85,7 +86,9 @@ def test_false_alarm_rate_of_bonferroni_is_controlled(profile: ReferenceProfile)
     rng = np.random.default_rng(99)
     alarms = uncorrected = 0
     for _ in range(trials):
-        report = detect_drift(profile, make_frame(rng, 500), alpha, multivariate="off")
+        report = detect_drift(
+            profile, make_frame(rng, 500), DriftOptions(alpha=alpha, multivariate="off")
+        )
         alarms += report.drift
         uncorrected += any(p <= alpha for p in report.p_values.values())
     bound = alpha + 3 * math.sqrt(alpha * (1 - alpha) / trials)
@@ -107,7 +110,7 @@ def test_every_correction_finds_the_shift(
     profile: ReferenceProfile, method: str, canonical: str
 ) -> None:
     batch = make_frame(np.random.default_rng(2), 500, shift={"x2": 0.5})
-    report = detect_drift(profile, batch, alpha=0.01, correction=method)
+    report = detect_drift(profile, batch, DriftOptions(alpha=0.01, correction=method))
     assert report.drifted_features == ["x2"]
     assert (report.correction, report.alpha) == (canonical, 0.01)
 
@@ -174,9 +177,9 @@ def test_missing_feature_column_is_a_clear_error(profile: ReferenceProfile) -> N
 def test_bad_arguments_are_rejected(profile: ReferenceProfile) -> None:
     batch = make_frame(np.random.default_rng(1), 50)
     with pytest.raises(DriftError, match="valid methods"):
-        detect_drift(profile, batch, correction="fdr")
+        detect_drift(profile, batch, DriftOptions(correction="fdr"))
     with pytest.raises(DriftError, match="alpha"):
-        detect_drift(profile, batch, alpha=1.5)
+        detect_drift(profile, batch, DriftOptions(alpha=1.5))
     with pytest.raises(DriftError, match="no rows"):
         detect_drift(profile, batch.iloc[:0])
     with pytest.raises(DriftError, match="'x1'.*non-numeric"):

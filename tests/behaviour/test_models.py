@@ -7,6 +7,7 @@ import pytest
 
 from driftloop.app.stream import CATEGORICAL, NUMERIC, TARGET, make_stream
 from driftloop.core.config import config_from_dict
+from driftloop.flows.options import model_options
 from driftloop.models.data import split_frame
 from driftloop.models.evaluate import accuracy
 from driftloop.models.finetune import finetune
@@ -21,11 +22,13 @@ CFG = config_from_dict(
         "finetune": {"epochs": 15},
     }
 )
+OPTS = model_options(CFG)
 
 
 def test_training_is_reproducible_and_learns_the_rule(tmp_path) -> None:
     stream = make_stream(seed=1, rows=600)
-    a, b = train_from_scratch(stream.bootstrap, CFG), train_from_scratch(stream.bootstrap, CFG)
+    a = train_from_scratch(stream.bootstrap, OPTS.spec, OPTS.train)
+    b = train_from_scratch(stream.bootstrap, OPTS.spec, OPTS.train)
     assert a.epochs_run == b.epochs_run
     for wa, wb in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
         np.testing.assert_array_equal(wa, wb)
@@ -42,7 +45,7 @@ def test_training_is_reproducible_and_learns_the_rule(tmp_path) -> None:
     fit_part, holdout = split_frame(concept, 0.3, 0)
     replay, _ = merge_replay(stream.bootstrap.iloc[0:0], 0, stream.bootstrap, 400, 0)
     before = accuracy(loaded, holdout, a.meta)
-    tuned = finetune(loaded, a.meta, fit_part, replay, CFG)
+    tuned = finetune(loaded, a.meta, fit_part, replay, OPTS.finetune, OPTS.replay.fraction)
     assert float(tuned.model.optimizer.learning_rate) == pytest.approx(CFG.finetune.learning_rate)
     assert tuned.metrics["replay_rows"] == round(len(fit_part) * 0.3 / 0.7)
     after = accuracy(tuned.model, holdout, a.meta)

@@ -113,23 +113,23 @@ def test_fast_p_values_near_a_decision_are_settled_with_scipys() -> None:
     from driftloop.drift.correction import holm
     from driftloop.drift.ks import FAST_METHOD, ks_p_value
     from driftloop.drift.result import TestResult
-    from driftloop.drift.settle import settle_fast_p_values
+    from driftloop.drift.settle import Tested, settle_fast_p_values
 
     n = 40_000
     en = n * n / (2 * n)
 
-    def fast(name: str, p: float) -> tuple[str, str, TestResult, int, float | None, float]:
+    def fast(name: str, p: float) -> Tested:
         d = float(stats.kstwobign.isf(p) / np.sqrt(en))
         result = TestResult("ks", d, p, n, n, {"p_value_method": FAST_METHOD})
-        return (name, "numeric", result, 0, 1.0, 0.05)
+        return Tested(name, "numeric", result, 0, 1.0, 0.05)
 
     # "near" sits 1% under its Holm threshold 0.05 / 2 (rank 2); "far" is far above any.
     tested = [fast("near", 0.99 * 0.05 / 2), fast("far", 0.6), fast("tiny", 1e-30)]
     settle_fast_p_values(tested, holm, 0.05)
-    methods = [t[2].details["p_value_method"] for t in tested]
+    methods = [t.result.details["p_value_method"] for t in tested]
     assert methods == ["scipy-kstwo", FAST_METHOD, FAST_METHOD]
-    assert tested[0][2].p_value == ks_p_value(tested[0][2].statistic, n, n)
-    assert tested[1][2].p_value == 0.6
+    assert tested[0].result.p_value == ks_p_value(tested[0].result.statistic, n, n)
+    assert tested[1].result.p_value == 0.6
 
 
 def test_one_blas_thread_restores_the_original_limit_after_nested_use() -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from driftloop.core.records import CHALLENGED
 from driftloop.drift import (
     PERFORMANCE_FEATURE,
     DriftReport,
@@ -13,7 +14,7 @@ from driftloop.drift import (
     accuracy_change_test,
     error_change_test,
 )
-from driftloop.models.trigger import RETRAIN_ACTIONS, retrain_trigger
+from driftloop.models.trigger import retrain_trigger
 
 
 def _report(*drifted: str) -> DriftReport:
@@ -79,7 +80,7 @@ def test_performance_drift_retrains() -> None:
     assert retrain_trigger(_report(PERFORMANCE_FEATURE), True, "performance", 2, recent).retrain
 
 
-@pytest.mark.parametrize("action", RETRAIN_ACTIONS)
+@pytest.mark.parametrize("action", sorted(CHALLENGED))
 def test_a_challenger_just_before_holds_the_next_one_for_the_cooldown(action: str) -> None:
     report = _report(PERFORMANCE_FEATURE)
     recent = [("batch_007", "drift-cooldown"), ("batch_006", action), ("batch_005", "none")]
