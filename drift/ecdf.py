@@ -148,6 +148,39 @@ def _scratch(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     return buffer[0, :n], buffer[1, :n]
 
 
+def _blocks(
+    reference_sorted: NDArray[np.float64], batch_sorted: NDArray[np.float64], chunk: int
+) -> list[tuple[int, int, int, int]]:
+    """(reference start, stop, batch start, stop) of blocks split at the same reference values."""
+    splits = reference_sorted[chunk::chunk]
+    n_ref, n_batch = int(reference_sorted.size), int(batch_sorted.size)
+    ref_cuts = np.concatenate([[0], np.searchsorted(reference_sorted, splits, "left"), [n_ref]])
+    bat_cuts = np.concatenate([[0], np.searchsorted(batch_sorted, splits, "left"), [n_batch]])
+    return list(
+        zip(
+            ref_cuts[:-1].tolist(),
+            ref_cuts[1:].tolist(),
+            bat_cuts[:-1].tolist(),
+            bat_cuts[1:].tolist(),
+            strict=True,
+        )
+    )
+
+
+def _statistic(
+    high: float, high_at: float, low: float, low_at: float, top: float, distance: float
+) -> tuple[float, float, int, float]:
+    """The KS statistic, where it is reached and its sign, from the largest CDF gaps each way."""
+    if not high >= 0.0:
+        high, high_at = 0.0, top
+    if not low <= 0.0:
+        low, low_at = 0.0, top
+    max_s, min_s = high, float(np.clip(-low, 0, 1))
+    if min_s > max_s:
+        return min_s, low_at, -1, distance
+    return max_s, high_at, 1, distance
+
+
 def ks_and_wasserstein_sorted(
     reference_sorted: NDArray[np.float64], batch_sorted: NDArray[np.float64], chunk: int = CHUNK
 ) -> tuple[float, float, int, float]:
@@ -168,19 +201,10 @@ def ks_and_wasserstein_sorted(
     n = n_ref + n_batch
     if n_ref < 1 or n_batch < 1 or n >= 2**31 - 1:
         return ks_and_wasserstein(merge(reference_sorted, batch_sorted))
-    splits = reference_sorted[chunk::chunk]
-    ref_cuts = np.concatenate([[0], np.searchsorted(reference_sorted, splits, "left"), [n_ref]])
-    bat_cuts = np.concatenate([[0], np.searchsorted(batch_sorted, splits, "left"), [n_batch]])
     gaps, deltas = _scratch(n)
     high, high_at, low, low_at = -np.inf, 0.0, np.inf, 0.0
     previous: float | None = None
-    for r0, r1, b0, b1 in zip(
-        ref_cuts[:-1].tolist(),
-        ref_cuts[1:].tolist(),
-        bat_cuts[:-1].tolist(),
-        bat_cuts[1:].tolist(),
-        strict=True,
-    ):
+    for r0, r1, b0, b1 in _blocks(reference_sorted, batch_sorted, chunk):
         start, stop = r0 + b0, r1 + b1
         if start == stop:
             continue
@@ -210,15 +234,8 @@ def ks_and_wasserstein_sorted(
                 low, low_at = float(inner[j]), float(values[j])
         np.abs(block, out=block)
     top = max(float(reference_sorted[-1]), float(batch_sorted[-1]))
-    if not high >= 0.0:
-        high, high_at = 0.0, top
-    if not low <= 0.0:
-        low, low_at = 0.0, top
     distance = _weighted_sum(gaps[: n - 1], deltas[: n - 1])
-    max_s, min_s = high, float(np.clip(-low, 0, 1))
-    if min_s > max_s:
-        return min_s, low_at, -1, distance
-    return max_s, high_at, 1, distance
+    return _statistic(high, high_at, low, low_at, top, distance)
 
 
 def _extremes(

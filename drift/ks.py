@@ -132,6 +132,42 @@ def _reference_summary(reference_sorted: ArrayLike) -> tuple[NDArray[np.float64]
     return reference, mean, std
 
 
+_Ks = tuple[float, float, float, int, float, str]
+"""statistic, p-value, statistic location, statistic sign, Wasserstein distance, method."""
+
+
+def _scipy_ks(reference: NDArray[np.float64], finite: NDArray[np.float64]) -> _Ks:
+    """scipy's own test (exact for small samples) and Wasserstein distance."""
+    result = stats.ks_2samp(reference, finite)
+    distance = float(stats.wasserstein_distance(reference, finite))
+    n = max(reference.size, finite.size)
+    method = "scipy-exact" if n <= SCIPY_EXACT_MAX_N else "scipy-kstwo"
+    return (
+        float(result.statistic),
+        float(result.pvalue),
+        float(result.statistic_location),
+        int(result.statistic_sign),
+        distance,
+        method,
+    )
+
+
+def _fast_ks(
+    reference: NDArray[np.float64],
+    finite_sorted: NDArray[np.float64],
+    en: float,
+    exact_band: tuple[float, float],
+) -> _Ks:
+    """The merged statistic with the asymptotic p-value, scipy's inside ``exact_band``."""
+    statistic, location, sign, distance = ks_and_wasserstein_sorted(reference, finite_sorted)
+    p_value = float(np.clip(stats.kstwobign.sf(statistic * math.sqrt(en)), 0.0, 1.0))
+    low, high = exact_band
+    if low <= p_value <= high:  # near a decision threshold: use scipy's own p-value
+        p_value = ks_p_value(statistic, int(reference.size), int(finite_sorted.size))
+        return statistic, p_value, location, sign, distance, "scipy-kstwo"
+    return statistic, p_value, location, sign, distance, FAST_METHOD
+
+
 def ks_test(
     reference_sorted: ArrayLike,
     batch: ArrayLike,
@@ -164,21 +200,13 @@ def ks_test(
     n1, n2 = int(reference.size), int(finite.size)
     en = max(n1, n2) * min(n1, n2) / (n1 + n2)
     if max(n1, n2) <= SCIPY_EXACT_MAX_N or en < FAST_MIN_EN:
-        result = stats.ks_2samp(reference, finite)
-        statistic, p_value = float(result.statistic), float(result.pvalue)
-        location, sign = float(result.statistic_location), int(result.statistic_sign)
-        distance = float(stats.wasserstein_distance(reference, finite))
-        method = "scipy-exact" if max(n1, n2) <= SCIPY_EXACT_MAX_N else "scipy-kstwo"
+        statistic, p_value, location, sign, distance, method = _scipy_ks(reference, finite)
     else:
         if finite.size > 1 and bool(np.any(finite[1:] < finite[:-1])):
             finite = np.sort(finite)
-        statistic, location, sign, distance = ks_and_wasserstein_sorted(reference, finite)
-        p_value = float(np.clip(stats.kstwobign.sf(statistic * math.sqrt(en)), 0.0, 1.0))
-        method = FAST_METHOD
-        low, high = exact_band
-        if low <= p_value <= high:  # near a decision threshold: use scipy's own p-value
-            p_value = ks_p_value(statistic, n1, n2)
-            method = "scipy-kstwo"
+        statistic, p_value, location, sign, distance, method = _fast_ks(
+            reference, finite, en, exact_band
+        )
     return TestResult(
         test="ks",
         statistic=statistic,

@@ -164,6 +164,43 @@ class ReferenceProfile:
         return cls(**profile_fields(data))
 
 
+def _check_profile_inputs(frame: pd.DataFrame, listed: list[str], max_values: int) -> None:
+    """Raise ProfileError unless each feature is listed once, present, and the frame has rows."""
+    if isinstance(max_values, bool) or not isinstance(max_values, int) or max_values < 1:
+        raise ProfileError(f"max_values must be a positive integer, got {max_values!r}")
+    duplicated = sorted({name for name in listed if listed.count(name) > 1})
+    if duplicated:
+        raise ProfileError(
+            f"features listed more than once (or as both numeric and categorical): {duplicated}; "
+            "list each feature exactly once"
+        )
+    absent = [name for name in listed if name not in frame.columns]
+    if absent:
+        raise ProfileError(
+            f"reference frame lacks column(s) {absent}; available columns: "
+            f"{[str(c) for c in frame.columns]}"
+        )
+    if len(frame) == 0:
+        raise ProfileError("reference frame has no rows; build the profile from reference data")
+
+
+def _numeric_reference(
+    values: pd.Series, name: str, max_values: int, rng: np.random.Generator
+) -> tuple[NDArray[np.float64], tuple[int, int]]:
+    """A numeric feature's sorted finite values (subsampled to max_values) and missing count."""
+    column = as_float_array(values, f"numeric column {name!r}", ProfileError)
+    finite = column[np.isfinite(column)]
+    if finite.size == 0:
+        raise ProfileError(
+            f"numeric column {name!r} has no finite value in the reference frame; "
+            "drop it from the numeric features or fix the reference data"
+        )
+    missing = (int(column.size - finite.size), int(column.size))
+    if finite.size > max_values:
+        finite = rng.choice(finite, size=max_values, replace=False)
+    return np.sort(finite), missing
+
+
 def build_profile(
     frame: pd.DataFrame,
     numeric: Sequence[str],
@@ -192,38 +229,12 @@ def build_profile(
     {'__missing__': 1, 'a': 2, 'b': 1}
     """
     numeric, categorical = list(numeric), list(categorical)
-    if isinstance(max_values, bool) or not isinstance(max_values, int) or max_values < 1:
-        raise ProfileError(f"max_values must be a positive integer, got {max_values!r}")
-    listed = numeric + categorical
-    duplicated = sorted({name for name in listed if listed.count(name) > 1})
-    if duplicated:
-        raise ProfileError(
-            f"features listed more than once (or as both numeric and categorical): {duplicated}; "
-            "list each feature exactly once"
-        )
-    absent = [name for name in listed if name not in frame.columns]
-    if absent:
-        raise ProfileError(
-            f"reference frame lacks column(s) {absent}; available columns: "
-            f"{[str(c) for c in frame.columns]}"
-        )
-    if len(frame) == 0:
-        raise ProfileError("reference frame has no rows; build the profile from reference data")
+    _check_profile_inputs(frame, numeric + categorical, max_values)
     rng = np.random.default_rng(seed)
     values: dict[str, NDArray[np.float64]] = {}
     missing: dict[str, tuple[int, int]] = {}
     for name in numeric:
-        column = as_float_array(frame[name], f"numeric column {name!r}", ProfileError)
-        finite = column[np.isfinite(column)]
-        if finite.size == 0:
-            raise ProfileError(
-                f"numeric column {name!r} has no finite value in the reference frame; "
-                "drop it from the numeric features or fix the reference data"
-            )
-        if finite.size > max_values:
-            finite = rng.choice(finite, size=max_values, replace=False)
-        values[name] = np.sort(finite)
-        missing[name] = (int(column.size - np.count_nonzero(np.isfinite(column))), int(column.size))
+        values[name], missing[name] = _numeric_reference(frame[name], name, max_values, rng)
     counts = {name: count_categories(frame[name]) for name in categorical}
     return ReferenceProfile(
         numeric=values,

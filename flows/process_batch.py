@@ -73,7 +73,7 @@ def _trigger(ctx: RunContext, report: drift.DriftReport, labelled: bool) -> Trig
     d = ctx.cfg.drift
     recent = [  # what was done with the batches before this one, for the cool-down
         (e.batch, Action(BatchRecord.from_dict(e.result).action))
-        for e in ctx.ledger.recent(d.retrain_cooldown if report.drift else 0, "processed")
+        for e in ctx.ledger.recent(d.retrain_cooldown if report.drift else 0, Status.PROCESSED)
     ]
     return retrain_trigger(report, labelled, d.retrain_on, d.retrain_cooldown, recent)
 

@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from driftloop.core.errors import DriftloopError
-from driftloop.core.records import BatchRecord
+from driftloop.core.records import BatchRecord, Status
 from driftloop.flows.challenge import challenge_batch, request_for
 from driftloop.flows.context import RunContext
 from driftloop.flows.slots import retrain_slot
@@ -53,7 +53,7 @@ def _labelled(entry_result: dict[str, Any]) -> bool:
 
 def latest_labelled_batch(ledger: Ledger, zone: Zone) -> tuple[str, str, str]:
     """Name, hash and path (in the zone) of the most recent processed batch with labels."""
-    for entry in ledger.recent(limit=1000, status="processed"):
+    for entry in ledger.recent(limit=1000, status=Status.PROCESSED):
         if _labelled(entry.result) and zone.exists(entry.destination):
             return entry.batch, entry.sha256, entry.destination
     raise DriftloopError(
@@ -66,7 +66,7 @@ def chosen_batch(ledger: Ledger, zone: Zone, sha256: str) -> tuple[str, str, str
     """Name, hash and path of the processed batch with this hash (the latest labelled if "")."""
     if not sha256:
         return latest_labelled_batch(ledger, zone)
-    entry = ledger.find(sha256, status="processed")
+    entry = ledger.find(sha256, status=Status.PROCESSED)
     if entry is None or not zone.exists(entry.destination):
         raise DriftloopError(
             f"no processed batch with sha256 {sha256} in the ledger (or its file is gone from "

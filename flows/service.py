@@ -99,7 +99,7 @@ def deploy_to_pool(
 ) -> list[str]:
     """Register both deployments in a work pool (run by `prefect worker start --pool POOL`).
 
-    The flows are found by module path (driftloop.flows.monitor:monitor), so any worker whose Python
+    The flows are found by module path (driftloop.flows.monitor.monitor), so any worker whose Python
     has driftloop installed (the deploy/Dockerfile image, for Docker and Kubernetes pools)
     runs them. Returns the deployment ids.
     """

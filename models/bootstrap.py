@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
+from mlflow.tracking import MlflowClient
 
 from driftloop.core.errors import RegistryError, TrainingError
 from driftloop.models.evaluate import metric_name
@@ -37,6 +38,27 @@ def _first_gate(trained: TrainedModel, opts: ModelOptions) -> str:
     return reason
 
 
+def _bootstrap_run(
+    client: MlflowClient, opts: ModelOptions, source: str, rows: int, sha256: str
+) -> str:
+    """The MLflow run of the first model's training, with its data and settings."""
+    t = opts.train
+    return start_batch_run(
+        client,
+        opts.store.experiment,
+        f"bootstrap:{source}",
+        params={
+            "data": source,
+            "rows": rows,
+            "task": opts.spec.task,
+            "hidden_units": list(t.hidden_units),
+            "learning_rate": t.learning_rate,
+            "epochs": t.epochs,
+        },
+        tags={"driftloop.kind": "bootstrap", "driftloop.batch_sha256": sha256},
+    )
+
+
 def bootstrap_model(
     frame: pd.DataFrame,
     profile: dict[str, Any],
@@ -57,20 +79,7 @@ def bootstrap_model(
         )
     trained = train_from_scratch(frame, opts.spec, opts.train)
     t = opts.train
-    run_id = start_batch_run(
-        client,
-        opts.store.experiment,
-        f"bootstrap:{source}",
-        params={
-            "data": source,
-            "rows": len(frame),
-            "task": opts.spec.task,
-            "hidden_units": list(t.hidden_units),
-            "learning_rate": t.learning_rate,
-            "epochs": t.epochs,
-        },
-        tags={"driftloop.kind": "bootstrap", "driftloop.batch_sha256": sha256},
-    )
+    run_id = _bootstrap_run(client, opts, source, len(frame), sha256)
     log_to_run(client, run_id, metrics={**trained.metrics, "epochs_run": trained.epochs_run})
     reason = _first_gate(trained, opts)
     buffer = ReplayBuffer(frame.iloc[0:0]).add(

@@ -27,6 +27,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from driftloop.core.errors import ChampionMoved
+from driftloop.core.records import Action
 from driftloop.models.champion import Champion
 from driftloop.models.data import split_frame, split_positions
 from driftloop.models.evaluate import errors, metric_name, summary
@@ -75,11 +76,11 @@ class ChallengeOutcome:
     concept_changed: bool
 
     @property
-    def action(self) -> str:
-        """What the batch record says: "recalled", "promoted" or "rejected"."""
+    def action(self) -> Action:
+        """What the batch record says: recalled, promoted or rejected."""
         if self.kind == "recall":
-            return "recalled"
-        return "promoted" if self.decision.promote else "rejected"
+            return Action.RECALLED
+        return Action.PROMOTED if self.decision.promote else Action.REJECTED
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,29 @@ def _gain(champion: float, challenger: float, higher_is_better: bool) -> float:
     return (champion - challenger) / champion if champion > 0 else 0.0
 
 
+def _forgetting(
+    champion: float | None,
+    challenger: float | None,
+    rows: int,
+    max_forgetting: float,
+    concept_changed: bool,
+    higher: bool,
+) -> tuple[bool, str, str]:
+    """The forgetting guard on past rows: (passed, its check, its part of the reason)."""
+    if champion is None or challenger is None or rows == 0:
+        return True, "skipped: no past rows to check", ""
+    if concept_changed:
+        skipped = "skipped: concept change, past labels no longer hold"
+        return True, skipped, skipped
+    loss = -_gain(champion, challenger, higher)
+    ok = loss <= max_forgetting + 1e-12
+    why = (
+        f"past data: challenger {challenger:.4f} vs champion {champion:.4f} on "
+        f"{rows} rows, loss {loss:.4f} {'<=' if ok else '>'} {max_forgetting:.4f}"
+    )
+    return ok, "pass" if ok else "fail", why
+
+
 def judge(
     champion_new: float,
     challenger_new: float,
@@ -92,20 +115,11 @@ def judge(
         f"new data: challenger {challenger_new:.4f} vs champion {champion_new:.4f} on "
         f"{holdout_rows} rows, gain {gain:.4f} {'>' if ok_new else '<='} {min_improvement:.4f}"
     )
-    ok_past = True
-    if champion_past is None or challenger_past is None or past_rows == 0:
-        checks["forgetting"] = "skipped: no past rows to check"
-    elif concept_changed:
-        checks["forgetting"] = "skipped: concept change, past labels no longer hold"
-        reasons.append(checks["forgetting"])
-    else:
-        loss = -_gain(champion_past, challenger_past, higher)
-        ok_past = loss <= max_forgetting + 1e-12
-        checks["forgetting"] = "pass" if ok_past else "fail"
-        reasons.append(
-            f"past data: challenger {challenger_past:.4f} vs champion {champion_past:.4f} on "
-            f"{past_rows} rows, loss {loss:.4f} {'<=' if ok_past else '>'} {max_forgetting:.4f}"
-        )
+    ok_past, checks["forgetting"], why = _forgetting(
+        champion_past, challenger_past, past_rows, max_forgetting, concept_changed, higher
+    )
+    if why:
+        reasons.append(why)
     return GateDecision(
         promote=ok_new and ok_past,
         reason="; ".join(reasons),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from driftloop.core.config import Config
-from driftloop.core.records import BatchRecord
+from driftloop.core.records import BatchRecord, Status
 from driftloop.ingest import LedgerEntry, open_ledger
 
 
@@ -82,6 +82,6 @@ def format_status(info: dict[str, Any]) -> str:
             f"  {b['recorded_at']}  {b['batch']:<28} {b['status']:<12} {verdict:<30} "
             f"{b['action']:<16} v{b['champion_version'] or '-'}"
         )
-        if b["status"] != "processed" and b["reason"]:
+        if b["status"] != Status.PROCESSED and b["reason"]:
             lines.append(f"      reason: {b['reason'][:160]}")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from driftloop.core.config import Config
 from driftloop.core.errors import IngestError
+from driftloop.core.records import Status
 from driftloop.ingest.faults import checkpoint
 from driftloop.ingest.fingerprint import Fingerprint
 from driftloop.ingest.ledger import Ledger
@@ -31,8 +32,8 @@ from driftloop.ingest.zone import Zone
 
 log = logging.getLogger(__name__)
 
-ACCEPTED, PROCESSED, QUARANTINED, DUPLICATE = "accepted", "processed", "quarantined", "duplicate"
-WAITING = "waiting"
+ACCEPTED, PROCESSED, QUARANTINED = Status.ACCEPTED, Status.PROCESSED, Status.QUARANTINED
+DUPLICATE, WAITING = Status.DUPLICATE, Status.WAITING
 
 
 @dataclass

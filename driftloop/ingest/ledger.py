@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from driftloop.core.errors import ConfigError
+from driftloop.core.records import Status
 from driftloop.ingest.ledger_tables import (
     ATTEMPTS,
     BATCHES,
@@ -220,7 +221,7 @@ class Ledger:
             sa.select(BATCHES)
             .where(
                 BATCHES.c.sha256 == sha256,
-                BATCHES.c.status.in_(("processed", "quarantined")),
+                BATCHES.c.status.in_((Status.PROCESSED.value, Status.QUARANTINED.value)),
                 BATCHES.c.retryable == sa.false(),
             )
             .order_by(BATCHES.c.id)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 
+from driftloop.core.records import Status
 from driftloop.ingest.ledger import Ledger
 from driftloop.ingest.ledger_tables import LedgerEntry
 from driftloop.ingest.zone import Zone
 
 log = logging.getLogger(__name__)
-PROCESSED, MISSING = "processed", "missing"
+PROCESSED, MISSING = Status.PROCESSED, Status.MISSING
 
 
 def finish_move(zone: Zone, ledger: Ledger, source: str, entry: LedgerEntry) -> LedgerEntry:

@@ -507,7 +507,7 @@ def test_a_work_pool_runs_the_deployments_instead_of_serve(svc: Service) -> None
     for flow in ("monitor", "retrain"):
         dep = _deployment(svc, flow)
         assert dep["work_pool_name"] == pool and not dep["schedules"]
-        assert dep["entrypoint"] == f"flows.{flow}.{flow}"
+        assert dep["entrypoint"] == f"driftloop.flows.{flow}.{flow}"
     known = {r["id"] for r in _runs(svc, "monitor")}
     _finished(_deployment_run(svc, "monitor"))
     # --run-once: one poll, then the worker waits for the run it started and exits.
