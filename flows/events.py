@@ -9,6 +9,7 @@ retrain limit (flows.slots) still keeps those runs one at a time.
 from __future__ import annotations
 
 from prefect.events import emit_event
+from prefect.events.schemas.automations import Posture
 from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 
 from driftloop.core.records import BatchRecord
@@ -51,7 +52,7 @@ def drift_trigger(model: str) -> DeploymentEventTrigger:
         description=f"Retrain {model} on each labelled batch whose drift calls for a retrain.",
         expect={DRIFT_EVENT},
         match={"prefect.resource.id": f"driftloop.model.{model}", "driftloop.retrain": "true"},
-        posture="Reactive",
+        posture=Posture.Reactive,
         threshold=1,
         parameters={"batch_sha256": "{{ event.payload.sha256 }}", "trigger": "drift-event"},
     )

@@ -35,9 +35,7 @@ def lean(t: Task[P, R]) -> Callable[P, R]:
 
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
         run: Any = t
-        return run(  # type: ignore[no-any-return]
-            *(_wrap(a) for a in args), **{k: _wrap(v) for k, v in kwargs.items()}
-        )
+        return run(*(_wrap(a) for a in args), **{k: _wrap(v) for k, v in kwargs.items()})
 
     call.__name__ = call.__qualname__ = t.name
     call.__doc__ = t.description

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any
+from typing import Any, cast
 
 from prefect import serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
@@ -51,7 +51,7 @@ def build_deployments(
     name = cfg.model.name
     params = {"config_path": config_path}
     try:
-        return [
+        deployments: list[Any] = [  # to_deployment is sync here; its type also allows a coroutine
             monitor.to_deployment(
                 name=name,
                 parameters=params,
@@ -74,6 +74,7 @@ def build_deployments(
                 **options,
             ),
         ]
+        return cast(list[RunnerDeployment], deployments)
     except ValueError as err:
         raise ConfigError(f"[prefect] monitor_cron {cfg.prefect.monitor_cron!r}: {err}") from None
 

@@ -65,14 +65,11 @@ _IO: dict[str, Any] = {
 def io(t: Task[P, R], cfg: Config) -> Callable[P, R]:
     """The task (called `lean`) with `[prefect] io_retries`, waiting d, 2d, 4d ... seconds."""
     p = cfg.prefect
+    if not p.io_retries:
+        return lean(t.with_options(retries=0, retry_delay_seconds=0))
+    delays = exponential_backoff(p.io_retry_delay_seconds)(p.io_retries)
     return lean(
-        t.with_options(
-            retries=p.io_retries,
-            retry_delay_seconds=exponential_backoff(p.io_retry_delay_seconds)(p.io_retries)
-            if p.io_retries
-            else 0,
-            retry_jitter_factor=0.2 if p.io_retries else None,
-        )
+        t.with_options(retries=p.io_retries, retry_delay_seconds=delays, retry_jitter_factor=0.2)
     )
 
 

@@ -90,7 +90,7 @@ def plot_demo(records: list[BatchRecord], stream: Stream, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(10, 4.5))
     ax.plot(
         xs,
-        [r.score_batch for r in records],
+        [float("nan") if r.score_batch is None else r.score_batch for r in records],
         "o-",
         label="champion accuracy on arriving batch",
     )

@@ -129,7 +129,8 @@ dask_min_rows = 1000000    # batches with fewer rows are tested in-process
 
 def infer_schema(frame: pd.DataFrame, target: str) -> tuple[list[str], list[str]]:
     """Split the non-target columns into numeric and categorical by dtype."""
-    numeric, categorical = [], []
+    numeric: list[str] = []
+    categorical: list[str] = []
     for col in frame.columns:
         if col == target:
             continue

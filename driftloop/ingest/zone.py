@@ -143,7 +143,7 @@ class Zone:
 
     def open(self, path: str) -> BinaryIO:
         """Open a batch for binary reading."""
-        return self.fs.open(path, "rb")  # type: ignore[no-any-return]
+        return self.fs.open(path, "rb")
 
     def fingerprint(self, path: str, text: bool) -> Fingerprint:
         """Hash a batch (a symlink by its target text: it is never followed)."""
