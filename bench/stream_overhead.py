@@ -97,7 +97,7 @@ def measure(folder: Path, rows: int, batches: int, seed: int) -> dict[str, Any]:
         out["drift"].append(time.perf_counter() - t0)
         adm = Admission(PurePosixPath(f"{batch.name}.csv"), rec.sha256, ACCEPTED, frame=batch.frame)
         t0 = time.perf_counter()
-        track_task.fn(ctx, adm, champion, report, seen.score)
+        track_task.fn(ctx, adm, champion, report, seen.score, 1)
         out["track"].append(time.perf_counter() - t0)
     if not out["flow"]:
         raise RuntimeError(f"no batch passed without a retrain: {actions}")

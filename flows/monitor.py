@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, tags
 
 from driftloop.core.errors import TrackingUnreachable
 from driftloop.core.records import Action, BatchRecord, Status
 from driftloop.flows.context import RunContext, current
 from driftloop.flows.dask import dask_task_runner
+from driftloop.flows.events import emit_outcome
 from driftloop.flows.process_batch import process_batch
+from driftloop.flows.publish import run_tags
 from driftloop.flows.tasks import check_tracking_task, io
 from driftloop.ingest import fail, recover
 from driftloop.models.tracking import check_tracking
@@ -63,6 +65,7 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
                 raise outage from err
             attempt = fail(path, cfg, ctx.ledger, f"{type(err).__name__}: {err}")
             records.append(failed_record(path, err, attempt))
+            emit_outcome(cfg.model.name, records[-1], "")  # an event only if it was quarantined
     return records
 
 
@@ -85,5 +88,5 @@ def monitor(config_path: str | None = None) -> list[BatchRecord]:
     logger.info("%d batch(es) waiting in %s", len(waiting), ctx.zone.landing)
     if waiting:
         io(check_tracking_task, ctx.cfg)(ctx.cfg.mlflow_uri)
-    with current(ctx):
+    with current(ctx), tags(*run_tags(ctx.cfg.model.name)):
         return _run_batches(ctx, waiting)

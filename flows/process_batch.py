@@ -9,9 +9,9 @@ from driftloop import drift
 from driftloop.core.records import Action, BatchRecord, Status
 from driftloop.flows.challenge import challenge_batch, request_for
 from driftloop.flows.context import RunContext, context_for
-from driftloop.flows.events import DRIFT_EVENT, emit_drift
+from driftloop.flows.events import DRIFT_EVENT, emit_drift, emit_outcome
 from driftloop.flows.lean import lean
-from driftloop.flows.publish import publish_task
+from driftloop.flows.publish import batch_run_name, publish_task, tag_outcome
 from driftloop.flows.slots import retrain_slot
 from driftloop.flows.tasks import (
     complete_task,
@@ -111,9 +111,9 @@ def _finish(
     champion: Champion,
     report: drift.DriftReport,
     link: str,
-    retrain: bool,
+    step: int,
 ) -> None:
-    """Replay, log the outcome, publish the report, move the batch, announce the drift."""
+    """Replay, log the outcome, publish the report, move the batch to processed/."""
     if adm.has_labels and adm.frame is not None:
         target = ctx.options.spec.target
         lean(replay_task)(ctx.options.replay, target, champion, adm.frame, adm.sha256)
@@ -123,37 +123,55 @@ def _finish(
         record.mlflow_run_id or "",
         {} if after is None else {"accuracy_after": after},
         {"driftloop.action": record.action.value},
+        step,
     )
-    lean(publish_task)(report, adm, record.mlflow_run_id or "", link)
+    lean(publish_task)(ctx.cfg.model.name, report, adm, record.mlflow_run_id or "", link)
     lean(complete_task)(adm, ctx.cfg, ctx.ledger, record)
-    if record.drift and ctx.cfg.prefect.retrain == "event":  # after complete: it is processed
-        event_id = emit_drift(ctx.cfg.model.name, record, link, retrain)
-        get_run_logger().info("%s event %s", DRIFT_EVENT, event_id)
 
 
-@flow(name="process-batch")
+def _announce(model: str, record: BatchRecord, link: str) -> None:
+    """The batch's events (after it reached its end place: a retrain run finds it there)."""
+    logger = get_run_logger()
+    if record.drift:  # the retrain deployment acts only on a drift event that asks it to
+        retrain = record.action == Action.DRIFT_EVENT
+        logger.info("%s event %s", DRIFT_EVENT, emit_drift(model, record, link, retrain))
+    for event_id in emit_outcome(model, record, link):
+        logger.info("%s: event %s (%s)", record.batch, event_id, record.action)
+
+
+@flow(name="process-batch", flow_run_name=batch_run_name)
 def process_batch(path: str, config_path: str | None = None) -> BatchRecord:
     """Process one waiting batch end to end and return its record (as `driftloop run --json`).
 
     `path` is a file directly in the landing folder (a local path, or an fsspec URL when
-    `[ingest] zone` is one); anything else is refused before it is read.
+    `[ingest] zone` is one); anything else is refused before it is read. The flow run is named
+    after the batch and tagged with its model, verdict and action.
     """
     ctx = context_for(config_path)
+    record, link = _process(ctx, path)
+    tag_outcome(record)
+    _announce(ctx.cfg.model.name, record, link)
+    return record
+
+
+def _process(ctx: RunContext, path: str) -> tuple[BatchRecord, str]:
+    """The batch's steps, from admission to its record (and its MLflow run's link)."""
     cfg, ledger = ctx.cfg, ctx.ledger
     adm = lean(ingest_task)(path, cfg, ledger)
     if adm.status != Status.ACCEPTED or adm.frame is None:
-        return _ended(adm)
+        return _ended(adm), ""
     champion = io(load_champion_task, cfg)(ctx)
     adm = lean(labels_task)(adm, champion, cfg, ledger)
     if adm.status != Status.ACCEPTED or adm.frame is None:
-        return _ended(adm)
+        return _ended(adm), ""
     seen = lean(predict_task)(champion, adm.frame, adm.has_labels)
     report = lean(drift_task)(champion, adm.frame, seen, ctx)
-    run_id, link = io(track_task, cfg)(ctx, adm, champion, report, seen.score)
+    step = ledger.count(Status.PROCESSED) + 1  # this batch's place in the model's sequence
+    run_id, link = io(track_task, cfg)(ctx, adm, champion, report, seen.score, step)
     record = _drift_record(adm, champion, report, seen, run_id)
     trigger = _trigger(ctx, report, adm.has_labels)
     _act(ctx, record, trigger, adm, champion, seen)
-    _finish(ctx, record, adm, champion, report, link, trigger.retrain)
+    _finish(ctx, record, adm, champion, report, link, step)
     get_run_logger().info(
         "%s: %s, action %s, champion v%s",
         adm.path.name,
@@ -161,4 +179,4 @@ def process_batch(path: str, config_path: str | None = None) -> BatchRecord:
         record.action,
         record.champion_version,
     )
-    return record
+    return record, link

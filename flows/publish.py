@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
+from uuid import UUID
+
 from prefect import task
 from prefect.artifacts import (
     create_link_artifact,
@@ -9,24 +13,41 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.runtime import flow_run
 
 from driftloop import drift
+from driftloop.core.records import BatchRecord, Status
 from driftloop.ingest import Admission
 
+KINDS = ("drift-report", "drift-features", "mlflow-run")
 
-def artifact_key(sha256: str) -> str:
-    """Key of a batch's drift report artifact (its table and link add -features and -mlflow-run)."""
-    return f"drift-{sha256[:12]}"
+
+def artifact_key(model: str, kind: str) -> str:
+    """Key of one kind of a model's batch artifacts: every batch adds a version to its history.
+
+    Prefect keys are lower-case letters, digits and dashes, so other characters become dashes.
+
+    Examples:
+        >>> artifact_key("Churn_Model v2", "drift-report")
+        'churn-model-v2-drift-report'
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-") or "model"
+    return f"{slug}-{kind}"
 
 
 @task(name="publish-report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 4])
-def publish_task(report: drift.DriftReport, adm: Admission, run_id: str, run_link: str) -> None:
+def publish_task(
+    model: str, report: drift.DriftReport, adm: Admission, run_id: str, run_link: str
+) -> None:
     """Publish the drift report (markdown), its per-feature table and a link to the MLflow run."""
-    key = artifact_key(adm.sha256)
+    key = {kind: artifact_key(model, kind) for kind in KINDS}
     create_markdown_artifact(
-        markdown=drift.report_markdown(report) + f"\n\nMLflow run: [{run_id}]({run_link})",
-        key=key,
-        description=f"Drift report of {adm.path.name}",
+        markdown=f"# {adm.path.name}\n\n"
+        + drift.report_markdown(report)
+        + f"\n\nMLflow run: [{run_id}]({run_link})",
+        key=key["drift-report"],
+        description=f"Drift report of {adm.path.name} (sha256 {adm.sha256[:12]})",
     )
     create_table_artifact(
         table=[
@@ -40,12 +61,36 @@ def publish_task(report: drift.DriftReport, adm: Admission, run_id: str, run_lin
             }
             for f in report.features
         ],
-        key=f"{key}-features",
+        key=key["drift-features"],
         description=f"Per-feature drift tests of {adm.path.name}",
     )
     create_link_artifact(
         link=run_link,
-        link_text=f"MLflow run {run_id}",
-        key=f"{key}-mlflow-run",
+        link_text=f"MLflow run {run_id} of {adm.path.name}",
+        key=key["mlflow-run"],
         description=f"MLflow run of {adm.path.name}: metrics, drift report files, model version",
     )
+
+
+def batch_run_name() -> str:
+    """`process-batch/<file name>`: the name of a batch's flow run in the Prefect UI."""
+    path = str(flow_run.parameters.get("path", ""))
+    return f"process-batch/{PurePosixPath(path).name}"
+
+
+def run_tags(model: str) -> list[str]:
+    """The tags every flow run of a model carries, so the Prefect UI can filter by model."""
+    return ["driftloop", f"model:{model}"]
+
+
+def tag_outcome(record: BatchRecord) -> None:
+    """Add the batch's verdict and action to its flow run's tags (the UI's run list shows them)."""
+    run_id = flow_run.get_id()
+    if not run_id:
+        return
+    verdict = "drift" if record.drift else "no-drift"
+    if record.status != Status.PROCESSED:
+        verdict = record.status.value
+    tags = [*flow_run.tags, f"verdict:{verdict}", f"action:{record.action.value}"]
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(UUID(run_id), tags=sorted(set(tags)))

@@ -11,6 +11,7 @@ from driftloop.core.errors import DriftloopError
 from driftloop.core.records import BatchRecord, Status
 from driftloop.flows.challenge import challenge_batch, request_for
 from driftloop.flows.context import RunContext
+from driftloop.flows.events import emit_challenge
 from driftloop.flows.slots import retrain_slot
 from driftloop.flows.tasks import check_tracking_task, io, load_champion_task
 from driftloop.ingest import Ledger, Zone
@@ -124,7 +125,7 @@ def retrain(
         request = request_for(name, sha, run_id, trigger, from_scratch)
         done = challenge_batch(ctx, champion, frame, request)
     get_run_logger().info("retrain on %s (%s): %s", name, trigger, done.reason)
-    return RetrainResult(
+    result = RetrainResult(
         done.kind,
         name,
         sha,
@@ -138,3 +139,5 @@ def retrain(
         done.score_after,
         run_id,
     )
+    emit_challenge(cfg.model.name, done.action, result.to_dict())
+    return result

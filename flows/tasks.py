@@ -34,7 +34,13 @@ from driftloop.models.evaluate import Predicted, predicted
 from driftloop.models.options import ModelOptions, ProfileOptions, ReplayOptions
 from driftloop.models.performance import performance_test
 from driftloop.models.replay_store import add_batch
-from driftloop.models.tracking import check_tracking, log_to_run, run_link, start_batch_run
+from driftloop.models.tracking import (
+    check_tracking,
+    log_batch_input,
+    log_to_run,
+    run_link,
+    start_batch_run,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -81,10 +87,10 @@ def check_tracking_task(uri: str) -> None:
 
 @task(name="log-outcome", **_IO)
 def log_outcome_task(
-    client: MlflowClient, run_id: str, metrics: dict[str, float], tags: dict[str, str]
+    client: MlflowClient, run_id: str, metrics: dict[str, float], tags: dict[str, str], step: int
 ) -> None:
-    """Add the batch's outcome (metrics, tags) to its MLflow run."""
-    log_to_run(client, run_id, metrics=metrics, tags=tags)
+    """Add the batch's outcome (metrics at `step`, tags) to its MLflow run."""
+    log_to_run(client, run_id, metrics=metrics, tags=tags, step=step)
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -180,8 +186,9 @@ def track_task(
     champion: Champion,
     report: drift.DriftReport,
     score_before: float | None,
+    step: int,
 ) -> tuple[str, str]:
-    """Open the batch's MLflow run with its metrics and report files; return its id and link."""
+    """Open the batch's MLflow run (metrics at `step`, its data, report files); its id and link."""
     metrics = {f"p_value.{f.feature}": f.p_value for f in report.features}
     metrics["drifted_features"] = len(report.drifted_features)
     if score_before is not None:
@@ -209,7 +216,12 @@ def track_task(
             "drift_report.md": drift.report_markdown(report),
             "drift_report.html": drift.report_html(report, f"Drift report of {adm.path.name}"),
         },
+        step=step,
     )
+    if adm.frame is not None:
+        source = ctx.zone.url(adm.source) if adm.source else adm.path.name
+        target = ctx.options.spec.target
+        log_batch_input(ctx.client, run_id, adm.frame, adm.path.name, source, target)
     return run_id, run_link(ctx.client, run_id)
 
 

@@ -106,6 +106,8 @@ def bootstrap_model(
         tags,
         run_id,
     )
+    text = f"First model, trained from scratch on {source}; {reason}."
+    client.update_model_version(name, str(version.version), description=text)
     promote(client, name, str(version.version), trigger=f"bootstrap:{source}", reason=reason)
     count_rejection(client, name, rejected=False)
     return version

@@ -32,7 +32,7 @@ from driftloop.models.champion import Champion
 from driftloop.models.data import split_frame, split_positions
 from driftloop.models.evaluate import errors, metric_name, summary
 from driftloop.models.finetune import finetune
-from driftloop.models.gate import GateDecision, decision_metrics, judge
+from driftloop.models.gate import GateDecision, decision_metrics, describe, judge
 from driftloop.models.history import count_rejection, rejections
 from driftloop.models.options import ModelOptions
 from driftloop.models.performance import performance_test
@@ -277,6 +277,13 @@ def _promote(
     return d, False
 
 
+def _made(kind: str, parent: str, batch: str) -> str:
+    """How a challenger was made, in words."""
+    if kind == "scratch":
+        return f"Trained from scratch on replayed rows and {batch} (champion was version {parent})"
+    return f"Fine-tuned from version {parent} on {batch} plus replayed rows"
+
+
 def _record(
     client: MlflowClient,
     name: str,
@@ -284,13 +291,17 @@ def _record(
     kind: str,
     d: GateDecision,
     trained: TrainedModel,
-    run_id: str,
+    req: ChallengeRequest,
     moved: bool,
+    parent: str,
 ) -> None:
-    """The decision as version tags and run metrics; the run of rejections counted."""
+    """The decision as version tags, description and run metrics; the rejections counted."""
     verdict = "promoted" if d.promote else "rejected"
     for key, value in {"gate": verdict, **d.as_tags()}.items():
         client.set_model_version_tag(name, version, TAG + key, value[:5000])
+    made = _made(kind, parent, req.batch)
+    client.update_model_version(name, version, description=describe(d, made)[:5000])
+    run_id = req.run_id
     log_to_run(
         client,
         run_id,
@@ -342,7 +353,7 @@ def challenge(
     moved = False
     if decision.promote:
         decision, moved = _promote(client, name, version, champion.version, req, decision)
-    _record(client, name, version, kind, decision, trained, req.run_id, moved)
+    _record(client, name, version, kind, decision, trained, req, moved, champion.version)
     if decision.promote and rows.changed:
         restart_live(opts.replay, opts.spec.target, champion, frame, req.batch_sha256)
     new_champion = version if decision.promote else champion.version

@@ -22,6 +22,7 @@ from driftloop.models._keras import keras_module
 from driftloop.models.options import Store
 from driftloop.models.registry import CHAMPION, PROFILE_FILE, REPLAY_FILE, TAG, alias_version
 from driftloop.models.replay import ReplayBuffer
+from driftloop.models.tracking import at_uri
 
 
 @dataclass
@@ -74,13 +75,11 @@ def version_folder(store: Store, name: str, version: str) -> Path:
     folder = store.cache / key / name / version
     if not (folder / REPLAY_FILE).is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
+        # models:/ URIs resolve through the global registry URI, whatever is passed here.
+        with tempfile.TemporaryDirectory(dir=folder.parent) as tmp, at_uri(store.tracking_uri):
             local = Path(
                 mlflow.artifacts.download_artifacts(
-                    artifact_uri=f"models:/{name}/{version}",
-                    dst_path=tmp,
-                    tracking_uri=store.tracking_uri,
-                    registry_uri=store.tracking_uri,
+                    artifact_uri=f"models:/{name}/{version}", dst_path=tmp
                 )
             )
             if not (local / "artifacts").is_dir():

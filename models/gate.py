@@ -143,6 +143,17 @@ def first_model_passes(metric: str, value: float, threshold: float | None) -> tu
     return ok, f"first model: validation {metric} {value:.4f} {sign} threshold {threshold:.4f}"
 
 
+def describe(d: GateDecision, made: str) -> str:
+    """The model version's description: how it was made, the gate's decision and why.
+
+    Examples:
+        >>> describe(judge(0.80, 0.86, 600, 0.01), "Fine-tuned from version 1 on b.csv")[:62]
+        'Fine-tuned from version 1 on b.csv. Gate: promoted to champion'
+    """
+    verdict = "promoted to champion" if d.promote else "rejected, the champion stays"
+    return f"{made}. Gate: {verdict}, because {d.reason}."
+
+
 def decision_metrics(d: GateDecision) -> dict[str, Any]:
     """The decision's numbers as MLflow metrics (both models, both data sets)."""
     out: dict[str, Any] = {

@@ -12,25 +12,35 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import mlflow
+import pandas as pd
 import requests
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.data.pandas_dataset import from_pandas
+from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from driftloop.core.errors import RegistryError, TrackingUnreachable
 
 HEALTH_TIMEOUT_S = 5.0
 TRACKING_ENV = "MLFLOW_TRACKING_URI"
+EMBEDDED_UI = "http://127.0.0.1:5000"
+"""Where `mlflow ui` serves by default: the run links of an embedded store point there."""
+
+
+def at_store(client: MlflowClient) -> AbstractContextManager[None]:
+    """Point MLflow's fluent API at the client's tracking and registry store for the block."""
+    return at_uri(client.tracking_uri, client._registry_uri or client.tracking_uri)
 
 
 @contextmanager
-def at_store(client: MlflowClient) -> Iterator[None]:
-    """Point MLflow's fluent API at the client's tracking and registry store for the block.
+def at_uri(tracking_uri: str, registry_uri: str | None = None) -> Iterator[None]:
+    """Point MLflow's fluent API at a store (tracking and registry) for the block.
 
     Afterwards both are exactly as before, unset ones included (and $MLFLOW_TRACKING_URI,
     which setting the tracking URI also writes).
@@ -40,8 +50,8 @@ def at_store(client: MlflowClient) -> Iterator[None]:
 
     before, registry = tracking_state._tracking_uri, registry_state._registry_uri
     env = os.environ.get(TRACKING_ENV)
-    mlflow.set_tracking_uri(client.tracking_uri)
-    mlflow.set_registry_uri(client._registry_uri or client.tracking_uri)
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(registry_uri or tracking_uri)
     try:
         yield
     finally:
@@ -91,12 +101,16 @@ def start_batch_run(
     metrics: Mapping[str, float] | None = None,
     json_files: Mapping[str, Any] | None = None,
     text_files: Mapping[str, str] | None = None,
+    step: int = 0,
 ) -> str:
-    """Create a batch's run in the experiment, with any first metrics and files; its id."""
+    """Create a batch's run in the experiment, with any first metrics and files; its id.
+
+    `step` is the batch's sequence number, so MLflow's charts show the metrics over batches.
+    """
     run = client.create_run(experiment_id(client, experiment), run_name=run_name, tags=dict(tags))
     run_id = run.info.run_id
     client.log_batch(run_id, params=[Param(k, str(v)[:500]) for k, v in params.items()])
-    log_to_run(client, run_id, metrics, None, json_files, text_files)
+    log_to_run(client, run_id, metrics, None, json_files, text_files, step)
     client.set_terminated(run_id)
     return str(run_id)
 
@@ -108,15 +122,31 @@ def log_to_run(
     tags: Mapping[str, str] | None = None,
     json_files: Mapping[str, Any] | None = None,
     text_files: Mapping[str, str] | None = None,
+    step: int = 0,
 ) -> None:
-    """Add metrics, tags, JSON documents and text files to an existing run."""
+    """Add metrics (at `step`), tags, JSON documents and text files to an existing run."""
     now = int(time.time() * 1000)
     client.log_batch(
         run_id,
-        metrics=[Metric(k, float(v), now, 0) for k, v in (metrics or {}).items()],
+        metrics=[Metric(k, float(v), now, step) for k, v in (metrics or {}).items()],
         tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
     )
     _upload(client, run_id, json_files, text_files)
+
+
+def log_batch_input(
+    client: MlflowClient, run_id: str, frame: pd.DataFrame, name: str, source: str, target: str
+) -> str:
+    """Link the run to the batch it read (MLflow's dataset: digest, source, rows); the digest."""
+    with warnings.catch_warnings():  # schema hints about int columns: the batch is what it is
+        warnings.simplefilter("ignore")
+        dataset = from_pandas(
+            frame, source=source, name=name, targets=target if target in frame else None
+        )
+        entity = dataset._to_mlflow_entity()
+    context = InputTag(key="mlflow.data.context", value="batch")
+    client.log_inputs(run_id, datasets=[DatasetInput(entity, tags=[context])])
+    return str(dataset.digest)
 
 
 def log_dir_to_run(client: MlflowClient, run_id: str, folder: Path) -> None:
@@ -147,9 +177,12 @@ def check_tracking(uri: str) -> None:
 
 
 def run_link(client: MlflowClient, run_id: str) -> str:
-    """Where a person opens a run: its page on a tracking server, else its runs:/ URI."""
+    """The run's page in the MLflow UI: on the tracking server, else where `mlflow ui` serves.
+
+    An embedded store (sqlite, files) has no server; its runs open in `mlflow ui
+    --backend-store-uri <store>`, which listens on EMBEDDED_UI unless told otherwise.
+    """
     uri = client.tracking_uri
-    if not uri.startswith(("http://", "https://")):
-        return f"runs:/{run_id}"
+    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else EMBEDDED_UI
     experiment = client.get_run(run_id).info.experiment_id
-    return f"{uri.rstrip('/')}/#/experiments/{experiment}/runs/{run_id}"
+    return f"{base}/#/experiments/{experiment}/runs/{run_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -174,6 +175,10 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
     old, new = rollback(connect(model_options(cfg).store), cfg.model.name, to=args.to)
     print(f"champion of {cfg.model.name}: version {old} -> {new}")
+    if os.environ.get("PREFECT_API_URL"):  # a server to tell (embedded mode has none running)
+        from driftloop.flows.events import emit_rollback
+
+        emit_rollback(cfg.model.name, old, new)
     return 0
 
 

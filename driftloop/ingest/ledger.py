@@ -244,6 +244,12 @@ class Ledger:
             query = query.where(BATCHES.c.status == status)
         return self._select(query.order_by(BATCHES.c.id.desc()).limit(limit))
 
+    def count(self, status: str) -> int:
+        """How many batches were recorded with this status."""
+        query = sa.select(sa.func.count()).select_from(BATCHES).where(BATCHES.c.status == status)
+        with self._engine.begin() as con:
+            return int(con.execute(query).scalar_one())
+
     def _select(self, query: sa.Select[Any]) -> list[LedgerEntry]:
         with self._engine.begin() as con:
             rows = con.execute(query).mappings().all()

@@ -1,0 +1,116 @@
+"""What a user reads in the Prefect and MLflow UIs after a run: named, tagged runs, artifact
+histories per model, metrics over batches, the data of each run, version descriptions, events."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from mlflow.tracking import MlflowClient
+
+from driftloop.core.config import load_config
+from tests.helpers import Project, cli
+
+
+def _drop(project: Project, frames: list[tuple[str, Any]]) -> None:
+    for i, (name, frame) in enumerate(frames):
+        path = project.drop(frame, name)
+        os.utime(path, ns=(10**9 * (1000 + i),) * 2)
+
+
+def _prefect() -> Any:
+    from prefect.client.orchestration import get_client
+
+    return get_client(sync_client=True)
+
+
+def _events(names: list[str], want: int, timeout: float = 60.0) -> list[Any]:
+    """The events of these names the server has stored (they are written in batches)."""
+    from prefect.events.filters import EventFilter, EventNameFilter
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with _prefect() as client:
+            page = client.read_events(
+                filter=EventFilter(event=EventNameFilter(name=names)), limit=50
+            )
+        if len(page.events) >= want or time.monotonic() > deadline:
+            return sorted(page.events, key=lambda e: e.occurred)
+        time.sleep(1.0)
+
+
+def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: Project) -> None:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowFilter
+
+    cfg_path = str(project.config)
+    assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
+    s = project.stream.batches
+    _drop(project, [("stable.csv", s[0].frame), ("concept.csv", s[10].frame)])
+    res = cli("run", "--config", cfg_path, "--json")
+    assert res.code == 0, res.err
+    stable, concept = res.json_lines()
+    assert (stable["action"], concept["action"]) == ("none", "promoted")
+
+    # Prefect: one flow run per batch, named after it, tagged with model, verdict and action.
+    with _prefect() as client:
+        runs = client.read_flow_runs(flow_filter=FlowFilter(name={"any_": ["process-batch"]}))
+        by_name = {r.name: r for r in runs if r.name.startswith("process-batch/")}
+        assert set(by_name) == {"process-batch/stable.csv", "process-batch/concept.csv"}
+        assert set(by_name["process-batch/stable.csv"].tags) == {
+            "driftloop",
+            "model:test-model",
+            "verdict:no-drift",
+            "action:none",
+        }
+        assert {"verdict:drift", "action:promoted"} <= set(
+            by_name["process-batch/concept.csv"].tags
+        )
+        # Artifacts keyed per model and kind: each batch is one more version of the history.
+        keys = ["test-model-drift-report", "test-model-drift-features", "test-model-mlflow-run"]
+        arts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
+        )
+    assert sorted((a.key, a.description.split(" (")[0]) for a in arts if a.key == keys[0]) == [
+        (keys[0], "Drift report of concept.csv"),
+        (keys[0], "Drift report of stable.csv"),
+    ]
+    assert {a.key for a in arts} == set(keys)
+    link = next(a for a in arts if a.key == keys[2] and "concept.csv" in a.description)
+    run_id = concept["mlflow_run_id"]
+    assert "http://127.0.0.1:5000/#/experiments/" in str(link.data)
+    assert f"/runs/{run_id})" in str(link.data)
+
+    # MLflow: metrics at the batch's sequence number, the batch as the run's dataset.
+    client = MlflowClient(tracking_uri=load_config(project.config).mlflow_uri)
+    steps = {
+        name: [m.step for m in client.get_metric_history(r["mlflow_run_id"], "p_value.x1")]
+        for name, r in (("stable", stable), ("concept", concept))
+    }
+    assert steps == {"stable": [1], "concept": [2]}
+    (dataset,) = client.get_run(run_id).inputs.dataset_inputs
+    assert dataset.dataset.name == "concept.csv"
+    assert dataset.dataset.source_type == "local"
+    assert '"num_rows": 600' in dataset.dataset.profile
+    assert (dataset.tags[0].key, dataset.tags[0].value) == ("mlflow.data.context", "batch")
+    # The promoted version says in words how it was made and why the gate passed it.
+    version = client.get_model_version("test-model", concept["challenger_version"])
+    assert version.description.startswith(
+        "Fine-tuned from version 1 on concept.csv plus replayed rows. Gate: promoted to champion,"
+        " because new data: challenger"
+    )
+    assert client.get_model_version("test-model", "1").description.startswith(
+        "First model, trained from scratch on bootstrap.csv"
+    )
+
+    # Events, in the embedded mode too: the drift, then the promotion, each about the model.
+    events = _events(["driftloop.drift.detected", "driftloop.challenger.promoted"], 2)
+    assert [(e.event, e.payload["batch"]) for e in events] == [
+        ("driftloop.drift.detected", "concept.csv"),
+        ("driftloop.challenger.promoted", "concept.csv"),
+    ]
+    promoted = events[1]
+    assert promoted.resource.id == "driftloop.model.test-model"
+    assert promoted.payload["champion_version"] == concept["challenger_version"] == "2"
+    assert promoted.payload["reason"] == concept["reason"]
+    assert events[0].resource["driftloop.retrain"] == "false"  # inline mode retrained already
