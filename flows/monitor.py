@@ -13,6 +13,7 @@ from driftloop.flows.dask import dask_task_runner
 from driftloop.flows.process_batch import process_batch
 from driftloop.flows.tasks import check_tracking_task, io
 from driftloop.ingest import fail, open_ledger, recover, zone_of
+from driftloop.ingest.zone_lock import holds_zone
 from driftloop.models.tracking import check_tracking
 
 FAILED = "failed"
@@ -53,6 +54,7 @@ def _outage(cfg: Config, waiting: list[str], done: int) -> TrackingUnreachable |
 
 
 @flow(name="monitor")
+@holds_zone
 def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
     """Process, once, each batch waiting in the landing folder; return one record per batch.
 

@@ -28,6 +28,7 @@ from driftloop.flows.tasks import (
 )
 from driftloop.ingest import open_ledger
 from driftloop.ingest.admit import ACCEPTED
+from driftloop.ingest.zone_lock import holds_zone
 from driftloop.models.evaluate import metric_name
 from driftloop.models.trigger import retrain_trigger
 
@@ -57,6 +58,7 @@ def _base_record(
 
 
 @flow(name="process-batch")
+@holds_zone
 def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
     """Process one waiting batch end to end and return its record (as `driftloop run --json`).
 

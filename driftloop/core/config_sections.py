@@ -58,6 +58,7 @@ class IngestSection(Section):
     block_mib: int = Field(default=16, ge=1, le=1024)
     ledger_url: str = ""
     sample_rows: int = Field(default=100_000, ge=100)
+    lock_wait_seconds: float = Field(default=0.0, ge=0.0, le=86_400.0)
 
     @model_validator(mode="after")
     def _check_ranges(self) -> IngestSection:
