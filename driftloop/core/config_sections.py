@@ -70,7 +70,7 @@ class IngestSection(Section):
     max_unseen_share: float = Field(default=0.5, gt=0.0, le=1.0)
     block_mib: int = Field(default=16, ge=1, le=1024)
     ledger_url: str = ""
-    sample_rows: int = Field(default=100_000, ge=100, le=100_000_000)
+    sample_rows: int = Field(default=100_000, ge=100)
     lock_wait_seconds: float = Field(default=0.0, ge=0.0, le=86_400.0)
 
     @model_validator(mode="after")
