@@ -173,6 +173,7 @@ def test_dockerfile_installs_driftloop_and_serves() -> None:
     ]
     assert lines[0].startswith("FROM python:3.11")
     assert 'RUN pip install ".${EXTRAS:+[$EXTRAS]}" && rm -rf /src' in lines
+    assert 'ARG EXTRAS="server"' in lines  # mlflow server --app-name basic-auth needs it
     for package in ("driftloop", "drift", "models", "flows"):
         assert f"COPY {package} ./{package}" in lines
     assert lines[-1] == 'CMD ["driftloop", "serve"]'
