@@ -133,12 +133,22 @@ def _gave_up(name: str, attempts: int, limit: int, error: str) -> str:
     )
 
 
+def _odd_name_reason(escaped: str) -> str:
+    if not escaped:
+        return ""
+    return (
+        f"{escaped}: the file name is not valid UTF-8 (its bytes are shown escaped; the file was "
+        "renamed to this form so that it could be recorded). Give the file a UTF-8 name and "
+        "drop it into the landing folder again."
+    )
+
+
 def admit(
     path: str | os.PathLike[str], cfg: Config, ledger: Ledger, flow_run_id: str = ""
 ) -> Admission:
     """Accept a batch (returning its validated frame) or move it to quarantine with a reason."""
     zone = zone_of(cfg)
-    source = zone.locate(path)
+    source, odd_name = zone.safe_source(zone.locate(path))
     name = zone.name(source)
     adm = Admission(PurePosixPath(name), "", WAITING, source=source, flow_run_id=flow_run_id)
     interrupted = dict(ledger.moves()).get(source)
@@ -167,7 +177,7 @@ def admit(
             f"waiting after {other.attempts} attempt(s); not processed again"
         )
         return _close(zone, ledger, adm, DUPLICATE, reason)
-    escape = zone.escape_reason(source)
+    escape = zone.escape_reason(source) or _odd_name_reason(odd_name)
     if escape:
         return _close(zone, ledger, adm, QUARANTINED, escape)
     before = ledger.attempt(source, fp.sha256)

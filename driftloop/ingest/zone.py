@@ -117,6 +117,28 @@ class Zone:
             )
         return ""
 
+    def safe_source(self, path: str) -> tuple[str, str]:
+        """A landing file whose name is not UTF-8, renamed to its escaped form; else as is.
+
+        Returns the path to use and the original name escaped ("" when it was fine). The
+        ledger stores names as text, so such a name could not be recorded (every run would
+        fail on it); renamed, the batch can be quarantined with a reason like any other.
+        """
+        name = self.name(path)
+        try:
+            name.encode("utf-8")
+            return path, ""
+        except UnicodeEncodeError:
+            pass
+        escaped = os.fsencode(name).decode("utf-8", "backslashreplace")
+        folder = self._parent(path)
+        target = self._join(folder, fit_name(escaped, self.name_max(folder) - len(NOTE_SUFFIX)))
+        if self.exists(target):
+            raise IngestError(f"{escaped}: not UTF-8, and {target} is taken; rename the file")
+        os.rename(path, target)
+        log.warning("%s: the name is not UTF-8; renamed to %s", escaped, self.name(target))
+        return target, escaped
+
     def _mtime(self, info: dict[str, Any]) -> float:
         for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
             value = info.get(key)

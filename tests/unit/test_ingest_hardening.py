@@ -247,3 +247,23 @@ with zone_lock(load_config(sys.argv[1])):
     print("held", flush=True)
     time.sleep(600)
 """
+
+
+def test_a_name_that_is_not_utf8_is_quarantined_and_the_next_batch_processed(
+    tmp_path: Path,
+) -> None:
+    project, cfg = _cfg(tmp_path)
+    landing = os.fsencode(str(cfg.landing_dir))
+    with open(landing + b"/bad\xff\xfe.csv", "wb") as fh:
+        fh.write(_good(project).to_csv(index=False).encode())
+    _good(project, 50).to_csv(cfg.landing_dir / "good.csv", index=False)
+    ledger = Ledger(cfg.ledger_url)
+    first, second = zone_of(cfg).pending()
+    odd = admit(first if "good" in second else second, cfg, ledger)
+    assert odd.status == QUARANTINED
+    assert odd.reason.startswith("bad\\xff\\xfe.csv: the file name is not valid UTF-8")
+    assert (cfg.quarantine_dir / "bad\\xff\\xfe.csv").is_file()
+    good = admit(cfg.landing_dir / "good.csv", cfg, ledger)
+    assert complete(good, cfg, ledger, {}).status == PROCESSED
+    assert sorted(e.batch for e in ledger.recent()) == ["bad\\xff\\xfe.csv", "good.csv"]
+    assert os.listdir(landing) == []
