@@ -133,6 +133,20 @@ def _gave_up(name: str, attempts: int, limit: int, error: str) -> str:
     )
 
 
+def _hash(zone: Zone, adm: Admission) -> Fingerprint | None:
+    """Hash the batch, noting its size and mtime; None (a reason set) if it changed meanwhile."""
+    adm.stamp = zone.stamp(adm.source)
+    fp = zone.fingerprint(adm.source, text=batch_format(adm.path.name) in TEXT_FORMATS)
+    checkpoint("hashed")
+    adm.sha256 = fp.sha256
+    if fp.size != adm.stamp[0] or zone.stamp(adm.source) != adm.stamp:
+        adm.reason = (
+            f"{adm.path.name}: still being written (it changed while it was read); left waiting"
+        )
+        return None
+    return fp
+
+
 def _odd_name_reason(escaped: str) -> str:
     if not escaped:
         return ""
@@ -156,12 +170,8 @@ def admit(
         return _ended(
             replace(adm, sha256=interrupted.sha256), finish_move(zone, ledger, source, interrupted)
         )
-    adm.stamp = zone.stamp(source)
-    fp = zone.fingerprint(source, text=batch_format(name) in TEXT_FORMATS)
-    checkpoint("hashed")
-    adm.sha256 = fp.sha256
-    if fp.size != adm.stamp[0] or zone.stamp(source) != adm.stamp:
-        adm.reason = f"{name}: still being written (it changed while it was read); left waiting"
+    fp = _hash(zone, adm)
+    if fp is None:
         return adm
     prior = ledger.find_done(fp.sha256)
     if prior is not None:
