@@ -267,3 +267,11 @@ def test_a_name_that_is_not_utf8_is_quarantined_and_the_next_batch_processed(
     assert complete(good, cfg, ledger, {}).status == PROCESSED
     assert sorted(e.batch for e in ledger.recent()) == ["bad\\xff\\xfe.csv", "good.csv"]
     assert os.listdir(landing) == []
+
+
+def test_an_object_store_zone_is_locked_in_the_local_work_folder(tmp_path: Path) -> None:
+    _, cfg = _cfg(tmp_path, '\n[ingest]\nzone = "memory://locked-zone"\n')
+    key = hashlib.sha256(b"memory://locked-zone").hexdigest()[:16]
+    assert lock_path(cfg) == cfg.work_dir / f".zone-{key}.lock"
+    with zone_lock(cfg):
+        assert lock_path(cfg).read_text(encoding="utf-8").startswith(f"pid {os.getpid()} on ")
