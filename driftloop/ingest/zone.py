@@ -4,8 +4,9 @@ The zone is one folder (a local path or an fsspec URL such as ``memory://z`` or 
 holding ``landing/``, ``processed/`` and ``quarantine/``. A batch is a file placed directly in
 ``landing/``. Files whose names start with ``.`` or end in a temporary suffix are still being
 written (write to ``.name.tmp``, then rename), as are files changed less than
-``settle_seconds`` ago. Moves are one rename on a local disk (atomic); on object stores fsspec
-copies then deletes, which recovery completes if a crash falls between the two.
+``settle_seconds`` ago. Moves are one rename on a local disk (atomic); across two local file
+systems (EXDEV) and on object stores they copy, then delete, which recovery completes if a
+crash falls between the two. Names derived from a batch's name fit the file system's limit.
 """
 
 from __future__ import annotations
