@@ -15,6 +15,7 @@ from driftloop.flows.process_batch import process_batch
 from driftloop.flows.publish import run_tags
 from driftloop.flows.tasks import check_tracking_task, io
 from driftloop.ingest import fail, recover
+from driftloop.ingest.zone_lock import holds_zone
 from driftloop.models.tracking import check_tracking
 
 
@@ -70,6 +71,7 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
 
 
 @flow(name="monitor")
+@holds_zone
 def monitor(config_path: str | None = None) -> list[BatchRecord]:
     """Process, once, each batch waiting in the landing folder; return one record per batch.
 

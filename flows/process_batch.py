@@ -26,6 +26,7 @@ from driftloop.flows.tasks import (
     track_task,
 )
 from driftloop.ingest import Admission
+from driftloop.ingest.zone_lock import holds_zone
 from driftloop.models.champion import Champion
 from driftloop.models.evaluate import Predicted
 from driftloop.models.trigger import Trigger, retrain_trigger
@@ -140,6 +141,7 @@ def _announce(model: str, record: BatchRecord, link: str) -> None:
 
 
 @flow(name="process-batch", flow_run_name=batch_run_name)
+@holds_zone
 def process_batch(path: str, config_path: str | None = None) -> BatchRecord:
     """Process one waiting batch end to end and return its record (as `driftloop run --json`).
 

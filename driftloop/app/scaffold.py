@@ -49,6 +49,7 @@ ledger_url = ""
 # Larger batches are streamed whole through hashing and validation, but drift tests, scoring
 # and fine-tuning see a seeded uniform sample of this many rows (bounded memory).
 sample_rows = 100000
+lock_wait_seconds = 0.0    # a run finding another run on the zone waits this long, then stops
 
 [drift]
 alpha = 0.05               # family-wise significance level of the drift verdict

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
+from driftloop.core.config_checks import column_problems
 from driftloop.core.config_env import env_name, env_overrides, merge
 from driftloop.core.config_sections import (
     DriftSection,
@@ -50,6 +51,15 @@ class Config(Section):
                 f"the target column {self.model.target!r} is also listed as a feature; "
                 "remove it from [features]"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _columns_known(self) -> Config:
+        problem = column_problems(
+            self.model.target, self.features.numeric, self.features.categorical, self.ingest
+        )
+        if problem:
+            raise ValueError(problem)
         return self
 
     @property

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from driftloop.core.config_checks import no_booleans
+
+# A column name: not empty, not only spaces (names are matched exactly, spaces included).
+Column = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+# A registered model name: also a Prefect deployment and a file name, so no '/' or spaces.
+MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 
 class Section(BaseModel):
-    """A table of driftloop.toml: unknown keys are errors, values are frozen."""
+    """A table of driftloop.toml: unknown keys are errors, values are frozen, numbers finite."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_not_booleans(cls, data: Any) -> Any:
+        no_booleans(cls, data)
+        return data
 
 
 class ModelSection(Section):
     """What is being predicted and under which registered name."""
 
-    name: str = Field(default="driftloop-model", min_length=1)
-    target: str = Field(min_length=1)
+    name: str = Field(default="driftloop-model", pattern=MODEL_NAME)
+    target: Column
     task: Literal["classification", "regression"] = "classification"
 
 
 class FeaturesSection(Section):
     """The feature schema: every column the model reads, by kind."""
 
-    numeric: list[str] = Field(default_factory=list)
-    categorical: list[str] = Field(default_factory=list)
+    numeric: list[Column] = Field(default_factory=list)
+    categorical: list[Column] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> FeaturesSection:
@@ -49,15 +62,16 @@ class IngestSection(Section):
     extra_columns: Literal["ignore", "reject"] = "ignore"
     min_rows: int = Field(default=20, ge=1)
     zone: str = ""
-    settle_seconds: float = Field(default=0.0, ge=0.0)
-    max_attempts: int = Field(default=3, ge=1)
-    not_null: list[str] = Field(default_factory=list)
+    settle_seconds: float = Field(default=0.0, ge=0.0, le=86_400.0)
+    max_attempts: int = Field(default=3, ge=1, le=1000)
+    not_null: list[Column] = Field(default_factory=list)
     categories: dict[str, list[str]] = Field(default_factory=dict)
     ranges: dict[str, list[float]] = Field(default_factory=dict)
     max_unseen_share: float = Field(default=0.5, gt=0.0, le=1.0)
     block_mib: int = Field(default=16, ge=1, le=1024)
     ledger_url: str = ""
     sample_rows: int = Field(default=100_000, ge=100)
+    lock_wait_seconds: float = Field(default=0.0, ge=0.0, le=86_400.0)
 
     @model_validator(mode="after")
     def _check_ranges(self) -> IngestSection:
@@ -89,7 +103,9 @@ class DriftSection(Section):
 class TrainingSection(Section):
     """Initial training of the first model."""
 
-    hidden_units: list[int] = Field(default_factory=lambda: [32, 16])
+    hidden_units: list[Annotated[int, Field(ge=1, le=65_536)]] = Field(
+        default_factory=lambda: [32, 16], max_length=64
+    )
     epochs: int = Field(default=40, ge=1)
     batch_size: int = Field(default=64, ge=1)
     learning_rate: float = Field(default=3e-3, gt=0.0)

@@ -33,3 +33,7 @@ class ChampionMoved(RegistryError):
 
 class TrainingError(DriftloopError):
     """Training or fine-tuning cannot run on the data given."""
+
+
+class ZoneBusy(IngestError):
+    """Another driftloop run holds the landing zone's lock; this one processed nothing."""

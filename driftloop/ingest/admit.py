@@ -54,6 +54,7 @@ class Admission:
     attempts: int = 0
     flow_run_id: str = ""
     rows: int = 0
+    stamp: tuple[int, int] = (0, 0)  # size and mtime (ns) when hashed
 
     @property
     def sampled(self) -> bool:
@@ -133,12 +134,36 @@ def _gave_up(name: str, attempts: int, limit: int, error: str) -> str:
     )
 
 
+def _hash(zone: Zone, adm: Admission) -> Fingerprint | None:
+    """Hash the batch, noting its size and mtime; None (a reason set) if it changed meanwhile."""
+    adm.stamp = zone.stamp(adm.source)
+    fp = zone.fingerprint(adm.source, text=batch_format(adm.path.name) in TEXT_FORMATS)
+    checkpoint("hashed")
+    adm.sha256 = fp.sha256
+    if fp.size != adm.stamp[0] or zone.stamp(adm.source) != adm.stamp:
+        adm.reason = (
+            f"{adm.path.name}: still being written (it changed while it was read); left waiting"
+        )
+        return None
+    return fp
+
+
+def _odd_name_reason(escaped: str) -> str:
+    if not escaped:
+        return ""
+    return (
+        f"{escaped}: the file name is not valid UTF-8 (its bytes are shown escaped; the file was "
+        "renamed to this form so that it could be recorded). Give the file a UTF-8 name and "
+        "drop it into the landing folder again."
+    )
+
+
 def admit(
     path: str | os.PathLike[str], cfg: Config, ledger: Ledger, flow_run_id: str = ""
 ) -> Admission:
     """Accept a batch (returning its validated frame) or move it to quarantine with a reason."""
     zone = zone_of(cfg)
-    source = zone.locate(path)
+    source, odd_name = zone.safe_source(zone.locate(path))
     name = zone.name(source)
     adm = Admission(PurePosixPath(name), "", WAITING, source=source, flow_run_id=flow_run_id)
     interrupted = dict(ledger.moves()).get(source)
@@ -146,14 +171,8 @@ def admit(
         return _ended(
             replace(adm, sha256=interrupted.sha256), finish_move(zone, ledger, source, interrupted)
         )
-    size = zone.size(source)
-    fp = zone.fingerprint(source, text=batch_format(name) in TEXT_FORMATS)
-    checkpoint("hashed")
-    adm.sha256 = fp.sha256
-    if fp.size != size or zone.size(source) != size:
-        adm.reason = (
-            f"{name}: still being written (its size changed while it was read); left waiting"
-        )
+    fp = _hash(zone, adm)
+    if fp is None:
         return adm
     prior = ledger.find_done(fp.sha256)
     if prior is not None:
@@ -169,7 +188,7 @@ def admit(
             f"waiting after {other.attempts} attempt(s); not processed again"
         )
         return _close(zone, ledger, adm, DUPLICATE, reason)
-    escape = zone.escape_reason(source)
+    escape = zone.escape_reason(source) or _odd_name_reason(odd_name)
     if escape:
         return _close(zone, ledger, adm, QUARANTINED, escape)
     before = ledger.attempt(source, fp.sha256)
@@ -184,6 +203,9 @@ def admit(
         frame, adm.rows = read_validated(zone, source, name, fp, cfg)
     except IngestError as err:
         return _close(zone, ledger, adm, QUARANTINED, str(err))
+    if zone.stamp(source) != adm.stamp:
+        adm.reason = f"{name}: changed while it was validated; left waiting for the next run"
+        return adm
     frame.attrs["target"] = cfg.model.target
     adm.frame, adm.status = frame, ACCEPTED
     if adm.sampled:
@@ -201,6 +223,20 @@ def quarantine(adm: Admission, cfg: Config, ledger: Ledger, reason: str) -> Admi
     return _close(zone_of(cfg), ledger, adm, QUARANTINED, reason)
 
 
+def require_unchanged(zone: Zone, adm: Admission) -> None:
+    """Refuse to record a batch whose file changed since it was hashed (rehashed if in doubt)."""
+    if zone.stamp(adm.source) == adm.stamp:
+        return
+    text = batch_format(adm.path.name) in TEXT_FORMATS
+    if zone.fingerprint(adm.source, text).sha256 == adm.sha256:
+        return  # touched, not changed
+    raise IngestError(
+        f"{adm.path.name}: the file changed while it was processed (rows were added or "
+        "replaced after it was validated); it stays in the landing folder and is read again, "
+        "whole, by the next run. Producers should write to '.NAME.tmp' and rename when done."
+    )
+
+
 def complete(adm: Admission, cfg: Config, ledger: Ledger, result: dict[str, object]) -> Admission:
     """Move an accepted batch to processed/ and record it with its outcome."""
     entry = LedgerEntry(
@@ -212,7 +248,9 @@ def complete(adm: Admission, cfg: Config, ledger: Ledger, result: dict[str, obje
         flow_run_id=adm.flow_run_id,
         attempts=adm.attempts,
     )
-    done = finish(zone_of(cfg), ledger, adm.source, entry)
+    zone = zone_of(cfg)
+    require_unchanged(zone, adm)
+    done = finish(zone, ledger, adm.source, entry)
     adm.status, adm.destination = PROCESSED, done.destination
     return adm
 

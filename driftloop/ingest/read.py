@@ -2,7 +2,8 @@
 
 CSV columns are read as text and converted by validation, so one bad cell is counted and
 reported instead of failing the whole read. Parquet is read by row group batches, CSV and
-JSON Lines by blocks of ``[ingest] block_mib``: memory holds one chunk at a time.
+JSON Lines by blocks of ``[ingest] block_mib`` (JSON Lines line by line, ``jsonl.py``):
+memory holds one chunk at a time.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import BinaryIO
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from driftloop.core.errors import IngestError
 from driftloop.ingest.fingerprint import Fingerprint
+from driftloop.ingest.jsonl import json_chunks
 
 SUFFIXES = {
     ".csv": "csv",
@@ -156,11 +157,9 @@ def _parquet_chunks(name: str, opener: Opener) -> Iterator[pd.DataFrame]:
             yield batch.to_pandas()
 
 
-def _json_chunks(opener: Opener, block: int) -> Iterator[pd.DataFrame]:
+def _json_chunks(name: str, opener: Opener, block: int) -> Iterator[pd.DataFrame]:
     with opener() as fh:
-        reader = pajson.open_json(fh, read_options=pajson.ReadOptions(block_size=block))
-        for batch in reader:
-            yield batch.to_pandas()
+        yield from json_chunks(name, fh, block)
 
 
 def iter_chunks(
@@ -180,7 +179,7 @@ def iter_chunks(
         elif fmt == "parquet":
             yield from _parquet_chunks(name, opener)
         else:
-            yield from _json_chunks(opener, block)
+            yield from _json_chunks(name, opener, block)
     except IngestError:
         raise
     except (pa.ArrowException, OSError, ValueError) as err:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from driftloop.core.errors import IngestError
 from driftloop.core.records import Status
 from driftloop.ingest.ledger import Ledger
 from driftloop.ingest.ledger_tables import LedgerEntry
@@ -26,8 +27,8 @@ def finish_move(zone: Zone, ledger: Ledger, source: str, entry: LedgerEntry) -> 
     at_dest, at_source = zone.exists(dest), zone.exists(source)
     same = at_source and zone.fingerprint(source, text=False).sha256 == entry.sha256
     if at_dest:
-        if same and not zone.local:  # an object store copied but did not delete yet
-            zone.fs.rm(source)
+        if same:  # copied (object store, another file system) but not yet deleted
+            zone.remove(source)
         log.warning("%s: recovered a move to %s; recording it", entry.batch, dest)
         return ledger.settle(source)
     if same:
@@ -47,4 +48,12 @@ def finish_move(zone: Zone, ledger: Ledger, source: str, entry: LedgerEntry) -> 
 
 def recover(zone: Zone, ledger: Ledger) -> list[LedgerEntry]:
     """Finish every move a crash interrupted; return the records this completed."""
-    return [finish_move(zone, ledger, source, entry) for source, entry in ledger.moves()]
+    done = []
+    for source, entry in ledger.moves():
+        try:
+            done.append(finish_move(zone, ledger, source, entry))
+        except (OSError, IngestError) as err:  # one stuck move must not stop the others
+            log.error(
+                "%s: cannot finish its move to %s yet: %s", entry.batch, entry.destination, err
+            )
+    return done

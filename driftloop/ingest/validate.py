@@ -8,8 +8,10 @@ row, too few rows) are totals over the chunks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -18,7 +20,21 @@ from driftloop.ingest.read import infer_numbers
 from driftloop.ingest.sample import RowSample
 from driftloop.ingest.schema import Rules, build_schema
 
-ORDER = ("missing", "extra", "type", "finite", "target", "null", "category", "range", "other")
+ORDER = (
+    "missing",
+    "target_name",
+    "extra",
+    "nested",
+    "type",
+    "finite",
+    "target",
+    "null",
+    "category",
+    "range",
+    "other",
+)
+MAX_SEEN = 1000  # column names remembered for near-miss hints
+NESTED = (list, tuple, dict, np.ndarray)
 
 
 def _kind(check: str, column: str, target: str) -> str:
@@ -54,12 +70,18 @@ class BatchChecker:
         self.filled = dict.fromkeys(rules.numeric, 0)
         self.failures: dict[tuple[str, str], list] = {}  # (kind, column) -> [rows, examples]
         self.sample = RowSample(sample_rows, seed)
+        self.chunks = 0
+        self.absent = dict.fromkeys(rules.features, 0)  # feature -> chunks without it
+        self.target_seen = False
+        self.target_absent_rows = 0
+        self.seen: set[str] = set()
 
     def feed(self, chunk: pd.DataFrame) -> pd.DataFrame | None:
         """Validate one chunk; return it with the model's columns and types when it passes."""
         chunk = chunk.set_axis([str(c) for c in chunk.columns], axis=1)
         chunk.index = pd.RangeIndex(self.rows, self.rows + len(chunk))
         self.rows += len(chunk)
+        chunk = self._nested(self._complete(chunk))
         try:
             valid = self.schema.validate(chunk, lazy=True)
         except pa.errors.SchemaErrors as errs:
@@ -70,6 +92,60 @@ class BatchChecker:
             self.filled[col] += int(out[col].notna().sum())
         if self.keep:
             self.sample.add(out)
+        return out
+
+    def _complete(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        """Give a chunk the features it lacks as empty cells (a JSON key absent from a block)."""
+        self.chunks += 1
+        present = set(chunk.columns)
+        if len(self.seen) < MAX_SEEN:
+            self.seen.update(sorted(present)[: MAX_SEEN - len(self.seen)])
+        if self.rules.target in present:
+            self.target_seen = True
+        else:
+            self.target_absent_rows += len(chunk)
+        absent = [c for c in self.rules.features if c not in present]
+        for col in absent:
+            self.absent[col] += 1
+        return chunk.assign(**dict.fromkeys(absent, None)) if absent else chunk
+
+    def _nested(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        """Count and blank cells holding lists or objects in the model's columns."""
+        for col in [*self.rules.features, self.rules.target]:
+            if col not in chunk.columns or chunk[col].dtype != object:
+                continue
+            mask = chunk[col].map(lambda v: isinstance(v, NESTED)).astype(bool)
+            if not mask.any():
+                continue
+            entry = self.failures.setdefault(("nested", col), [0, []])
+            entry[0] += int(mask.sum())
+            for value in chunk.loc[mask, col].head(100):
+                text = json_like(value)
+                if len(entry[1]) < 3 and text not in entry[1]:
+                    entry[1].append(text)
+            chunk = chunk.assign(**{col: chunk[col].where(~mask, None)})
+        return chunk
+
+    def near(self, col: str) -> str:
+        """A column of the batch whose name differs from col only in case or spaces, or ""."""
+        key = col.strip().casefold()
+        close = sorted(c for c in self.seen if c != col and c.strip().casefold() == key)
+        return close[0] if close else ""
+
+    def _derived(self) -> dict[tuple[str, str], list]:
+        """The failures, plus what only the whole file shows: missing columns, a near-miss
+        target, and rows of a labelled batch without the target key."""
+        out = dict(self.failures)
+        r = self.rules
+        missing = [c for c in r.features if self.chunks and self.absent[c] == self.chunks]
+        out = {k: v for k, v in out.items() if k[1] not in missing}
+        for col in missing:
+            out[("missing", col)] = [0, []]
+        if self.target_seen and self.target_absent_rows:
+            entry = out.setdefault(("target", r.target), [0, []])
+            out[("target", r.target)] = [entry[0] + self.target_absent_rows, entry[1]]
+        elif not self.target_seen and self.near(r.target):
+            out[("target_name", self.near(r.target))] = [0, []]
         return out
 
     def _count(self, cases: pd.DataFrame) -> None:
@@ -96,8 +172,8 @@ class BatchChecker:
         for col in self.rules.categorical:
             raw = frame[col]
             out[col] = raw.astype("str").where(raw.notna(), None).astype("object")
-        if self.rules.target in frame.columns:
-            out[self.rules.target] = frame[self.rules.target]
+        target = self.rules.target
+        out[target] = frame[target] if target in frame.columns else pd.Series(None, frame.index)
         return pd.DataFrame(out, index=frame.index)
 
     def problems(self) -> list[str]:
@@ -108,15 +184,19 @@ class BatchChecker:
                 f"{name}: a header but no rows; the producer wrote the column names only. "
                 "Re-send the batch with its rows."
             ]
-        found = sorted(self.failures.items(), key=lambda kv: ORDER.index(kv[0][0]))
+        found = sorted(self._derived().items(), key=lambda kv: ORDER.index(kv[0][0]))
         msgs: list[str] = []
         missing = [c for (k, c), _ in found if k == "missing"]
         if missing:
+            hint = self._hint(missing)
             msgs.append(
-                f"{name}: missing column(s) {missing} (absent from all {self.rows} rows); the "
-                f"model reads {r.features}. Add the columns to the batch, or update [features] "
-                "in driftloop.toml and bootstrap a new model."
+                f"{name}: missing column(s) {missing} (absent from all {self.rows} rows){hint}; "
+                f"the model reads {r.features}. Add the columns to the batch, or update "
+                "[features] in driftloop.toml and bootstrap a new model."
             )
+        for (kind, col), (n, examples) in found:
+            if kind == "target_name":  # before 'unexpected': it explains that column
+                msgs.extend(self._message(kind, col, n, examples))
         extra = [c for (k, c), _ in found if k == "extra"]
         if extra:
             msgs.append(
@@ -124,7 +204,8 @@ class BatchChecker:
                 'or set [ingest] extra_columns = "ignore" in driftloop.toml.'
             )
         for (kind, col), (n, examples) in found:
-            msgs.extend(self._message(kind, col, n, examples))
+            if kind != "target_name":
+                msgs.extend(self._message(kind, col, n, examples))
         if not msgs:
             for col, filled in self.filled.items():
                 if filled == 0:
@@ -139,8 +220,32 @@ class BatchChecker:
             )
         return msgs
 
+    def _hint(self, missing: list[str]) -> str:
+        close = [(c, self.near(c)) for c in missing if self.near(c)]
+        if not close:
+            return ""
+        pairs = ", ".join(f"{near!r} (did you mean {col!r}?)" for col, near in close)
+        return (
+            f"; the batch has {pairs}: names are matched exactly, case and spaces included, "
+            "so rename the column(s)"
+        )
+
     def _message(self, kind: str, col: str, n: int, examples: list) -> list[str]:
         name, total, eg = self.name, self.rows, ", ".join(repr(v) for v in examples)
+        target = self.rules.target
+        if kind == "target_name":
+            return [
+                f"{name}: no target column {target!r}, but the batch has {col!r}: did you mean "
+                f"{target!r}? Names are matched exactly (case and spaces included), so the "
+                f"batch would silently count as unlabelled. Rename the column to {target!r}, "
+                "or drop it to send an unlabelled batch."
+            ]
+        if kind == "nested":
+            return [
+                f"{name}: column {col!r} holds lists or objects (JSON arrays or objects, "
+                f"Parquet lists) in {n} of {total} row(s) (e.g. {', '.join(examples)}); each "
+                "cell must hold one value. Flatten the column in the export."
+            ]
         if kind == "type":
             return [
                 f"{name}: column {col!r} must be numeric, but {n} of {total} row(s) are not "
@@ -185,9 +290,22 @@ class BatchChecker:
             extra = f" (and {len(msgs) - 3} more problem(s))" if len(msgs) > 3 else ""
             raise SchemaError(" Also: ".join(msgs[:3]) + extra)
         frame = self.sample.frame()
-        if self.rules.target in frame.columns:
+        if not self.target_seen:
+            frame = frame.drop(columns=[self.rules.target], errors="ignore")
+        elif self.rules.target in frame.columns:
             frame[self.rules.target] = infer_numbers(frame[self.rules.target])
         return frame
+
+
+def json_like(value: object) -> str:
+    """A short text of a nested cell for a message (a list as JSON, at most 60 characters)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def validate_chunks(

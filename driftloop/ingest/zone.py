@@ -4,15 +4,20 @@ The zone is one folder (a local path or an fsspec URL such as ``memory://z`` or 
 holding ``landing/``, ``processed/`` and ``quarantine/``. A batch is a file placed directly in
 ``landing/``. Files whose names start with ``.`` or end in a temporary suffix are still being
 written (write to ``.name.tmp``, then rename), as are files changed less than
-``settle_seconds`` ago. Moves are one rename on a local disk (atomic); on object stores fsspec
-copies then deletes, which recovery completes if a crash falls between the two.
+``settle_seconds`` ago. Moves are one rename on a local disk (atomic); across two local file
+systems (EXDEV) and on object stores they copy, then delete, which recovery completes if a
+crash falls between the two. Names derived from a batch's name fit the file system's limit.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import itertools
+import logging
 import os
 import posixpath
+import stat
 import time
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -21,9 +26,24 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from driftloop.core.errors import IngestError
+from driftloop.ingest.cross_move import move_across
 from driftloop.ingest.fingerprint import Fingerprint, fingerprint
+from driftloop.ingest.names import fit_name, write_new
 
+log = logging.getLogger(__name__)
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
+NOTE_SUFFIX = ".reason.txt"
+NAME_MAX = 255  # bytes: ext4, xfs, btrfs, tmpfs, NTFS (UTF-16 units), most object stores
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device or special file"
 
 
 class Zone:
@@ -98,6 +118,28 @@ class Zone:
             )
         return ""
 
+    def safe_source(self, path: str) -> tuple[str, str]:
+        """A landing file whose name is not UTF-8, renamed to its escaped form; else as is.
+
+        Returns the path to use and the original name escaped ("" when it was fine). The
+        ledger stores names as text, so such a name could not be recorded (every run would
+        fail on it); renamed, the batch can be quarantined with a reason like any other.
+        """
+        name = self.name(path)
+        try:
+            name.encode("utf-8")
+            return path, ""
+        except UnicodeEncodeError:
+            pass
+        escaped = os.fsencode(name).decode("utf-8", "backslashreplace")
+        folder = self._parent(path)
+        target = self._join(folder, fit_name(escaped, self.name_max(folder) - len(NOTE_SUFFIX)))
+        if self.exists(target):
+            raise IngestError(f"{escaped}: not UTF-8, and {target} is taken; rename the file")
+        os.rename(path, target)
+        log.warning("%s: the name is not UTF-8; renamed to %s", escaped, self.name(target))
+        return target, escaped
+
     def _mtime(self, info: dict[str, Any]) -> float:
         for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
             value = info.get(key)
@@ -111,15 +153,39 @@ class Zone:
             if not os.path.isdir(self.landing):
                 return []
             with os.scandir(self.landing) as it:
-                return [
-                    (e.path, e.stat(follow_symlinks=False).st_mtime)
-                    for e in it
-                    if e.is_symlink() or e.is_file(follow_symlinks=False)
-                ]
+                found = [(e.path, e.stat(follow_symlinks=False)) for e in it]
+            batches = []
+            for path, st in found:
+                if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+                    batches.append((path, st.st_mtime))
+                    continue
+                log.warning(
+                    "%s: %s in the landing folder, left alone: driftloop takes only files "
+                    "placed directly in it (move the files it holds up into landing/)",
+                    self.name(path),
+                    _kind(st.st_mode),
+                )
+            return batches
         if not self.fs.exists(self.landing):
             return []
         infos = self.fs.ls(self.landing, detail=True)
+        for i in infos:
+            if i.get("type") != "file":
+                log.warning("%s: a folder in the landing folder, left alone", self.name(i["name"]))
         return [(i["name"], self._mtime(i)) for i in infos if i.get("type") == "file"]
+
+    def _waits(self, name: str, mtime: float, now: float) -> bool:
+        """Whether a landing file is a batch to take now (else: one log line, why not)."""
+        traversal = ".." in unquote(unquote(name)).replace("\\", "/").split("/")
+        if traversal:
+            return True  # quarantined as a path traversal, even when hidden
+        if name.startswith(".") or name.lower().endswith(IGNORED_SUFFIXES):
+            log.info("%s: hidden or temporary name (still being written); left alone", name)
+            return False
+        if now - mtime < self.settle_seconds:
+            log.info("%s: changed under [ingest] settle_seconds ago; left for later", name)
+            return False
+        return True
 
     def pending(self) -> list[str]:
         """Batches waiting in landing/, oldest first; files still being written are left alone."""
@@ -127,9 +193,7 @@ class Zone:
         waiting = [
             (mtime, self.name(path), path)
             for path, mtime in self._entries()
-            if not self.name(path).startswith(".")
-            and not self.name(path).lower().endswith(IGNORED_SUFFIXES)
-            and now - mtime >= self.settle_seconds
+            if self._waits(self.name(path), mtime, now)
         ]
         return [self.url(path) for _, _, path in sorted(waiting)]
 
@@ -140,6 +204,21 @@ class Zone:
     def size(self, path: str) -> int:
         """Size in bytes (of the link itself for a symlink)."""
         return os.lstat(path).st_size if self.local else int(self.fs.size(path))
+
+    def remove(self, path: str) -> None:
+        """Delete a file (a link itself, never its target)."""
+        if self.local:
+            os.unlink(path)
+        else:
+            self.fs.rm(path)
+
+    def stamp(self, path: str) -> tuple[int, int]:
+        """Size and modification time (ns) of a file, to tell whether it changed since."""
+        if self.local:
+            st = os.lstat(path)
+            return st.st_size, st.st_mtime_ns
+        info = self.fs.info(path)
+        return int(info.get("size") or 0), int(self._mtime(info) * 1e9)
 
     def open(self, path: str) -> BinaryIO:
         """Open a batch for binary reading."""
@@ -153,28 +232,46 @@ class Zone:
         with self.open(path) as fh:
             return fingerprint(fh, text)
 
+    def name_max(self, folder: str) -> int:
+        """The longest file name (in bytes) the folder's file system takes."""
+        if not self.local:
+            return NAME_MAX
+        try:
+            return min(NAME_MAX, os.pathconf(folder, "PC_NAME_MAX"))
+        except (OSError, ValueError):
+            return NAME_MAX
+
     def free_name(self, folder: str, name: str, sha256: str) -> str:
-        """A path in folder for name that nothing occupies (the hash is added on a clash)."""
-        target = self._join(folder, name)
-        if not self.exists(target):
-            return target
+        """A path in folder for name that nothing occupies (the hash is added on a clash).
+
+        The name is shortened (a hash of the whole name keeps it unique) so that it and its
+        reason file fit the file system's name limit, whatever the incoming name's length.
+        """
+        budget = self.name_max(folder) - len(NOTE_SUFFIX)
         stem, suffix = os.path.splitext(name)
-        return self._join(folder, f"{stem}.{sha256[:12]}{suffix}")
+        for candidate in (name, f"{stem}.{sha256[:12]}{suffix}"):
+            target = self._join(folder, fit_name(candidate, budget))
+            if not self.exists(target) and not self.exists(target + NOTE_SUFFIX):
+                return target
+        for n in itertools.count(2):
+            target = self._join(folder, fit_name(f"{stem}.{sha256[:12]}-{n}{suffix}", budget))
+            if not self.exists(target) and not self.exists(target + NOTE_SUFFIX):
+                return target
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def write_note(self, dest: str, reason: str) -> None:
-        """Write the reason file beside a destination (whole or not at all)."""
-        note = dest + ".reason.txt"
+        """Write the reason file beside a destination (whole or not at all).
+
+        Locally the text goes to a fresh temporary file (``mkstemp``: created exclusively,
+        never through a link planted in its place), then one rename puts it in place.
+        """
+        note = dest + NOTE_SUFFIX
         self.fs.makedirs(self._parent(note), exist_ok=True)
-        data = (reason.rstrip() + "\n").encode("utf-8")
+        data = (reason.rstrip() + "\n").encode("utf-8", "surrogateescape")
         if not self.local:
             self.fs.pipe_file(note, data)
             return
-        tmp = os.path.join(os.path.dirname(note), "." + os.path.basename(note) + ".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, note)
+        write_new(os.path.dirname(note), note, data)
 
     def move(self, src: str, dest: str) -> None:
         """Move a batch to dest: one atomic rename locally, never overwriting anything."""
@@ -184,7 +281,13 @@ class Zone:
         if not self.local:
             self.fs.mv(src, dest)
             return
-        os.rename(src, dest)
+        try:
+            os.rename(src, dest)
+        except OSError as err:
+            if err.errno != errno.EXDEV:
+                raise
+            move_across(src, dest)  # landing/ is on another file system
+            return
         fd = os.open(os.path.dirname(dest), os.O_RDONLY)
         try:
             os.fsync(fd)

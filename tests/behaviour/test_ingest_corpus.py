@@ -3,6 +3,7 @@ are processed, and the ledger and the folders agree on every file."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +13,9 @@ import pandas as pd
 import pytest
 
 from driftloop.core.config import load_config
-from driftloop.ingest import Ledger, admit
+from driftloop.ingest import Ledger, admit, zone_of
 from driftloop.ingest.admit import ACCEPTED, QUARANTINED
+from driftloop.ingest.names import fit_name
 from tests.helpers import TINY_SETTINGS, Project, cli, make_project
 
 Writer = Callable[[Path, pd.DataFrame], None]
@@ -45,6 +47,54 @@ def _huge_field(good: pd.DataFrame) -> bytes:
 
 def _latin1(good: pd.DataFrame) -> bytes:
     return good.assign(c1=["é"] * len(good)).to_csv(index=False).encode("latin-1")
+
+
+def _jsonl(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Writer:
+    return lambda path, good: change(good).to_json(path, orient="records", lines=True)
+
+
+def _parquet(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Writer:
+    return lambda path, good: change(good).to_parquet(path, index=False)
+
+
+def _jsonl_text(good: pd.DataFrame) -> str:
+    return str(good.to_json(orient="records", lines=True))
+
+
+def _late_key(good: pd.DataFrame) -> bytes:
+    """Over 1 MiB of good lines (the first read block), then a line with a new key."""
+    big = pd.concat([good] * 300, ignore_index=True)
+    return (
+        _jsonl_text(big) + '{"x1": 1, "x2": 2, "x3": 3, "c1": "a", "c2": "low", '
+        '"label": 1, "late": 5}\n'
+    ).encode()
+
+
+def _huge_line(good: pd.DataFrame) -> bytes:
+    return (_jsonl_text(good) + '{"x1": "' + "z" * (3 << 20) + '"}\n').encode()
+
+
+def _bad_line(good: pd.DataFrame) -> bytes:
+    lines = _jsonl_text(good).splitlines()
+    lines[29] = lines[29][:-1]  # line 30 loses its closing brace
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _rename(**names: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    return lambda g: g.rename(columns=names)
+
+
+def _zip(good: pd.DataFrame) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("batch.csv", good.to_csv(index=False))
+    return buf.getvalue()
+
+
+LONG = "数" * 82 + ".csv"  # 250 bytes: a reason file's temporary name would not fit
 
 
 # name -> (how to write it from a good frame, what its reason must say)
@@ -88,6 +138,113 @@ CORPUS: dict[str, tuple[Writer, str]] = {
     "notes.txt": (_bytes(lambda g: b"hello"), "unsupported file type '.txt'"),
     "x%2f..%2f..%2fetc%2fpasswd.csv": (_csv(lambda g: g), "holds a path traversal"),
     "link-out.csv": (None, "is a symbolic link to"),  # type: ignore[dict-item]
+    "json-array.jsonl": (
+        _bytes(lambda g: g.to_json(orient="records").encode()),
+        "line 1 is a JSON array, not an object; JSON Lines holds one object per line",
+    ),
+    "json-number-line.jsonl": (
+        _bytes(lambda g: (_jsonl_text(g) + "42\n").encode()),
+        "line 61 is a JSON number, not an object",
+    ),
+    "json-bad-line.jsonl": (_bytes(_bad_line), "line 30 is not valid JSON"),
+    "json-cut.jsonl": (
+        _bytes(lambda g: _jsonl_text(g).rstrip("\n")[:-5].encode()),
+        "the last line (60) is cut off",
+    ),
+    "json-list-value.jsonl": (
+        _jsonl(lambda g: g.assign(x1=[[1.0, 2.0]] * len(g))),
+        "column 'x1' holds lists or objects (JSON arrays or objects, Parquet lists) in 60 of 60 "
+        "row(s) (e.g. [1.0, 2.0])",
+    ),
+    "json-object-value.jsonl": (
+        _jsonl(lambda g: g.assign(c1=[{"a": 1}] * 5 + [*g["c1"][5:]])),
+        "column 'c1' holds lists or objects (JSON arrays or objects, Parquet lists) in 5 of 60",
+    ),
+    "json-missing-key.jsonl": (_jsonl(lambda g: g.drop(columns="x2")), "missing column(s) ['x2']"),
+    "json-late-key.jsonl": (_bytes(_late_key), "unexpected column(s) ['late']"),
+    "json-wrong-type.jsonl": (
+        _jsonl(lambda g: g.assign(x1=["oops"] * 4 + [*g["x1"][4:]])),
+        "column 'x1' must be numeric, but 4 of 60 row(s) are not numbers (e.g. 'oops')",
+    ),
+    "json-huge-line.jsonl": (_bytes(_huge_line), "line 61 is larger than the 1 MiB read block"),
+    "json-blank.jsonl": (_bytes(lambda g: b"\n\n  \n"), "holds no JSON object, only 3 blank"),
+    "json-nul.jsonl": (_bytes(lambda g: b'{"x1": 1}\n\x00\n'), "holds binary data (a NUL byte"),
+    "json-latin1.jsonl": (
+        _bytes(
+            lambda g: str(
+                g.assign(c1="é").to_json(orient="records", lines=True, force_ascii=False)
+            ).encode("latin-1")
+        ),
+        "not UTF-8 text",
+    ),
+    "json-too-few.jsonl": (_jsonl(lambda g: g.head(5)), "5 row(s), fewer than [ingest] min_rows"),
+    "label-space.csv": (
+        _csv(_rename(label="label ")),
+        "no target column 'label', but the batch has 'label ': did you mean 'label'?",
+    ),
+    "label-case.parquet": (
+        _parquet(_rename(label="Label")),
+        "no target column 'label', but the batch has 'Label': did you mean 'label'?",
+    ),
+    "x1-case.csv": (
+        _csv(_rename(x1="X1")),
+        "missing column(s) ['x1'] (absent from all 60 rows); the batch has 'X1' (did you mean "
+        "'x1'?): names are matched exactly, case and spaces included",
+    ),
+    "x1-space.jsonl": (_jsonl(_rename(x1="x1 ")), "the batch has 'x1 ' (did you mean 'x1'?)"),
+    LONG: (_csv(lambda g: g.drop(columns="x3")), "missing column(s) ['x3']"),
+    "..\\..\\x.csv": (_csv(lambda g: g.iloc[1:]), "holds a path traversal"),
+    "target-all-empty.csv": (
+        _csv(lambda g: g.assign(label=None)),
+        "target column 'label' is empty in 60 row(s)",
+    ),
+    "inf-text.csv": (
+        _bytes(lambda g: g.assign(x3=["inf", *g["x3"][1:]]).to_csv(index=False).encode()),
+        "column 'x3' holds 1 infinite value(s)",
+    ),
+    "tabs.csv": (_bytes(lambda g: g.to_csv(index=False, sep="\t").encode()), "delimited by tabs"),
+    "pipes.csv": (_bytes(lambda g: g.to_csv(index=False, sep="|").encode()), "delimited by pipes"),
+    "ragged.csv": (
+        _bytes(lambda g: (g.to_csv(index=False) + "1,2,3,a,low,1,9\n" * 2).encode()),
+        "a row has 7 field(s) where the header has 6",
+    ),
+    "zip-as.csv": (_bytes(_zip), "holds binary data (a NUL byte"),
+    "batch": (_csv(lambda g: g.iloc[2:]), "unsupported file type ''"),
+    "batch.csv.gz": (_csv(lambda g: g.iloc[3:]), "unsupported file type '.gz'"),
+    "csv-as.parquet": (_csv(lambda g: g.iloc[4:]), "not a complete Parquet file"),
+    "parquet-list.parquet": (
+        _parquet(lambda g: g.assign(x2=[[1.0, 2.0]] * len(g))),
+        "column 'x2' holds lists or objects (JSON arrays or objects, Parquet lists) in 60 of 60 "
+        "row(s) (e.g. [1.0, 2.0])",
+    ),
+    "parquet-missing.parquet": (
+        _parquet(lambda g: g.drop(columns="c1")),
+        "missing column(s) ['c1']",
+    ),
+    "parquet-extra.parquet": (_parquet(lambda g: g.assign(z=1)), "unexpected column(s) ['z']"),
+    "parquet-wrong-type.parquet": (
+        _parquet(lambda g: g.assign(x1="text")),
+        "column 'x1' must be numeric, but 60 of 60 row(s) are not numbers (e.g. 'text')",
+    ),
+    "parquet-range.parquet": (
+        _parquet(lambda g: g.assign(x2=500.0)),
+        "column 'x2' holds 60 of 60 row(s) outside [ingest] ranges x2 = [-100.0, 100.0]",
+    ),
+}
+# Left in landing/ untouched, each with one log line: name -> (how to make it, the line).
+LEFT_ALONE: dict[str, tuple[Callable[[Path], None], str]] = {
+    "sub": (lambda p: p.mkdir(), "sub: a folder in the landing folder, left alone"),
+    "pipe.csv": (lambda p: os.mkfifo(p), "pipe.csv: a named pipe (FIFO) in the landing folder"),
+    ".hidden.csv": (lambda p: p.write_text("x1\n1\n"), ".hidden.csv: hidden or temporary name"),
+    "upload.csv.part": (lambda p: p.write_text("x1\n"), "upload.csv.part: hidden or temporary"),
+    "export.csv.tmp": (lambda p: p.write_text("x1\n"), "export.csv.tmp: hidden or temporary"),
+}
+# Odd but good: accepted with all their rows.
+ODD_GOOD: dict[str, Writer] = {
+    "bom.csv": _bytes(lambda g: g.to_csv(index=False).encode("utf-8-sig")),
+    "crlf.csv": _bytes(lambda g: g.to_csv(index=False, lineterminator="\r\n").encode()),
+    "shuffled-keys.jsonl": _jsonl(lambda g: g[["label", "c2", "x3", "c1", "x2", "x1"]]),
+    "json-nulls.jsonl": _jsonl(lambda g: g.assign(x1=[None] * 3 + [*g["x1"][3:]])),
 }
 SETTINGS = TINY_SETTINGS + (
     '\n[ingest]\nextra_columns = "reject"\nblock_mib = 1\nranges = { x2 = [-100, 100] }\n'
@@ -117,7 +274,7 @@ def test_every_kind_of_bad_batch_gets_its_own_reason(tmp_path: Path) -> None:
     outside.mkdir()
     write_corpus(cfg.landing_dir, _good(project), outside)
     ledger = Ledger(cfg.ledger_url)
-    assert len(CORPUS) >= 17
+    assert len(CORPUS) + len(LEFT_ALONE) + len(ODD_GOOD) == 64  # the count in ingest/README.md
     for name, (_, expected) in CORPUS.items():
         adm = admit(cfg.landing_dir / name, cfg, ledger)
         assert adm.status == QUARANTINED, (name, adm.reason)
@@ -130,6 +287,65 @@ def test_every_kind_of_bad_batch_gets_its_own_reason(tmp_path: Path) -> None:
     recorded = {e.batch: e for e in ledger.recent(100)}
     assert set(recorded) == set(CORPUS)
     assert all(e.status == QUARANTINED and e.reason for e in recorded.values())
+
+
+def test_folders_pipes_and_names_being_written_are_left_alone_with_a_line_each(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = make_project(tmp_path, SETTINGS)
+    cfg = load_config(project.config)
+    cfg.ensure_dirs()
+    for name, (make, _) in LEFT_ALONE.items():
+        make(cfg.landing_dir / name)
+    with caplog.at_level(logging.INFO, logger="driftloop.ingest.zone"):
+        assert zone_of(cfg).pending() == []
+    lines = [r.getMessage() for r in caplog.records]
+    for name, (_, line) in LEFT_ALONE.items():
+        assert sum(x.startswith(line) for x in lines) == 1, (name, lines)
+    assert sorted(os.listdir(cfg.landing_dir)) == sorted(LEFT_ALONE)
+    assert Ledger(cfg.ledger_url).recent() == []
+
+
+def test_odd_but_good_files_are_accepted_whole(tmp_path: Path) -> None:
+    project = make_project(tmp_path, SETTINGS)
+    cfg = load_config(project.config)
+    cfg.ensure_dirs()
+    ledger = Ledger(cfg.ledger_url)
+    for i, (name, write) in enumerate(ODD_GOOD.items()):
+        write(cfg.landing_dir / name, _good(project).iloc[i:])
+        adm = admit(cfg.landing_dir / name, cfg, ledger)
+        assert (adm.status, adm.rows, adm.has_labels) == (ACCEPTED, 60 - i, True), adm.reason
+        assert adm.frame is not None
+        assert list(adm.frame.columns) == ["x1", "x2", "x3", "c1", "c2", "label"]
+
+
+@pytest.mark.parametrize("block_mib", [1, 16])
+def test_a_json_key_first_seen_after_the_first_block_is_the_same_whatever_the_block(
+    tmp_path: Path, block_mib: int
+) -> None:
+    settings = TINY_SETTINGS + f"\n[ingest]\nblock_mib = {block_mib}\n"
+    project = make_project(tmp_path, settings)
+    cfg = load_config(project.config)
+    cfg.ensure_dirs()
+    path = cfg.landing_dir / "late.jsonl"
+    path.write_bytes(_late_key(_good(project)))
+    adm = admit(path, cfg, Ledger(cfg.ledger_url))
+    assert (adm.status, adm.rows) == (ACCEPTED, 18_001), adm.reason  # 'late' ignored
+
+
+def test_a_target_key_missing_from_some_json_lines_is_counted_whatever_the_block(
+    tmp_path: Path,
+) -> None:
+    project = make_project(tmp_path, TINY_SETTINGS + "\n[ingest]\nblock_mib = 1\n")
+    cfg = load_config(project.config)
+    cfg.ensure_dirs()
+    big = pd.concat([_good(project)] * 300, ignore_index=True)
+    text = _jsonl_text(big.drop(columns="label")) + _jsonl_text(_good(project))
+    path = cfg.landing_dir / "half-labelled.jsonl"
+    path.write_text(text, encoding="utf-8")
+    adm = admit(path, cfg, Ledger(cfg.ledger_url))
+    assert adm.status == QUARANTINED
+    assert "target column 'label' is empty in 18000 row(s)" in adm.reason
 
 
 def test_a_path_outside_the_landing_zone_is_refused_untouched(project: Project) -> None:
@@ -204,9 +420,10 @@ def test_corpus_through_the_real_pipeline_with_good_batches_around_it(tmp_path: 
         assert recs[name]["status"] == QUARANTINED and why in recs[name]["reason"], recs[name]
     assert sorted(os.listdir(cfg.processed_dir)) == sorted(goods)
     quarantined = {p for p in os.listdir(cfg.quarantine_dir) if not p.endswith(".reason.txt")}
-    assert quarantined == set(expected)
-    assert os.listdir(cfg.landing_dir) == []
     ledger = {e.batch: e for e in Ledger(cfg.ledger_url).recent(100)}
+    assert quarantined == {Path(ledger[n].destination).name for n in expected}
+    assert Path(ledger[LONG].destination).name == fit_name(LONG, 244)  # shortened to fit
+    assert os.listdir(cfg.landing_dir) == []
     assert set(ledger) == set(names)
     for e in ledger.values():
         assert Path(e.destination).parent.name == (

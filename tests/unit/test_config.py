@@ -167,3 +167,66 @@ def test_init_infers_schema_and_refuses_to_overwrite(tmp_path: Path) -> None:
         write_config(data, "y", "m", tmp_path)
     with pytest.raises(ConfigError, match=r"no column 'label'; pass --target with one of"):
         write_config(data, "label", "m", tmp_path, overwrite=True)
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ({"ingest": {"not_null": ["x9"]}}, "[ingest] not_null names column(s) ['x9'] that are not"),
+        (
+            {"ingest": {"categories": {"a": ["u"]}}},
+            "[ingest] categories names column(s) ['a'] that are not categorical features ['b']",
+        ),
+        (
+            {"ingest": {"ranges": {"b": [0, 1]}}},
+            "[ingest] ranges names column(s) ['b'] that are not numeric features ['a']",
+        ),
+        ({"ingest": {"settle_seconds": float("inf")}}, "[ingest] settle_seconds: Input should"),
+        ({"drift": {"effect_size_floor": float("inf")}}, "[drift] effect_size_floor: Input"),
+        ({"drift": {"alpha": float("nan")}}, "[drift] alpha: Input should be a finite number"),
+        (
+            {"ingest": {"max_attempts": True}},
+            "max_attempts must be a number, not true; write a number without quotes",
+        ),
+        (
+            {"training": {"hidden_units": [True, 4]}},
+            "hidden_units must be a number, not [true, 4]",
+        ),
+        (
+            {"features": {"numeric": ["a", ""], "categorical": ["b"]}},
+            "[features] numeric.1: String should have at least 1 character",
+        ),
+        ({"features": {"numeric": ["   "]}}, "[features] numeric.0: String should match"),
+        ({"model": {"target": " "}}, "[model] target: String should match pattern"),
+        (
+            {"training": {"hidden_units": [-4]}},
+            "[training] hidden_units.0: Input should be greater than or equal to 1 (got -4)",
+        ),
+        (
+            {"training": {"hidden_units": [8, 0]}},
+            "[training] hidden_units.1: Input should be greater than or equal to 1 (got 0)",
+        ),
+        ({"training": {"hidden_units": [10**9]}}, "hidden_units.0: Input should be less than"),
+        ({"model": {"name": "team/model"}}, "[model] name: String should match pattern"),
+        ({"model": {"name": "a model"}}, "[model] name: String should match pattern"),
+        ({"ingest": {"lock_wait_seconds": -1}}, "[ingest] lock_wait_seconds: Input should be"),
+    ],
+)
+def test_holes_in_columns_and_numbers_are_refused_at_load(
+    tmp_path: Path, patch: dict[str, dict[str, object]], expected: str
+) -> None:
+    data = {k: dict(v) for k, v in BASE.items()}
+    for section, values in patch.items():
+        data[section] = {**data.get(section, {}), **values}
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(data, tmp_path / "driftloop.toml")
+    assert expected in str(err.value)
+    assert str(err.value).count("\n") == 1  # one line for the one problem
+
+
+def test_numbers_from_the_environment_are_still_read_as_numbers(tmp_path: Path) -> None:
+    cfg = config_from_dict(
+        {**BASE, "ingest": {"max_attempts": "4", "lock_wait_seconds": "2.5"}},
+        tmp_path / "driftloop.toml",
+    )
+    assert (cfg.ingest.max_attempts, cfg.ingest.lock_wait_seconds) == (4, 2.5)
