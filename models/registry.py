@@ -17,6 +17,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema, TensorSpec
+from mlflow.types.schema import AnyType
 
 import driftloop.models.serving as serving
 from driftloop.core.config import Config
@@ -33,6 +34,7 @@ TAG = "driftloop."
 PROFILE_FILE = "reference_profile.json"
 REPLAY_FILE = "replay.parquet"
 REFERENCE_ERRORS = 2000
+EXAMPLE_ROWS = 5
 PIP_REQUIREMENTS = [
     f"mlflow=={mlflow.__version__}",
     "keras==3.15.1",
@@ -61,16 +63,38 @@ def connect(cfg: Config) -> MlflowClient:
     return client
 
 
+def _label_type(classes: list[Any]) -> str:
+    """The MLflow type of the served class labels (canonical: whole numbers, floats or text)."""
+    first = classes[0]
+    if isinstance(first, str):
+        return "string"
+    return "double" if isinstance(first, float) and not first.is_integer() else "long"
+
+
 def _signature(meta: dict[str, Any]) -> ModelSignature:
-    inputs: list[ColSpec | TensorSpec] = [ColSpec("double", c) for c in meta["numeric"]]
-    inputs += [ColSpec("string", c, required=False) for c in meta["categorical"]]
+    """Inputs of any type: the served model coerces ints, bools, categoricals and text itself.
+
+    MLflow's schema enforcement runs before predict and refuses int64 for ``double`` and bool,
+    int or pandas categorical columns for ``string``; ``any`` lets the frame `pandas.read_csv`
+    or `read_parquet` gives for the training file through, and `serving.frame_to_inputs`
+    brings each column to the model's type.
+    """
+    inputs: list[ColSpec | TensorSpec] = [ColSpec(AnyType(), c) for c in meta["numeric"]]
+    inputs += [ColSpec(AnyType(), c, required=False) for c in meta["categorical"]]
     if not serving.is_classifier(meta):
         outputs: list[ColSpec | TensorSpec] = [ColSpec("double", "prediction")]
         return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
-    label_type = "string" if isinstance(meta["classes"][0], str) else "long"
-    outputs = [ColSpec(label_type, "prediction")]
+    outputs = [ColSpec(_label_type(meta["classes"]), "prediction")]
     outputs += [ColSpec("double", f"proba_{c}") for c in meta["classes"]]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def _input_example(rows: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame | None:
+    """A few feature rows (from the replay rows stored with the version anyway), or None."""
+    features = [*meta["numeric"], *meta["categorical"]]
+    if rows.empty or any(c not in rows.columns for c in features):
+        return None
+    return rows[features].head(EXAMPLE_ROWS).reset_index(drop=True)
 
 
 def log_version(
@@ -118,6 +142,7 @@ def log_version(
                     "replay": str(folder / REPLAY_FILE),
                 },
                 signature=_signature(trained.meta),
+                input_example=_input_example(replay, trained.meta),
                 pip_requirements=PIP_REQUIREMENTS,
                 registered_model_name=cfg.model.name,
             )
@@ -192,6 +217,11 @@ def rollback(
     before the restored version, so repeated rollbacks walk back through production history.
     """
     current = alias_version(client, name, CHAMPION)
+    if current is None:
+        raise RegistryError(
+            f"model {name!r} has no champion yet, so there is nothing to roll back; nothing "
+            "was changed. Train the first model with `driftloop bootstrap --data FILE`."
+        )
     target = to or alias_version(client, name, PREVIOUS)
     if current is None or target is None:
         raise RegistryError(

@@ -33,13 +33,25 @@ def frame_to_inputs(frame: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, n
     inputs: dict[str, np.ndarray] = {}
     fill = meta["numeric_fill"]
     for col in meta["numeric"]:
-        values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        values = numbers(frame[col])
         inputs[col] = values.fillna(fill[col]).to_numpy(dtype="float32").reshape(-1, 1)
     for col in meta["categorical"]:
         raw = frame[col]
+        if isinstance(raw.dtype, pd.CategoricalDtype):
+            raw = raw.astype(object)
         text = raw.astype("str").where(raw.notna(), MISSING_CATEGORY)
         inputs[col] = text.to_numpy(dtype=object).reshape(-1, 1)
     return inputs
+
+
+def numbers(values: pd.Series) -> pd.Series:
+    """A column as float64, from ints, floats, booleans, categoricals or numeric text (else NaN)."""
+    if isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
+        values = pd.Series(values.to_numpy(dtype=object), index=values.index)
+        values = values.map(lambda v: float(v) if isinstance(v, bool | np.bool_) else v)
+    elif pd.api.types.is_bool_dtype(values.dtype):
+        values = values.astype("float64")
+    return pd.to_numeric(values, errors="coerce").astype("float64")
 
 
 def predict_outputs(

@@ -14,7 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from driftloop.core.errors import SchemaError
-from driftloop.ingest.read import infer_numbers
+from driftloop.core.labels import canonical_labels
 from driftloop.ingest.sample import RowSample
 from driftloop.ingest.schema import Rules, build_schema
 
@@ -186,7 +186,7 @@ class BatchChecker:
             raise SchemaError(" Also: ".join(msgs[:3]) + extra)
         frame = self.sample.frame()
         if self.rules.target in frame.columns:
-            frame[self.rules.target] = infer_numbers(frame[self.rules.target])
+            frame[self.rules.target] = canonical_labels(frame[self.rules.target])
         return frame
 
 
