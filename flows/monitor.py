@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from driftloop.core.config import Config, load_config
 from driftloop.core.errors import TrackingUnreachable
 from driftloop.flows.dask import dask_task_runner
+from driftloop.flows.preflight import require_champion
 from driftloop.flows.process_batch import process_batch
 from driftloop.flows.tasks import check_tracking_task, io
 from driftloop.ingest import fail, open_ledger, recover, zone_of
@@ -75,6 +76,7 @@ def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
     logger.info("%d batch(es) waiting in %s", len(waiting), zone.landing)
     if waiting:
         io(check_tracking_task, cfg)(cfg)
+        require_champion(cfg, len(waiting))  # a state error: no batch touched, no attempt
     run_batch = process_batch
     if cfg.prefect.task_runner == "dask":
         run_batch = process_batch.with_options(task_runner=dask_task_runner(cfg))

@@ -72,7 +72,9 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
     client, champion = io(load_champion_task, cfg)(cfg)
     adm = lean(labels_task)(adm, champion, cfg, ledger)
     if adm.status != ACCEPTED or adm.frame is None:
-        return _base_record(adm.path.name, adm.sha256, adm.status, adm.reason, 0, adm.attempts)
+        return _base_record(
+            adm.path.name, adm.sha256, adm.status, adm.reason, adm.rows, adm.attempts
+        )
     frame = adm.frame
     before = lean(score_task)(champion, frame) if adm.has_labels else None
     report = lean(drift_task)(champion, frame, cfg, adm.has_labels)

@@ -33,3 +33,7 @@ class ChampionMoved(RegistryError):
 
 class TrainingError(DriftloopError):
     """Training or fine-tuning cannot run on the data given."""
+
+
+class UsageError(DriftloopError):
+    """The command line asks for something contradictory or incomplete."""

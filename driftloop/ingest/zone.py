@@ -24,6 +24,7 @@ from driftloop.core.errors import IngestError
 from driftloop.ingest.fingerprint import Fingerprint, fingerprint
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
+NOTE_SUFFIX = ".reason.txt"
 
 
 class Zone:
@@ -163,7 +164,7 @@ class Zone:
 
     def write_note(self, dest: str, reason: str) -> None:
         """Write the reason file beside a destination (whole or not at all)."""
-        note = dest + ".reason.txt"
+        note = dest + NOTE_SUFFIX
         self.fs.makedirs(self._parent(note), exist_ok=True)
         data = (reason.rstrip() + "\n").encode("utf-8")
         if not self.local:
@@ -175,6 +176,30 @@ class Zone:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, note)
+
+    def quarantined(self) -> list[str]:
+        """Batch files in quarantine/ (their .reason.txt notes and hidden files left out)."""
+        if self.local:
+            if not os.path.isdir(self.quarantine):
+                return []
+            with os.scandir(self.quarantine) as it:
+                paths = [e.path for e in it if e.is_symlink() or e.is_file(follow_symlinks=False)]
+        elif self.fs.exists(self.quarantine):
+            infos = self.fs.ls(self.quarantine, detail=True)
+            paths = [i["name"] for i in infos if i.get("type") == "file"]
+        else:
+            return []
+        return sorted(
+            p
+            for p in paths
+            if not self.name(p).startswith(".") and not self.name(p).endswith(NOTE_SUFFIX)
+        )
+
+    def remove_note(self, path: str) -> None:
+        """Delete the reason file beside a batch, if there is one."""
+        note = path + NOTE_SUFFIX
+        if self.exists(note):
+            self.fs.rm(note)
 
     def move(self, src: str, dest: str) -> None:
         """Move a batch to dest: one atomic rename locally, never overwriting anything."""
