@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from driftloop.core.config import load_config
@@ -96,3 +97,14 @@ def test_an_unreadable_config_is_one_line_and_v_after_the_verb_adds_the_tracebac
     verbose = cli("status", "--config", str(project.config), "-v")
     assert verbose.code == 2 and "Traceback (most recent call last)" in verbose.err
     assert "driftloop.core.errors.ConfigError" in verbose.err
+
+
+def test_run_help_lists_the_exit_codes() -> None:
+    from driftloop.app.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    text = sub.choices["run"].format_help()
+    assert "exit status:\n  0  every batch was processed, or none was waiting\n" in text
+    assert "\n  3  some batch went to quarantine (bad data, unknown classes, or a" in text
+    assert "\n1 wins over 3 when both happened." in text
