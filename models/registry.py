@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import cloudpickle
 import mlflow
 import numpy as np
 import pandas as pd
@@ -35,6 +34,7 @@ PROFILE_FILE = "reference_profile.json"
 REPLAY_FILE = "replay.parquet"
 REFERENCE_ERRORS = 2000
 EXAMPLE_ROWS = 5
+SERVING_CODE = str(Path(serving.__file__))
 PIP_REQUIREMENTS = [
     f"mlflow=={mlflow.__version__}",
     "keras==3.15.1",
@@ -130,24 +130,20 @@ def log_version(
         (folder / serving.META_FILE).write_text(json.dumps(meta, indent=2), "utf-8")
         (folder / PROFILE_FILE).write_text(json.dumps(profile), "utf-8")
         replay.to_parquet(folder / REPLAY_FILE, index=False)
-        cloudpickle.register_pickle_by_value(serving)
-        try:
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=serving.KerasTabularModel(),
-                artifacts={
-                    "keras_model": str(folder / serving.KERAS_FILE),
-                    "meta": str(folder / serving.META_FILE),
-                    "profile": str(folder / PROFILE_FILE),
-                    "replay": str(folder / REPLAY_FILE),
-                },
-                signature=_signature(trained.meta),
-                input_example=_input_example(replay, trained.meta),
-                pip_requirements=PIP_REQUIREMENTS,
-                registered_model_name=cfg.model.name,
-            )
-        finally:
-            cloudpickle.unregister_pickle_by_value(serving)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=SERVING_CODE,  # models-from-code: the source file, no pickle
+            artifacts={
+                "keras_model": str(folder / serving.KERAS_FILE),
+                "meta": str(folder / serving.META_FILE),
+                "profile": str(folder / PROFILE_FILE),
+                "replay": str(folder / REPLAY_FILE),
+            },
+            signature=_signature(trained.meta),
+            input_example=_input_example(replay, trained.meta),
+            pip_requirements=PIP_REQUIREMENTS,
+            registered_model_name=cfg.model.name,
+        )
     version = str(info.registered_model_version)
     all_tags = {
         **tags,

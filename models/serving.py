@@ -1,8 +1,11 @@
 """The served form of a model: raw feature columns in, predicted class and probabilities out.
 
-This module is pickled by value into every logged model, so a plain MLflow client can load
-``models:/NAME@champion`` through ``mlflow.pyfunc`` without driftloop installed. It must
-therefore import nothing from driftloop, and only numpy, pandas, keras and mlflow at call time.
+This file is the logged model's code (MLflow's models-from-code): it is copied into every
+version as ``serving.py`` beside ``MLmodel``, and ``mlflow.models.set_model`` at its end
+names the model. A plain MLflow client loads ``models:/NAME@champion`` through
+``mlflow.pyfunc`` by running this published source, with no pickled Python object and
+without driftloop installed. It must therefore import nothing from driftloop, and only
+numpy, pandas, keras and mlflow at call time.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel
 
 MISSING_CATEGORY = "__missing__"
@@ -116,3 +120,7 @@ class KerasTabularModel(PythonModel):
         """Predict the class (with probabilities) or the value of each row of raw features."""
         frame = pd.DataFrame(model_input)
         return outputs_to_frame(predict_outputs(self.model, frame, self.meta), self.meta)
+
+
+# Models-from-code: MLflow runs this file to get the model it logs and, later, loads.
+set_model(KerasTabularModel())

@@ -1,5 +1,5 @@
 """Labels written as 1.0 in the training file and 1 in the batches are one class, and the served
-model takes the frame pandas reads from the training file (int, bool and text columns)."""
+model (logged from code, no pickle) takes the frame pandas reads from the training file."""
 
 from __future__ import annotations
 
@@ -68,6 +68,11 @@ out = model.predict(features)
 as_category = model.predict(features.astype({{"c1": "category", "code": "category"}}))
 local = mlflow.artifacts.download_artifacts("models:/test-model@champion")
 example = json.load(open(local + "/input_example.json"))
+import os
+files = sorted(
+    os.path.relpath(os.path.join(d, f), local) for d, _, fs in os.walk(local) for f in fs
+)
+mlmodel = open(local + "/MLmodel").read()
 mine = ("driftloop", "drift", "models", "flows")
 print(json.dumps({{
     "dtypes": sorted({{str(t) for t in features.dtypes}}),
@@ -75,6 +80,7 @@ print(json.dumps({{
     "same": bool((as_category["prediction"] == out["prediction"]).all()),
     "labels": sorted({{type(v).__name__ for v in out["prediction"].tolist()}}),
     "cols": list(out.columns), "example": example["columns"], "rows": len(example["data"]),
+    "files": files, "from_code": "model_code_path" in mlmodel,
     "ours": sorted(m for m in sys.modules if m.split(".")[0] in mine)}}))
 """
     done = subprocess.run(
@@ -90,6 +96,10 @@ print(json.dumps({{
     assert got["example"] == ["x1", "x2", "x3", "n", "c1", "c2", "flag", "code"]
     assert got["rows"] == 5
     assert got["ours"] == []
+    # Logged from code: the published serving.py, no pickled Python object.
+    assert got["from_code"] is True
+    assert "serving.py" in got["files"] and "python_model.pkl" not in got["files"]
+    assert not [f for f in got["files"] if f.endswith((".pkl", ".pickle", ".cloudpickle"))]
 
 
 def test_labels_that_truly_differ_still_quarantine_with_the_classes_named(
