@@ -320,7 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = verb("requeue", cmd_requeue, "put quarantined batches back in the landing folder")
     sp.add_argument("names", nargs="*", metavar="NAME", help="file name(s) in quarantine/")
     sp.add_argument("--quarantined", action="store_true", help="every batch quarantined for itself")
-    sp.add_argument("--reason", help="with --quarantined: only those whose reason holds TEXT")
+    sp.add_argument(
+        "--reason", metavar="TEXT", help="with --quarantined: only those whose reason holds TEXT"
+    )
     sp.add_argument("--json", action="store_true", help="one JSON object per requeued batch")
     sp = verb("retrain", cmd_retrain, "fine-tune the champion on the latest labelled batch now")
     sp.add_argument(

@@ -14,7 +14,7 @@ VERBOSE_HELP = "debug logs, and the traceback of an error, on stderr"
 RUN_CODES = """exit status:
   0  every batch was processed, or none was waiting
   1  some batch failed to process (it stays waiting, or went to quarantine after
-     [ingest] max_attempts)
+     [ingest] max_attempts), or an unexpected error (-v shows its traceback)
   2  a usage, config or state error (for example no champion yet); no batch was touched
   3  some batch went to quarantine (bad data, unknown classes, or a duplicate); fix the
      cause, then `driftloop requeue NAME` or `driftloop requeue --quarantined`
