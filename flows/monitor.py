@@ -11,6 +11,7 @@ from driftloop.core.records import Action, BatchRecord, Status
 from driftloop.flows.context import RunContext, current
 from driftloop.flows.dask import dask_task_runner
 from driftloop.flows.events import emit_outcome
+from driftloop.flows.preflight import require_champion
 from driftloop.flows.process_batch import process_batch
 from driftloop.flows.publish import run_tags
 from driftloop.flows.tasks import check_tracking_task, io
@@ -90,5 +91,7 @@ def monitor(config_path: str | None = None) -> list[BatchRecord]:
     logger.info("%d batch(es) waiting in %s", len(waiting), ctx.zone.landing)
     if waiting:
         io(check_tracking_task, ctx.cfg)(ctx.cfg.mlflow_uri)
+        # A state error: no batch touched, no attempt counted.
+        require_champion(ctx.cfg, len(waiting), ctx.client)
     with current(ctx), tags(*run_tags(ctx.cfg.model.name)):
         return _run_batches(ctx, waiting)

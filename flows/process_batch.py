@@ -39,6 +39,7 @@ def _ended(adm: Admission) -> BatchRecord:
         Status(adm.status),
         adm.reason,
         sha256=adm.sha256,
+        rows=adm.rows,
         attempts=adm.attempts,
         flow_run_id=str(flow_run.get_id() or ""),
     )

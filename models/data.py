@@ -9,17 +9,18 @@ import numpy as np
 import pandas as pd
 
 from driftloop.core.errors import TrainingError
+from driftloop.core.labels import canonical_classes, label_keys
 
 
 def class_list(labels: pd.Series) -> list[Any]:
-    """Sorted distinct labels as plain Python values (what the served model predicts)."""
-    return sorted({v.item() if hasattr(v, "item") else v for v in labels.unique()}, key=str)
+    """Sorted distinct canonical labels as plain Python values (what the served model predicts)."""
+    return canonical_classes(labels)
 
 
 def encode_labels(labels: pd.Series, classes: Sequence[Any], where: str) -> np.ndarray:
     """Map labels to class indices; a label the model does not know is a TrainingError."""
-    index = {str(c): i for i, c in enumerate(classes)}
-    keys = labels.astype("str")
+    index = {k: i for i, k in enumerate(label_keys(classes))}
+    keys = label_keys(labels)
     unknown = sorted(set(keys) - set(index))
     if unknown:
         raise TrainingError(

@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import cloudpickle
 import mlflow
 import numpy as np
 import pandas as pd
@@ -17,6 +16,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema, TensorSpec
+from mlflow.types.schema import AnyType
 
 import driftloop.models.serving as serving
 from driftloop.core.errors import ChampionMoved, RegistryError, TrackingUnreachable
@@ -34,6 +34,8 @@ TAG = "driftloop."
 PROFILE_FILE = "reference_profile.json"
 REPLAY_FILE = "replay.parquet"
 REFERENCE_ERRORS = 2000
+EXAMPLE_ROWS = 5
+SERVING_CODE = str(Path(serving.__file__))
 PIP_REQUIREMENTS = [
     f"mlflow=={mlflow.__version__}",
     "keras==3.15.1",
@@ -57,14 +59,28 @@ def connect(store: Store) -> MlflowClient:
     return client
 
 
+def _label_type(classes: list[Any]) -> str:
+    """The MLflow type of the served class labels (canonical: whole numbers, floats or text)."""
+    first = classes[0]
+    if isinstance(first, str):
+        return "string"
+    return "double" if isinstance(first, float) and not first.is_integer() else "long"
+
+
 def _signature(meta: dict[str, Any]) -> ModelSignature:
-    inputs: list[ColSpec | TensorSpec] = [ColSpec("double", c) for c in meta["numeric"]]
-    inputs += [ColSpec("string", c, required=False) for c in meta["categorical"]]
+    """Inputs of any type: the served model coerces ints, bools, categoricals and text itself.
+
+    MLflow's schema enforcement runs before predict and refuses int64 for ``double`` and bool,
+    int or pandas categorical columns for ``string``; ``any`` lets the frame `pandas.read_csv`
+    or `read_parquet` gives for the training file through, and `serving.frame_to_inputs`
+    brings each column to the model's type.
+    """
+    inputs: list[ColSpec | TensorSpec] = [ColSpec(AnyType(), c) for c in meta["numeric"]]
+    inputs += [ColSpec(AnyType(), c, required=False) for c in meta["categorical"]]
     if not serving.is_classifier(meta):
         outputs: list[ColSpec | TensorSpec] = [ColSpec("double", "prediction")]
         return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
-    label_type = "string" if isinstance(meta["classes"][0], str) else "long"
-    outputs = [ColSpec(label_type, "prediction")]
+    outputs = [ColSpec(_label_type(meta["classes"]), "prediction")]
     outputs += [ColSpec("double", f"proba_{c}") for c in meta["classes"]]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
@@ -78,25 +94,30 @@ def _meta_with_reference(meta: dict[str, Any], errs: np.ndarray) -> tuple[dict[s
     return {**meta, "reference": reference}, value
 
 
-def _log_model(folder: Path, meta: dict[str, Any], name: str) -> Any:
+def _log_model(folder: Path, meta: dict[str, Any], name: str, replay: pd.DataFrame) -> Any:
     """Log the pyfunc model from the files in `folder` to the active run; register it."""
-    cloudpickle.register_pickle_by_value(serving)
-    try:
-        return mlflow.pyfunc.log_model(
-            name="model",
-            python_model=serving.KerasTabularModel(),
-            artifacts={
-                "keras_model": str(folder / serving.KERAS_FILE),
-                "meta": str(folder / serving.META_FILE),
-                "profile": str(folder / PROFILE_FILE),
-                "replay": str(folder / REPLAY_FILE),
-            },
-            signature=_signature(meta),
-            pip_requirements=PIP_REQUIREMENTS,
-            registered_model_name=name,
-        )
-    finally:
-        cloudpickle.unregister_pickle_by_value(serving)
+    return mlflow.pyfunc.log_model(
+        name="model",
+        python_model=SERVING_CODE,  # models-from-code: the source file, no pickle
+        artifacts={
+            "keras_model": str(folder / serving.KERAS_FILE),
+            "meta": str(folder / serving.META_FILE),
+            "profile": str(folder / PROFILE_FILE),
+            "replay": str(folder / REPLAY_FILE),
+        },
+        signature=_signature(meta),
+        input_example=_input_example(replay, meta),
+        pip_requirements=PIP_REQUIREMENTS,
+        registered_model_name=name,
+    )
+
+
+def _input_example(rows: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame | None:
+    """A few feature rows (from the replay rows stored with the version anyway), or None."""
+    features = [*meta["numeric"], *meta["categorical"]]
+    if rows.empty or any(c not in rows.columns for c in features):
+        return None
+    return rows[features].head(EXAMPLE_ROWS).reset_index(drop=True)
 
 
 def log_version(
@@ -122,7 +143,7 @@ def log_version(
         (folder / serving.META_FILE).write_text(json.dumps(meta, indent=2), "utf-8")
         (folder / PROFILE_FILE).write_text(json.dumps(profile), "utf-8")
         replay.to_parquet(folder / REPLAY_FILE, index=False)
-        info = _log_model(folder, trained.meta, name)
+        info = _log_model(folder, trained.meta, name, replay)
     version = str(info.registered_model_version)
     metric = meta["reference"]["metric"]
     all_tags = {
@@ -192,6 +213,11 @@ def rollback(
     before the restored version, so repeated rollbacks walk back through production history.
     """
     current = alias_version(client, name, CHAMPION)
+    if current is None:
+        raise RegistryError(
+            f"model {name!r} has no champion yet, so there is nothing to roll back; nothing "
+            "was changed. Train the first model with `driftloop bootstrap --data FILE`."
+        )
     target = to or alias_version(client, name, PREVIOUS)
     if current is None or target is None:
         raise RegistryError(

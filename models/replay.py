@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from driftloop.core.labels import label_keys
+
 ALL = "__all__"
 
 
@@ -72,8 +74,8 @@ class ReplayBuffer:
         if not stratify:
             merged, total = merge_replay(self.frame, self.seen.get(ALL, 0), batch, capacity, seed)
             return ReplayBuffer(merged, {ALL: total})
-        keys_old = self.frame[target].astype("str") if len(self.frame) else pd.Series(dtype=str)
-        keys_new = batch[target].astype("str")
+        keys_old = label_keys(self.frame[target]) if len(self.frame) else pd.Series(dtype=str)
+        keys_new = label_keys(batch[target])
         classes = sorted(set(self.seen) | set(keys_new))
         share = capacity // max(len(classes), 1)
         parts: list[pd.DataFrame] = []
@@ -98,7 +100,12 @@ class ReplayBuffer:
         data = json.loads(seen) if seen else {}
         if isinstance(data, int):
             data = {ALL: data}
-        return cls(frame, {str(k): int(v) for k, v in data.items()})
+        if ALL in data:
+            return cls(frame, {ALL: int(data[ALL])})
+        counts: dict[str, int] = {}  # per class; 1.0 and 1 (older versions) are one class
+        for key, n in zip(label_keys(list(data)), data.values(), strict=True):
+            counts[key] = counts.get(key, 0) + int(n)
+        return cls(frame, counts)
 
 
 def replay_sample(buffer: pd.DataFrame, new_rows: int, fraction: float, seed: int) -> pd.DataFrame:

@@ -1,8 +1,11 @@
 """The served form of a model: raw feature columns in, predicted class and probabilities out.
 
-This module is pickled by value into every logged model, so a plain MLflow client can load
-``models:/NAME@champion`` through ``mlflow.pyfunc`` without driftloop installed. It must
-therefore import nothing from driftloop, and only numpy, pandas, keras and mlflow at call time.
+This file is the logged model's code (MLflow's models-from-code): it is copied into every
+version as ``serving.py`` beside ``MLmodel``, and ``mlflow.models.set_model`` at its end
+names the model. A plain MLflow client loads ``models:/NAME@champion`` through
+``mlflow.pyfunc`` by running this published source, with no pickled Python object and
+without driftloop installed. It must therefore import nothing from driftloop, and only
+numpy, pandas, keras and mlflow at call time.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel
 
 MISSING_CATEGORY = "__missing__"
@@ -33,13 +37,25 @@ def frame_to_inputs(frame: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, n
     inputs: dict[str, np.ndarray] = {}
     fill = meta["numeric_fill"]
     for col in meta["numeric"]:
-        values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        values = numbers(frame[col])
         inputs[col] = values.fillna(fill[col]).to_numpy(dtype="float32").reshape(-1, 1)
     for col in meta["categorical"]:
         raw = frame[col]
+        if isinstance(raw.dtype, pd.CategoricalDtype):
+            raw = raw.astype(object)
         text = raw.astype("str").where(raw.notna(), MISSING_CATEGORY)
         inputs[col] = text.to_numpy(dtype=object).reshape(-1, 1)
     return inputs
+
+
+def numbers(values: pd.Series) -> pd.Series:
+    """A column as float64, from ints, floats, booleans, categoricals or numeric text (else NaN)."""
+    if isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
+        values = pd.Series(values.to_numpy(dtype=object), index=values.index)
+        values = values.map(lambda v: float(v) if isinstance(v, bool | np.bool_) else v)
+    elif pd.api.types.is_bool_dtype(values.dtype):
+        values = values.astype("float64")
+    return pd.to_numeric(values, errors="coerce").astype("float64")
 
 
 def predict_outputs(
@@ -104,3 +120,7 @@ class KerasTabularModel(PythonModel):
         """Predict the class (with probabilities) or the value of each row of raw features."""
         frame = pd.DataFrame(model_input)
         return outputs_to_frame(predict_outputs(self.model, frame, self.meta), self.meta)
+
+
+# Models-from-code: MLflow runs this file to get the model it logs and, later, loads.
+set_model(KerasTabularModel())

@@ -1,21 +1,23 @@
-"""The `driftloop` command: init, bootstrap, run, retrain, serve, status, rollback, history."""
+"""The `driftloop` command: init, bootstrap, run, requeue, retrain, serve, status, rollback..."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from driftloop.app.cli_errors import RUN_CODES, VERBOSE_HELP, UsageError, data_file, error_line
 from driftloop.app.table import HEADER, format_row
 from driftloop.core.config import Config, load_config
-from driftloop.core.errors import DriftloopError
-from driftloop.core.records import Action, Status
+from driftloop.core.errors import ConfigError
+from driftloop.core.records import Action, BatchRecord, Status
 from driftloop.core.runtime import prepare_environment, setup_logging
-from driftloop.drift.errors import DriftError
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, str | None]:
@@ -30,7 +32,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from driftloop.app.scaffold import write_config
 
     path = write_config(
-        Path(args.data),
+        data_file(args.data, "a sample of your data (CSV, Parquet or JSON Lines)"),
         args.target,
         args.name,
         Path(args.dir) if args.dir else None,
@@ -54,10 +56,17 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     from driftloop.ingest import read_table, sha256_of, validate_batch
     from driftloop.models import bootstrap_model
 
-    data = Path(args.data)
+    data = data_file(args.data, "labelled training data (CSV, Parquet or JSON Lines)")
     feats = cfg.features
+    raw = read_table(data, feats.categorical)
+    if cfg.model.target not in raw.columns:
+        raise ConfigError(
+            f"{data.name}: no target column {cfg.model.target!r} ([model] target); its "
+            f"columns are {[str(c) for c in raw.columns][:20]}. Fix [model] target in "
+            f"{cfg.source or 'the config'}, or give labelled training data."
+        )
     frame = validate_batch(
-        read_table(data, feats.categorical),
+        raw,
         data.name,
         feats.numeric,
         feats.categorical,
@@ -87,6 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg, path = _load(args)
     from driftloop.flows import monitor
 
+    _champion_before_batches(cfg)
     records = monitor(config_path=path)
     if args.json:
         for r in records:
@@ -97,9 +107,28 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(format_row(r))
         if not records:
             print(f"(no batch waiting in {cfg.landing_dir})")
+    return run_exit_code(records, cfg.ingest.max_attempts)
+
+
+def _champion_before_batches(cfg: Config) -> None:
+    """`run` before `bootstrap` is a state error: refuse it before any batch is touched."""
+    from driftloop.core.errors import TrackingUnreachable
+    from driftloop.flows.preflight import require_champion
+    from driftloop.ingest import zone_of
+
+    waiting = zone_of(cfg).pending()
+    if waiting:
+        # An outage is left to the flow: it checks the server again, with retries.
+        with contextlib.suppress(TrackingUnreachable):
+            require_champion(cfg, len(waiting))
+
+
+def run_exit_code(records: list[BatchRecord], max_attempts: int) -> int:
+    """RUN_CODES: 1 when a batch failed, else 3 when one went to quarantine, else 0."""
     failed = [r for r in records if r.status == Status.FAILED]
     waiting = [r.batch for r in failed if r.action == Action.FAILED]
     gone = [r.batch for r in failed if r.action == Action.QUARANTINED]
+    refused = [r.batch for r in records if r.status in (Status.QUARANTINED, Status.DUPLICATE)]
     if waiting:
         print(
             f"driftloop run: {len(waiting)} batch(es) failed and stay waiting: {waiting}",
@@ -108,16 +137,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     if gone:
         print(
             f"driftloop run: {len(gone)} batch(es) failed for the last allowed time "
-            f"([ingest] max_attempts = {cfg.ingest.max_attempts}) and moved to quarantine: {gone}",
+            f"([ingest] max_attempts = {max_attempts}) and moved to quarantine: {gone}",
             file=sys.stderr,
         )
-    return 1 if failed else 0
+    if refused:
+        print(
+            f"driftloop run: {len(refused)} batch(es) moved to quarantine: {refused}; the "
+            "reasons are in the records and `driftloop status`. Fix the cause, then "
+            "`driftloop requeue NAME` (or `--quarantined`) to try them again.",
+            file=sys.stderr,
+        )
+    return 1 if failed else 3 if refused else 0
+
+
+def cmd_requeue(args: argparse.Namespace) -> int:
+    """Put quarantined batches back in the landing folder for another try."""
+    cfg, _ = _load(args)
+    from driftloop.ingest import open_ledger, zone_of
+    from driftloop.ingest.requeue import by_name, describe, quarantined, requeue, select
+
+    if bool(args.names) == args.quarantined:
+        raise UsageError("give the NAME(s) of quarantined batches, or --quarantined (not both)")
+    if args.reason and not args.quarantined:
+        raise UsageError("--reason TEXT selects among --quarantined; add --quarantined")
+    zone, ledger = zone_of(cfg), open_ledger(cfg)
+    items = quarantined(zone, ledger)
+    if args.quarantined:
+        chosen = select(items, args.reason or "")
+    else:
+        chosen = by_name(zone, items, args.names)
+    done = requeue(zone, ledger, chosen)
+    for entry in done:
+        line = f"requeued {entry.batch} -> {entry.destination}"
+        print(json.dumps(describe(entry)) if args.json else line)
+    if not done and not args.json:
+        what = f" whose reason holds {args.reason!r}" if args.reason else ""
+        print(f"(no batch quarantined for itself{what} in {zone.quarantine})")
+    return 0
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
     """Fine-tune the champion on the latest labelled batch now."""
-    _, path = _load(args)
+    cfg, path = _load(args)
     from driftloop.flows import retrain
+    from driftloop.flows.preflight import require_champion
+
+    require_champion(cfg)
 
     out = retrain(config_path=path, force=args.force, from_scratch=args.from_scratch)
     print(
@@ -185,11 +250,22 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     """List every recorded alias move, oldest first."""
     cfg, _ = _load(args)
+    from mlflow.exceptions import MlflowException
+
     from driftloop.flows.options import model_options
     from driftloop.models import connect
     from driftloop.models.history import list_moves
 
-    moves = list_moves(connect(model_options(cfg).store), cfg.model.name)
+    try:
+        moves = list_moves(connect(model_options(cfg).store), cfg.model.name)
+    except MlflowException as err:
+        if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        print(
+            f"(model {cfg.model.name!r} is not registered in {cfg.mlflow_uri} yet: "
+            "`driftloop bootstrap --data FILE` makes its first version)"
+        )
+        return 0
     if args.json:
         for m in moves:
             print(json.dumps(m.__dict__))
@@ -214,12 +290,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every verb."""
     p = argparse.ArgumentParser(prog="driftloop", description=__doc__)
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logs on stderr")
+    p.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     sub = p.add_subparsers(dest="command", required=True)
 
-    def verb(name: str, func: Any, help: str, config: bool = True) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help, description=help)
+    def verb(
+        name: str, func: Any, help: str, config: bool = True, epilog: str | None = None
+    ) -> argparse.ArgumentParser:
+        sp = sub.add_parser(
+            name,
+            help=help,
+            description=help,
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sp.set_defaults(func=func)
+        # -v also after the verb; SUPPRESS keeps a -v given before the verb.
+        sp.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+        )
         if config:
             sp.add_argument(
                 "--config", help="config file (default: $DRIFTLOOP_CONFIG or ./driftloop.toml)"
@@ -235,8 +323,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp = verb("bootstrap", cmd_bootstrap, "train and register the first model as champion")
     sp.add_argument("--data", required=True, help="labelled training data (CSV or Parquet)")
     sp.add_argument("--force", action="store_true", help="replace an existing champion")
-    sp = verb("run", cmd_run, "process every batch waiting in the landing folder, once")
+    sp = verb(
+        "run", cmd_run, "process every batch waiting in the landing folder, once", epilog=RUN_CODES
+    )
     sp.add_argument("--json", action="store_true", help="one JSON object per batch on stdout")
+    sp = verb("requeue", cmd_requeue, "put quarantined batches back in the landing folder")
+    sp.add_argument("names", nargs="*", metavar="NAME", help="file name(s) in quarantine/")
+    sp.add_argument("--quarantined", action="store_true", help="every batch quarantined for itself")
+    sp.add_argument(
+        "--reason", metavar="TEXT", help="with --quarantined: only those whose reason holds TEXT"
+    )
+    sp.add_argument("--json", action="store_true", help="one JSON object per requeued batch")
     sp = verb("retrain", cmd_retrain, "fine-tune the champion on the latest labelled batch now")
     sp.add_argument(
         "--force", action="store_true", help="retrain even if the champion was made from that batch"
@@ -272,9 +369,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     try:
         return int(args.func(args))
-    except (DriftloopError, DriftError) as err:
-        print(f"driftloop {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:
+        code, line = error_line(err)
+        print(f"driftloop {args.command}: error: {line}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exception(err, file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

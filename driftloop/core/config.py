@@ -185,6 +185,16 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             data = tomllib.loads(source.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{source} is not valid TOML: {err}") from None
+        except UnicodeDecodeError as err:
+            raise ConfigError(
+                f"{source} is not UTF-8 text ({err.reason} at byte {err.start}); save the "
+                "config as UTF-8 (`driftloop init` writes one)."
+            ) from None
+        except OSError as err:
+            raise ConfigError(
+                f"cannot read the config file {source}: {err.strerror}; check its "
+                "permissions, or pass another one with --config PATH."
+            ) from None
     where = str(source or "from the environment")
     if overrides:
         where += " with DRIFTLOOP_* variables " + ", ".join(_names(overrides))

@@ -37,3 +37,7 @@ class TrainingError(DriftloopError):
 
 class ZoneBusy(IngestError):
     """Another driftloop run holds the landing zone's lock; this one processed nothing."""
+
+
+class UsageError(DriftloopError):
+    """The command line asks for something contradictory or incomplete."""

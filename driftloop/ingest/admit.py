@@ -103,6 +103,7 @@ def _close(zone: Zone, ledger: Ledger, adm: Admission, status: str, reason: str)
         status,
         reason,
         flow_run_id=adm.flow_run_id,
+        rows=adm.rows,
         attempts=adm.attempts,
         retryable=reason.startswith(f"{adm.path.name}: processing failed"),
     )
@@ -129,8 +130,8 @@ def read_validated(
 def _gave_up(name: str, attempts: int, limit: int, error: str) -> str:
     return (
         f"{name}: processing failed {attempts} time(s), [ingest] max_attempts = {limit}; last "
-        f"error: {error}. Fix the cause, then move the file from quarantine/ back into landing/ "
-        "to try again (it is not treated as a duplicate)."
+        f"error: {error}. Fix the cause, then `driftloop requeue {name}` to try again (it is "
+        "not treated as a duplicate)."
     )
 
 

@@ -31,6 +31,7 @@ from driftloop.ingest.ledger_tables import (
     INTERRUPTED,
     META,
     MOVES,
+    REQUEUED,
     Attempt,
     LedgerEntry,
     attempt_of,
@@ -216,15 +217,35 @@ class Ledger:
         return None if r is None else attempt_of(r)
 
     def find_done(self, sha256: str) -> LedgerEntry | None:
-        """The first record that judged this content (processed or quarantined for itself)."""
+        """The first record that judged this content (processed or quarantined for itself).
+
+        A ``requeued`` record puts the content back for another try: only judgements after
+        the last requeue count.
+        """
+        last_requeue = (
+            sa.select(sa.func.max(BATCHES.c.id))
+            .where(BATCHES.c.sha256 == sha256, BATCHES.c.status == REQUEUED)
+            .scalar_subquery()
+        )
         rows = self._select(
             sa.select(BATCHES)
             .where(
                 BATCHES.c.sha256 == sha256,
                 BATCHES.c.status.in_((Status.PROCESSED.value, Status.QUARANTINED.value)),
                 BATCHES.c.retryable == sa.false(),
+                BATCHES.c.id > sa.func.coalesce(last_requeue, 0),
             )
             .order_by(BATCHES.c.id)
+            .limit(1)
+        )
+        return rows[0] if rows else None
+
+    def last_at(self, destination: str) -> LedgerEntry | None:
+        """The newest record of a batch moved to this path (what put the file there)."""
+        rows = self._select(
+            sa.select(BATCHES)
+            .where(BATCHES.c.destination == destination)
+            .order_by(BATCHES.c.id.desc())
             .limit(1)
         )
         return rows[0] if rows else None

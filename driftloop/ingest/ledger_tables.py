@@ -2,7 +2,9 @@
 
 * ``driftloop_batches``: the manifest, one row per batch file that reached its end place
   (processed or quarantine): hash, rows, time, status, reason, destination, flow run id,
-  attempts, outcome.
+  attempts, outcome. A quarantined batch put back by ``driftloop requeue`` gets one more
+  row, status ``requeued`` (destination: its path in landing/); the earlier rows stay as
+  its history.
 * ``driftloop_moves``: the write-ahead intents, one per batch being moved right now (the
   whole manifest row plus where it goes). Written before the move; turned into a batches row
   and deleted in one transaction after it. A row left here by a crash is finished by
@@ -24,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
 INTERRUPTED = "interrupted: the run ended before it recorded an outcome"
+REQUEUED = "requeued"  # a quarantined batch put back in landing/ (`driftloop requeue`)
 PREFIX = "driftloop_"
 
 META = sa.MetaData()

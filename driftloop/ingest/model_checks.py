@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from driftloop.core.labels import label_keys
+
 
 def unseen_category_flood(
     frame: pd.DataFrame,
@@ -38,8 +40,8 @@ def unknown_labels(
     frame: pd.DataFrame, name: str, target: str, classes: Sequence[Any], version: str
 ) -> str:
     """Why the batch's labels include classes the model does not know, or ""."""
-    known = {str(c) for c in classes}
-    labels = frame[target].astype("str")
+    known = set(label_keys(classes))
+    labels = label_keys(frame[target])
     unknown = sorted(set(labels) - known)
     if not unknown:
         return ""

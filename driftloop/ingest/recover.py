@@ -3,8 +3,10 @@
 Run at the start of every ``driftloop run`` (and by ``admit`` for the batch in hand). Per
 intent: the batch already at its destination -> record the outcome; still in landing with the
 same content -> move it now, then record; in neither place -> record it as ``missing``.
-A batch that was accepted but whose processing never finished has no intent, only an attempt
-record: it is still waiting and is simply tried again (the crash counted as an attempt).
+A requeue (quarantine -> landing) is finished the same way, and its reason file removed.
+A batch that was accepted but whose processing never finished has no intent, only an
+attempt record: it is still waiting and is simply tried again (the crash counted as an
+attempt).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from driftloop.core.errors import IngestError
 from driftloop.core.records import Status
 from driftloop.ingest.ledger import Ledger
-from driftloop.ingest.ledger_tables import LedgerEntry
+from driftloop.ingest.ledger_tables import REQUEUED, LedgerEntry
 from driftloop.ingest.zone import Zone
 
 log = logging.getLogger(__name__)
@@ -30,13 +32,13 @@ def finish_move(zone: Zone, ledger: Ledger, source: str, entry: LedgerEntry) -> 
         if same:  # copied (object store, another file system) but not yet deleted
             zone.remove(source)
         log.warning("%s: recovered a move to %s; recording it", entry.batch, dest)
-        return ledger.settle(source)
+        return _settled(zone, ledger, source, entry)
     if same:
-        if entry.reason and entry.status != PROCESSED:
+        if entry.reason and entry.status not in (PROCESSED, REQUEUED):
             zone.write_note(dest, entry.reason)
         zone.move(source, dest)
         log.warning("%s: finished an interrupted move to %s", entry.batch, dest)
-        return ledger.settle(source)
+        return _settled(zone, ledger, source, entry)
     reason = (
         f"{entry.batch}: was being moved to {dest} but is neither there nor in the landing "
         "folder (someone else removed or replaced it); look for it where your producers keep "
@@ -44,6 +46,13 @@ def finish_move(zone: Zone, ledger: Ledger, source: str, entry: LedgerEntry) -> 
     )
     log.error(reason)
     return ledger.settle(source, status=MISSING, reason=reason)
+
+
+def _settled(zone: Zone, ledger: Ledger, source: str, entry: LedgerEntry) -> LedgerEntry:
+    done = ledger.settle(source)
+    if entry.status == REQUEUED:  # its reason is in the ledger: the note goes with the move
+        zone.remove_note(source)
+    return done
 
 
 def recover(zone: Zone, ledger: Ledger) -> list[LedgerEntry]:

@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from driftloop.core.errors import SchemaError
-from driftloop.ingest.read import infer_numbers
+from driftloop.core.labels import canonical_labels
 from driftloop.ingest.sample import RowSample
 from driftloop.ingest.schema import Rules, build_schema
 
@@ -293,7 +293,7 @@ class BatchChecker:
         if not self.target_seen:
             frame = frame.drop(columns=[self.rules.target], errors="ignore")
         elif self.rules.target in frame.columns:
-            frame[self.rules.target] = infer_numbers(frame[self.rules.target])
+            frame[self.rules.target] = canonical_labels(frame[self.rules.target])
         return frame
 
 

@@ -273,6 +273,30 @@ class Zone:
             return
         write_new(os.path.dirname(note), note, data)
 
+    def quarantined(self) -> list[str]:
+        """Batch files in quarantine/ (their .reason.txt notes and hidden files left out)."""
+        if self.local:
+            if not os.path.isdir(self.quarantine):
+                return []
+            with os.scandir(self.quarantine) as it:
+                paths = [e.path for e in it if e.is_symlink() or e.is_file(follow_symlinks=False)]
+        elif self.fs.exists(self.quarantine):
+            infos = self.fs.ls(self.quarantine, detail=True)
+            paths = [i["name"] for i in infos if i.get("type") == "file"]
+        else:
+            return []
+        return sorted(
+            p
+            for p in paths
+            if not self.name(p).startswith(".") and not self.name(p).endswith(NOTE_SUFFIX)
+        )
+
+    def remove_note(self, path: str) -> None:
+        """Delete the reason file beside a batch, if there is one."""
+        note = path + NOTE_SUFFIX
+        if self.exists(note):
+            self.fs.rm(note)
+
     def move(self, src: str, dest: str) -> None:
         """Move a batch to dest: one atomic rename locally, never overwriting anything."""
         if self.exists(dest):

@@ -149,7 +149,8 @@ def test_kill_9_at_random_points_loses_nothing_and_processes_nothing_twice(
         ]
         assert sorted(everywhere) == sorted(inputs.values()), kills
     assert sum(rc == -signal.SIGKILL for _, rc in kills) >= 3, kills
-    assert _run(env, None) == 0  # a clean run finishes what the kills left
+    # A clean run finishes what the kills left: 3 if it quarantined bad.csv or dup.csv itself.
+    assert _run(env, None) in (0, 3), kills
     check_invariants(cfg, inputs)
     status = {e.batch: e.status for e in Ledger(cfg.ledger_url).recent(100)}
     assert status == {**dict.fromkeys(goods, "processed"), "bad.csv": "quarantined"} | {

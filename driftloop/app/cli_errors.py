@@ -1,0 +1,48 @@
+"""How the `driftloop` command answers a mistake: one line naming the problem and the fix.
+
+The traceback is printed only with ``-v`` (before or after the verb).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from driftloop.core.errors import DriftloopError, IngestError, UsageError
+from driftloop.drift.errors import DriftError
+
+VERBOSE_HELP = "debug logs, and the traceback of an error, on stderr"
+RUN_CODES = """exit status:
+  0  every batch was processed, or none was waiting
+  1  some batch failed to process (it stays waiting, or went to quarantine after
+     [ingest] max_attempts), or an unexpected error (-v shows its traceback)
+  2  a usage, config or state error (for example no champion yet); no batch was touched
+  3  some batch went to quarantine (bad data, unknown classes, or a duplicate); fix the
+     cause, then `driftloop requeue NAME` or `driftloop requeue --quarantined`
+1 wins over 3 when both happened."""
+
+__all__ = ["RUN_CODES", "VERBOSE_HELP", "UsageError", "data_file", "error_line"]
+
+
+def data_file(text: str, what: str) -> Path:
+    """The --data path, or an IngestError naming it and the fix when it is not a file."""
+    path = Path(text)
+    if path.is_file():
+        return path
+    problem = "is a folder, not a file" if path.is_dir() else "no such file"
+    raise IngestError(
+        f"--data {text}: {problem} (looked in {path.resolve().parent}); give the path of {what}."
+    )
+
+
+def error_line(err: BaseException) -> tuple[int, str]:
+    """The exit status and the one line that answers an error."""
+    if isinstance(err, DriftloopError | DriftError):
+        return 2, str(err)
+    if isinstance(err, OSError) and err.filename:
+        return 2, (
+            f"{err.filename}: {err.strerror or type(err).__name__}; check the path and its "
+            "permissions."
+        )
+    return 1, (
+        f"unexpected {type(err).__name__}: {str(err)[:300]} (run again with -v for the traceback)"
+    )
