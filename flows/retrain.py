@@ -78,6 +78,13 @@ def chosen_batch(ledger: Ledger, zone: Zone, sha256: str) -> tuple[str, str, str
     return entry.batch, entry.sha256, entry.destination
 
 
+def _retrain_run(ctx: RunContext, name: str, sha: str, params: dict[str, Any]) -> str:
+    """The MLflow run of a retrain on a processed batch."""
+    tags = {"driftloop.kind": "retrain", "driftloop.batch_sha256": sha}
+    experiment = ctx.options.store.experiment
+    return start_batch_run(ctx.client, experiment, f"retrain:{name}", params, tags)
+
+
 @flow(name="retrain")
 def retrain(
     config_path: str | None = None,
@@ -106,22 +113,17 @@ def retrain(
                 f"champion version {champion.version} was already trained on {name}; pass "
                 "--force (force=true) to fine-tune on it again."
             )
-        run_id = start_batch_run(
-            ctx.client,
-            ctx.options.store.experiment,
-            f"retrain:{name}",
-            params={
-                "batch": name,
-                "sha256": sha,
-                "rows": rows,
-                "rows_used": len(frame),
-                "force": force,
-                "from_scratch": from_scratch,
-                "champion_version": champion.version,
-                "trigger": trigger,
-            },
-            tags={"driftloop.kind": "retrain", "driftloop.batch_sha256": sha},
-        )
+        params = {
+            "batch": name,
+            "sha256": sha,
+            "rows": rows,
+            "rows_used": len(frame),
+            "force": force,
+            "from_scratch": from_scratch,
+            "champion_version": champion.version,
+            "trigger": trigger,
+        }
+        run_id = _retrain_run(ctx, name, sha, params)
         request = request_for(name, sha, run_id, trigger, from_scratch)
         done = challenge_batch(ctx, champion, frame, request)
     get_run_logger().info("retrain on %s (%s): %s", name, trigger, done.reason)
