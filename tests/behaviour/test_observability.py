@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from typing import Any
+from uuid import UUID
 
 from mlflow.tracking import MlflowClient
 
@@ -25,8 +26,8 @@ def _prefect() -> Any:
     return get_client(sync_client=True)
 
 
-def _events(names: list[str], want: int, timeout: float = 60.0) -> list[Any]:
-    """The events of these names the server has stored (they are written in batches)."""
+def _events(names: list[str], runs: set[str], want: int, timeout: float = 60.0) -> list[Any]:
+    """This test's events of these names (other tests of the process share the server)."""
     from prefect.events.filters import EventFilter, EventNameFilter
 
     deadline = time.monotonic() + timeout
@@ -35,13 +36,19 @@ def _events(names: list[str], want: int, timeout: float = 60.0) -> list[Any]:
             page = client.read_events(
                 filter=EventFilter(event=EventNameFilter(name=names)), limit=50
             )
-        if len(page.events) >= want or time.monotonic() > deadline:
-            return sorted(page.events, key=lambda e: e.occurred)
+        ours = [e for e in page.events if e.payload.get("flow_run_id") in runs]
+        if len(ours) >= want or time.monotonic() > deadline:
+            return sorted(ours, key=lambda e: e.occurred)
         time.sleep(1.0)
 
 
 def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: Project) -> None:
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowFilter
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
+    )
 
     cfg_path = str(project.config)
     assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
@@ -53,9 +60,11 @@ def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: 
     assert (stable["action"], concept["action"]) == ("none", "promoted")
 
     # Prefect: one flow run per batch, named after it, tagged with model, verdict and action.
+    # (The tests of this process share one Prefect server: read this test's runs only.)
+    ids = [UUID(stable["flow_run_id"]), UUID(concept["flow_run_id"])]
     with _prefect() as client:
-        runs = client.read_flow_runs(flow_filter=FlowFilter(name={"any_": ["process-batch"]}))
-        by_name = {r.name: r for r in runs if r.name.startswith("process-batch/")}
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
+        by_name = {r.name: r for r in runs}
         assert set(by_name) == {"process-batch/stable.csv", "process-batch/concept.csv"}
         assert set(by_name["process-batch/stable.csv"].tags) == {
             "driftloop",
@@ -68,9 +77,8 @@ def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: 
         )
         # Artifacts keyed per model and kind: each batch is one more version of the history.
         keys = ["test-model-drift-report", "test-model-drift-features", "test-model-mlflow-run"]
-        arts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
-        )
+        mine = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids))
+        arts = client.read_artifacts(artifact_filter=mine)
     assert sorted((a.key, a.description.split(" (")[0]) for a in arts if a.key == keys[0]) == [
         (keys[0], "Drift report of concept.csv"),
         (keys[0], "Drift report of stable.csv"),
@@ -104,7 +112,8 @@ def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: 
     )
 
     # Events, in the embedded mode too: the drift, then the promotion, each about the model.
-    events = _events(["driftloop.drift.detected", "driftloop.challenger.promoted"], 2)
+    names = ["driftloop.drift.detected", "driftloop.challenger.promoted"]
+    events = _events(names, {stable["flow_run_id"], concept["flow_run_id"]}, 2)
     assert [(e.event, e.payload["batch"]) for e in events] == [
         ("driftloop.drift.detected", "concept.csv"),
         ("driftloop.challenger.promoted", "concept.csv"),
