@@ -31,7 +31,7 @@ def signal_tests(report: DriftReport) -> list[FeatureDrift]:
 
 
 def signal_name(item: FeatureDrift) -> str:
-    """A signal in words: "prediction drift", "accuracy drop", "missing rate of x1".
+    """A signal in words: "prediction drift", "accuracy drop" (when drifted), "missing rate of x1".
 
     Examples
     --------
@@ -44,6 +44,8 @@ def signal_name(item: FeatureDrift) -> str:
     if name == PREDICTION_FEATURE:
         return "prediction drift"
     if name == PERFORMANCE_FEATURE:
+        if not item.drifted:
+            return "accuracy change"
         change = item.details.get("change")
         if change is None:
             before = item.details.get("reference_mean_error", 0.0)
