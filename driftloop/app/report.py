@@ -136,7 +136,9 @@ def _score_chart(views: Sequence[BatchView], metric: str) -> str:
             markers.append(Marker(i, view.record.action.value, colour))
         previous = version or previous
     values = [v.record.score_batch for v in views]
-    return line_svg([v.label for v in views], values, f"champion {metric} (realized)", markers)
+    step = max(4.0, min(40.0, 1200.0 / max(1, len(views))))  # at most ~1200 px wide
+    title = f"champion {metric} (realized)"
+    return line_svg([v.label for v in views], values, title, markers, step)
 
 
 def _table(views: Sequence[BatchView], pages: Sequence[str], metric: str) -> str:

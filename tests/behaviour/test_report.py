@@ -272,3 +272,25 @@ def test_charts_of_wide_ranges_and_many_categories_keep_labels_short_and_apart()
     line = line_svg(names, [0.5] * 120, "accuracy", step=5.0)
     crowded = re.findall(r"rotate\(-45\)[^>]*>([^<]*)</text>", line)
     assert len(crowded) == 40 and crowded[:2] == ["city-000", "city-003"]  # 5 px apart: every 3rd
+
+
+def test_report_of_a_project_with_no_batch_yet_says_how_to_get_one(project: Project) -> None:
+    res = cli("report", "--config", str(project.config))
+    page = project.work / "reports" / "drift-over-time.html"
+    assert (res.code, res.out) == (0, f"wrote {page}\n")
+    text = page.read_text(encoding="utf-8")
+    assert "<h1>Drift over time: test-model</h1><p>No batch recorded yet: drop files" in text
+    assert list((project.work / "reports" / "batches").iterdir()) == []
+
+
+def test_last_keeps_only_the_newest_batches_still_oldest_first(
+    looped: tuple[Project, Path],
+) -> None:
+    project, _ = looped
+    out = project.root / "last-two"
+    res = cli("report", "--config", str(project.config), "--out", str(out), "--last", "2")
+    assert res.code == 0, res.err
+    page = (out / "drift-over-time.html").read_text(encoding="utf-8")
+    names = [re.sub(r"<[^>]+>", " ", _cells(r)[2]).split()[0] for r in _rows(page)]
+    assert names == ["broken.csv", "concept.csv"]
+    assert re.findall(r"<a href='([^']+)'>", page) == ["batches/0002-concept.csv.html"]
