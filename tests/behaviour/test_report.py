@@ -294,3 +294,25 @@ def test_last_keeps_only_the_newest_batches_still_oldest_first(
     names = [re.sub(r"<[^>]+>", " ", _cells(r)[2]).split()[0] for r in _rows(page)]
     assert names == ["broken.csv", "concept.csv"]
     assert re.findall(r"<a href='([^']+)'>", page) == ["batches/0002-concept.csv.html"]
+
+
+def test_column_statistics_are_exact_below_the_sample_size_and_close_above() -> None:
+    import numpy as np
+
+    from driftloop.drift import build_profile, detect_drift
+
+    rng = np.random.default_rng(5)
+    ref = pd.DataFrame({"x": rng.normal(3.0, 2.0, 4000), "c": rng.choice(["a", "b", "c"], 4000)})
+    new = pd.DataFrame({"x": rng.normal(3.5, 2.0, 30000), "c": rng.choice(["a", "b"], 30000)})
+    report = detect_drift(build_profile(ref, ["x"], ["c"]), new)
+    x, c = report.features[0], report.features[1]
+    s = x.details["summary"]
+    assert (s["reference_mean"], s["reference_std"]) == (
+        float(np.mean(np.sort(ref["x"]))),
+        float(np.std(np.sort(ref["x"]))),
+    )
+    assert abs(s["batch_mean"] - new["x"].mean()) < 0.01
+    assert abs(s["batch_std"] - new["x"].std(ddof=0)) < 0.01
+    shares = {label: (r, b) for label, r, b in c.details["top_categories"]}
+    assert set(shares) == {"a", "b", "c"} and shares["c"][1] == 0.0
+    assert shares["a"][0] == float((ref["c"] == "a").mean())
