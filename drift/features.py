@@ -24,10 +24,20 @@ from driftloop.drift.wasserstein import wasserstein_effect, wasserstein_test
 __all__ = [
     "CATEGORICAL_TESTS",
     "NUMERIC_TESTS",
+    "SUMMARY_VALUES",
+    "TOP",
     "Outcome",
     "categorical_outcome",
     "numeric_outcome",
+    "top_categories",
 ]
+
+TOP = 5
+"""How many of a categorical feature's labels its summary lists (the most frequent ones)."""
+SUMMARY_VALUES = 10_000
+"""The report's mean and standard deviation of a column read at most this many evenly spaced
+values (exact below it; of a sorted sample, a stratified estimate): a summary for the eye
+that costs nothing next to the test itself."""
 
 _Numeric = Callable[
     [NDArray[np.float64], NDArray[np.float64], tuple[float, float], int], TestResult
@@ -112,6 +122,7 @@ def numeric_outcome(
         **rates,
         "dropped_non_finite": n_missing,
         "effect_size": float(effect),
+        "summary": _summary(reference, finite),
         "histogram": {
             "edges": edges.tolist(),
             "reference_counts": reference_counts.tolist(),
@@ -124,6 +135,46 @@ def numeric_outcome(
     return Outcome(result, float(effect), n_missing, int(values.size), *missing, values)
 
 
+def _spread(values: NDArray[np.float64]) -> tuple[float | None, float | None]:
+    """Mean and standard deviation of at most SUMMARY_VALUES evenly spaced ``values``."""
+    if values.size == 0:
+        return None, None
+    stride = -(-values.size // SUMMARY_VALUES)
+    sample = values[stride // 2 :: stride]  # a view, each stratum's middle value of a sorted one
+    return float(np.mean(sample)), float(np.std(sample))
+
+
+def _summary(reference: NDArray[np.float64], batch: NDArray[np.float64]) -> dict[str, float | None]:
+    """Mean and standard deviation of the finite reference and batch values, for the report."""
+    (ref_mean, ref_std), (bat_mean, bat_std) = _spread(reference), _spread(batch)
+    return {
+        "reference_mean": ref_mean,
+        "reference_std": ref_std,
+        "batch_mean": bat_mean,
+        "batch_std": bat_std,
+    }
+
+
+def top_categories(
+    reference_counts: Mapping[str, int], batch_counts: Mapping[str, int], top: int = TOP
+) -> list[list[object]]:
+    """The ``top`` most frequent labels of both sides: [label, reference share, batch share].
+
+    Examples
+    --------
+    >>> top_categories({"a": 3, "b": 1}, {"b": 2, "c": 2}, top=2)
+    [['a', 0.75, 0.0], ['b', 0.25, 0.5]]
+    """
+    ref_total = sum(reference_counts.values()) or 1
+    bat_total = sum(batch_counts.values()) or 1
+    shares = {
+        label: (reference_counts.get(label, 0) / ref_total, batch_counts.get(label, 0) / bat_total)
+        for label in {*reference_counts, *batch_counts}
+    }
+    ranked = sorted(shares.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0]))
+    return [[label, ref, bat] for label, (ref, bat) in ranked[:top]]
+
+
 def categorical_outcome(
     reference_counts: Mapping[str, int], column: pd.Series, test: str, seed: int
 ) -> Outcome:
@@ -132,7 +183,12 @@ def categorical_outcome(
     _, ref, bat, unseen = category_table(reference_counts, counts)
     effect = float(js_distance(ref, bat))
     result = CATEGORICAL_TESTS[test](reference_counts, counts, seed)
-    details = {**result.details, "unseen": unseen, "effect_size": effect}
+    details = {
+        **result.details,
+        "unseen": unseen,
+        "effect_size": effect,
+        "top_categories": top_categories(reference_counts, counts),
+    }
     result = TestResult(
         result.test, result.statistic, result.p_value, result.n_reference, result.n_batch, details
     )

@@ -71,8 +71,32 @@ def prediction_drift_test(reference_proba: ArrayLike, batch_proba: ArrayLike) ->
             "per_class_statistic": [r.statistic for r in results],
             "per_class_p_value": [r.p_value for r in results],
             "effect_size": max(float(r.details["wasserstein"]) for r in results),
+            **_prediction_counts(ref, bat),
         },
     )
+
+
+def _prediction_counts(ref: NDArray[np.float64], bat: NDArray[np.float64]) -> dict[str, object]:
+    """What the report plots: a score histogram (one column) or predicted-class counts."""
+    if ref.shape[1] == 1:
+        edges = np.round(np.linspace(0.1, 0.9, 9), 1)
+        return {
+            "histogram": {
+                "edges": edges.tolist(),
+                "reference_counts": np.bincount(
+                    np.searchsorted(edges, ref[:, 0]), minlength=10
+                ).tolist(),
+                "batch_counts": np.bincount(
+                    np.searchsorted(edges, bat[:, 0]), minlength=10
+                ).tolist(),
+            }
+        }
+    k = ref.shape[1]
+    return {
+        "categories": [f"class {j}" for j in range(k)],
+        "reference_counts": np.bincount(ref.argmax(axis=1), minlength=k).tolist(),
+        "batch_counts": np.bincount(bat.argmax(axis=1), minlength=k).tolist(),
+    }
 
 
 def with_predictions(

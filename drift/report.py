@@ -8,6 +8,7 @@ from pathlib import Path
 
 from driftloop.drift.detect import DriftReport
 from driftloop.drift.errors import ReportError
+from driftloop.drift.signals import verdict
 
 __all__ = ["read_json_report", "report_markdown", "write_json_report"]
 
@@ -39,12 +40,17 @@ def read_json_report(path: str | os.PathLike[str]) -> DriftReport:
 
 
 def _cell(text: str) -> str:
-    """Escape a value for a markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Escape a value for a markdown table cell (underscores too: no bold ``__prediction__``)."""
+    for char in ("\\", "|", "_", "*"):
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", " ")
 
 
-def report_markdown(report: DriftReport) -> str:
-    """Render a short markdown summary: a verdict line and a per-feature table.
+def report_markdown(report: DriftReport, action: str = "", reason: str = "") -> str:
+    """Render a short markdown summary: a verdict line, the action, and a per-feature table.
+
+    The verdict counts the batch's columns apart from the model signals (prediction drift,
+    accuracy change, missing rates, joint test); test names in the table are escaped.
 
     Examples
     --------
@@ -59,16 +65,10 @@ def report_markdown(report: DriftReport) -> str:
     |---|---|---|---|---|---|
     | x | ks | 0.3100 | 1.2e-09 | - | **yes** |
     """
-    drifted = report.drifted_features
-    total = len(report.features)
-    if drifted:
-        names = ", ".join(f"`{name}`" for name in drifted)
-        verdict = f"## Drift detected in {len(drifted)} of {total} features: {names}"
-    else:
-        verdict = f"## No drift detected in {total} features"
-    lines = [
-        verdict,
-        "",
+    lines = [f"## {verdict(report)}", ""]
+    if action:
+        lines += [f"Action: **{_cell(action)}**" + (f" ({_cell(reason)})" if reason else ""), ""]
+    lines += [
         (
             f"alpha = {report.alpha:g}, correction = {report.correction}, "
             f"batch rows = {report.n_batch_rows}, effect-size floor = {report.effect_size_floor:g}"

@@ -1,4 +1,4 @@
-"""The `driftloop` command: init, bootstrap, run, requeue, retrain, serve, status, rollback..."""
+"""The `driftloop` command: init, bootstrap, run, requeue, retrain, serve, status, report..."""
 
 from __future__ import annotations
 
@@ -279,6 +279,16 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the drift-over-time page and each batch's own report."""
+    cfg, _ = _load(args)
+    from driftloop.app.report import write_report
+
+    page = write_report(cfg, Path(args.out) if args.out else None, last=args.last)
+    print(f"wrote {page}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the whole loop on a generated drifting stream."""
     from driftloop.app.demo import run_demo
@@ -356,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--to", help="the version to make champion (default: the one before)")
     sp = verb("history", cmd_history, "every move of the champion and previous aliases")
     sp.add_argument("--json", action="store_true", help="one JSON object per move")
+    sp = verb("report", cmd_report, "one HTML page of drift, scores and actions over the batches")
+    sp.add_argument("--out", help="folder for the page and batch reports (default: WORK/reports)")
+    sp.add_argument("--last", type=int, default=50, help="how many recent batches to show")
     sp = verb("demo", cmd_demo, "run the whole loop on a generated drifting stream", False)
     sp.add_argument("--dir", default="driftloop-demo", help="work folder of the demo (recreated)")
     sp.add_argument("--rows", type=int, default=2000, help="rows per batch")

@@ -172,6 +172,7 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
     t0 = time.perf_counter()
     config_path, mv = bootstrap_project(folder, stream.bootstrap, "demo-model")
     cfg = load_config(config_path)
+    from driftloop.app.report import write_report
     from driftloop.flows import monitor
 
     print(
@@ -197,6 +198,8 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
         )
     plot = plot_demo(records, stream, folder / "demo.png")
     print(f"\nloop done in {time.perf_counter() - t0:.0f} s; plot: {plot}", file=out)
+    page = write_report(cfg, folder / "reports", last=max(1, len(records)))
+    print(f"drift over time: {page}", file=out)
     print(f"MLflow store:  {cfg.mlflow_uri} (artifacts {cfg.artifact_location})", file=out)
     print(
         f"  open its UI: mlflow ui --backend-store-uri {cfg.mlflow_uri} "

@@ -44,6 +44,9 @@ def test_demo_flags_the_drift_points_and_promotes_better_models(tmp_path: Path) 
     assert f"mlflow ui --backend-store-uri {cfg.mlflow_uri}" in res.out
     assert f"PREFECT_HOME={cfg.prefect_home} prefect server start" in res.out
     assert (folder / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = folder / "reports" / "drift-over-time.html"
+    assert f"drift over time: {page}" in res.out
+    assert page.read_text(encoding="utf-8").count("<tr class='batch") == 16
 
     # A second demo run recreates its own folder, but never a folder it did not make.
     (tmp_path / "other").mkdir()
