@@ -12,6 +12,7 @@ from driftloop.core.config import Config
 from driftloop.core.errors import RegistryError, TrainingError
 from driftloop.models.gate import first_model_passes
 from driftloop.models.history import count_rejection
+from driftloop.models.memory import estimate_training_memory, require_memory_budget
 from driftloop.models.reference import profile_with_predictions
 from driftloop.models.registry import CHAMPION, alias_version, connect, log_version, promote
 from driftloop.models.replay import ReplayBuffer
@@ -38,6 +39,17 @@ def bootstrap_model(
             "use `driftloop retrain` to adapt it, or `driftloop bootstrap --force` to replace it "
             "with a model trained from scratch."
         )
+    t, f = cfg.training, cfg.features
+    need = estimate_training_memory(
+        frame,
+        f.numeric,
+        f.categorical,
+        cfg.model.target,
+        cfg.model.task,
+        t.hidden_units,
+        t.max_categories,
+    )
+    require_memory_budget(need, t.memory_budget_mib)
     trained = train_from_scratch(frame, cfg)
     run_id = start_batch_run(
         f"bootstrap:{source}",

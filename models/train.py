@@ -121,7 +121,7 @@ def train_from_scratch(frame: pd.DataFrame, cfg: Config) -> TrainedModel:
     )
     train, valid = split_frame(frame, t.validation_fraction, t.seed)
     keras_module(t.seed)
-    model = build_model(train, meta, t.hidden_units, t.seed)
+    model = build_model(train, meta, t.hidden_units, t.seed, t.max_categories)
     compile_model(model, meta, t.learning_rate)
     epochs, _ = fit(model, train, valid, meta, t.epochs, t.batch_size, t.patience, t.seed)
     name = metric_name(meta)
