@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +15,25 @@ import requests
 from driftloop.core.errors import TrackingUnreachable
 
 HEALTH_TIMEOUT_S = 5.0
+# MLflow metric names allow only letters, digits, "_", "-", ".", " ", ":" and "/" (and no path
+# tricks such as "a//b"), at most 250 characters; feature names are any text.
+_NOT_IN_METRIC_NAME = re.compile(r"[^\w.\- ]+")
+METRIC_NAME_CHARS = 250
+
+
+def metric_names(names: list[str]) -> dict[str, str]:
+    """A valid, unique MLflow metric name for each name (the exact ones stay in the reports)."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        key = _NOT_IN_METRIC_NAME.sub("_", name)[:METRIC_NAME_CHARS] or "_"
+        n = 1
+        while key in taken:
+            n += 1
+            key = f"{key[: METRIC_NAME_CHARS - 8]}_{n}"
+        taken.add(key)
+        out[name] = key
+    return out
 
 
 def _log_active(
@@ -24,7 +44,8 @@ def _log_active(
 ) -> None:
     """Log metrics, tags and files to the active run; the files in one upload."""
     if metrics:
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        keys = metric_names(list(metrics))
+        mlflow.log_metrics({keys[k]: float(v) for k, v in metrics.items()})
     if tags:
         mlflow.set_tags(dict(tags))
     if json_files or text_files:
