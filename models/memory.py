@@ -19,6 +19,10 @@ ENCODED_ROWS = 4096
 # The frame is held as read, as model inputs, and as the tensors of the training set.
 FRAME_COPIES = 3
 MIB = 1 << 20
+# The process before any encoding: TensorFlow, MLflow and Prefect loaded, the frame read and
+# profiled. bench/vocab_bench.py measured 1.3 GiB peak for a whole bootstrap whose encodings
+# take under 0.1 GiB.
+RUNTIME_BYTES = 1024 * MIB
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ def estimate_training_memory(
     hidden_units: Sequence[int],
     max_categories: int,
 ) -> MemoryEstimate:
-    """Estimate the memory of training on `frame`: data, parameters, one-hot encodings."""
+    """Estimate the peak memory of training on `frame`: runtime, data, parameters, encodings."""
     outputs = int(frame[target].nunique()) if task == "classification" else 1
     widths = {c: min(int(frame[c].nunique()), max_categories) + 2 for c in categorical}
     width = len(numeric) + sum(widths.values())
@@ -53,7 +57,7 @@ def estimate_training_memory(
     params = sum((a + 1) * b for a, b in itertools.pairwise(layers))
     encoded = max(ENCODED_ROWS * width * FLOAT, min(CHUNK_BYTES, len(frame) * width * FLOAT))
     data = int(frame.memory_usage(deep=True).sum()) * FRAME_COPIES
-    total = data + params * FLOAT * COPIES_PER_PARAMETER + 2 * encoded
+    total = RUNTIME_BYTES + data + params * FLOAT * COPIES_PER_PARAMETER + 2 * encoded
     widest = tuple(sorted(widths.items(), key=lambda kv: -kv[1])[:3])
     return MemoryEstimate(width, params, total, widest)
 
