@@ -279,9 +279,16 @@ def infer_roles(
             f"no column of the sample can be a feature ({', '.join(_brief(roles))}); "
             "name the columns to learn from with --include COLUMN"
         )
-    ident = over.id_column or next((r.column for r in roles if r.is_id and r.column), "")
+    ident = over.id_column or _best_id(roles)
     time = over.time_column or next((r.column for r in roles if r.is_time and r.column), "")
     return RolePlan(target, task, why, roles, ident, time, len(frame))
+
+
+def _best_id(roles: Iterable[ColumnRole]) -> str:
+    """The row identifier to name: one named like an id first, a saved pandas index last."""
+    found = [r for r in roles if r.is_id and r.column]
+    found.sort(key=lambda r: (not id_name(r.column), r.reason.startswith("a saved row index")))
+    return found[0].column if found else ""
 
 
 def _brief(roles: Iterable[ColumnRole]) -> list[str]:

@@ -72,7 +72,7 @@ EXPECTED = {
     "iris": Expected(
         "classification",
         "Unnamed: 0",
-        "Unnamed: 0",
+        "id",
         ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "pétale largeur (cm)"],
         rows=(30, 30),
         late_action="promoted",

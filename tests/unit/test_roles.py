@@ -54,7 +54,7 @@ def test_each_exported_column_gets_its_role_and_reason() -> None:
     }
     assert (plan.task, plan.id_column, plan.time_column) == (
         "classification",
-        "Unnamed: 0",
+        "customer id",
         "timestamp",
     )
     assert plan.columns(Role.NUMERIC) == ["age (years)"]
