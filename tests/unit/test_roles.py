@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from driftloop.app.roles import Overrides, Role, infer_roles, infer_task
+from driftloop.core.config import load_config
 from driftloop.core.errors import ConfigError
+from driftloop.ingest.head import read_head
+from tests.helpers import cli
 
 
 def _export(rows: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -130,3 +135,45 @@ def test_a_continuous_target_makes_a_regression_and_a_copy_of_it_is_leakage() ->
         ("y_scaled", "excluded"),
     ]
     assert plan.roles[1].reason == "likely leakage: rank correlation 1.000 with the target"
+
+
+def test_init_flags_reach_the_written_config(tmp_path: Path) -> None:
+    data = tmp_path / "export.csv"
+    _export().to_csv(data, index=False)
+    res = cli(
+        "init",
+        "--data",
+        str(data),
+        "--target",
+        "label",
+        "--dir",
+        str(tmp_path),
+        "--exclude",
+        "city",
+        "--include",
+        "zip",
+        "--id-column",
+        "session",
+        "--task",
+        "classification",
+    )
+    assert res.code == 0, res.err
+    cfg = load_config(tmp_path / "driftloop.toml")
+    assert (cfg.features.numeric, cfg.features.categorical) == (["age (years)"], ["zip"])
+    assert (cfg.model.id_column, cfg.model.time_column) == ("session", "timestamp")
+    assert "review: ['mostly numbers'] are excluded because their role is unclear" in res.out
+    text = (tmp_path / "driftloop.toml").read_text(encoding="utf-8")
+    assert '#   "city"            excluded     excluded by --exclude' in text
+
+
+def test_init_reads_only_the_head_of_a_big_file(tmp_path: Path) -> None:
+    data = tmp_path / "big.csv"
+    rows = 200_000
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.normal(size=rows), "y": rng.integers(0, 2, rows)})
+    frame.to_csv(data, index=False)
+    with data.open("a", encoding="utf-8") as fh:
+        fh.write("1.0,0,an extra field far past the head\n")  # read_table would fail here
+    head = read_head(data, max_rows=1000, block_mib=1)
+    assert (len(head), list(head.columns)) == (1000, ["x", "y"])
+    np.testing.assert_allclose(head["x"].to_numpy(), frame["x"].head(1000).to_numpy())
