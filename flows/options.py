@@ -42,6 +42,8 @@ def model_options(cfg: Config) -> ModelOptions:
             t.validation_fraction,
             t.patience,
             t.seed,
+            t.max_categories,
+            t.memory_budget_mib,
         ),
         finetune=FinetuneOptions(
             f.strategy,

@@ -13,6 +13,7 @@ from driftloop.core.errors import RegistryError, TrainingError
 from driftloop.models.evaluate import metric_name
 from driftloop.models.gate import first_model_passes
 from driftloop.models.history import count_rejection
+from driftloop.models.memory import estimate_training_memory, require_memory_budget
 from driftloop.models.options import ModelOptions
 from driftloop.models.reference import profile_with_predictions
 from driftloop.models.registry import CHAMPION, alias_version, connect, log_version, promote
@@ -77,8 +78,18 @@ def bootstrap_model(
             "use `driftloop retrain` to adapt it, or `driftloop bootstrap --force` to replace it "
             "with a model trained from scratch."
         )
-    trained = train_from_scratch(frame, opts.spec, opts.train)
-    t = opts.train
+    t, spec = opts.train, opts.spec
+    need = estimate_training_memory(
+        frame,
+        spec.numeric,
+        spec.categorical,
+        spec.target,
+        spec.task,
+        t.hidden_units,
+        t.max_categories,
+    )
+    require_memory_budget(need, t.memory_budget_mib)
+    trained = train_from_scratch(frame, spec, t)
     run_id = _bootstrap_run(client, opts, source, len(frame), sha256)
     log_to_run(client, run_id, metrics={**trained.metrics, "epochs_run": trained.epochs_run})
     reason = _first_gate(trained, opts)

@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 
 from driftloop.models._keras import keras_module
-from driftloop.models.serving import MISSING_CATEGORY
+from driftloop.models.names import input_names
+from driftloop.models.serving import INPUT_NAMES, MISSING_CATEGORY
+
+OOV_TOKEN = "[UNK]"  # StringLookup's out-of-vocabulary token; never a vocabulary entry
 
 
 def feature_meta(
@@ -28,6 +31,7 @@ def feature_meta(
         "categorical": list(categorical),
         "target": target,
         "numeric_fill": fill,
+        INPUT_NAMES: input_names([*numeric, *categorical]),
     }
     if task == "classification":
         meta["classes"] = list(classes)
@@ -38,30 +42,50 @@ def feature_meta(
     return meta
 
 
+def vocabulary(values: pd.Series, max_categories: int) -> list[str]:
+    """The `max_categories` most frequent values (ties by value) plus the missing marker, sorted.
+
+    Rarer values share the lookup's out-of-vocabulary bucket, so the one-hot width, and the
+    memory of every batch encoded with it, is bounded whatever the column's cardinality.
+    """
+    counts = values.dropna().astype("str").value_counts()
+    counts = counts[counts.index != OOV_TOKEN]
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max_categories]
+    return sorted({v for v, _ in ranked} | {MISSING_CATEGORY})
+
+
 def build_model(
-    frame: pd.DataFrame, meta: dict[str, Any], hidden_units: Sequence[int], seed: int
+    frame: pd.DataFrame,
+    meta: dict[str, Any],
+    hidden_units: Sequence[int],
+    seed: int,
+    max_categories: int = 1000,
 ) -> Any:
     """A fresh classifier or regressor whose preprocessing layers are fitted to `frame`."""
     keras = keras_module(seed)
+    names = meta[INPUT_NAMES]
     inputs: dict[str, Any] = {}
     encoded = []
     for col in meta["numeric"]:
         values = frame[col].to_numpy(dtype="float64")
         values = np.where(np.isnan(values), meta["numeric_fill"][col], values)
-        inp = keras.Input(shape=(1,), name=col, dtype="float32")
+        inp = keras.Input(shape=(1,), name=names[col], dtype="float32")
         norm = keras.layers.Normalization(
-            mean=float(values.mean()), variance=float(values.var()) or 1.0, name=f"norm_{col}"
+            mean=float(values.mean()),
+            variance=float(values.var()) or 1.0,
+            name=f"norm_{names[col]}",
         )
-        inputs[col] = inp
+        inputs[names[col]] = inp
         encoded.append(norm(inp))
     for col in meta["categorical"]:
-        seen = frame[col].dropna().astype("str").unique().tolist()
-        vocab = sorted(set(seen) | {MISSING_CATEGORY})
-        inp = keras.Input(shape=(1,), name=col, dtype="string")
+        inp = keras.Input(shape=(1,), name=names[col], dtype="string")
         lookup = keras.layers.StringLookup(
-            vocabulary=vocab, output_mode="one_hot", num_oov_indices=1, name=f"lookup_{col}"
+            vocabulary=vocabulary(frame[col], max_categories),
+            output_mode="one_hot",
+            num_oov_indices=1,
+            name=f"lookup_{names[col]}",
         )
-        inputs[col] = inp
+        inputs[names[col]] = inp
         encoded.append(lookup(inp))
     x = keras.layers.Concatenate(name="features")(encoded) if len(encoded) > 1 else encoded[0]
     for i, units in enumerate(hidden_units):

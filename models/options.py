@@ -40,6 +40,8 @@ class TrainOptions:
     validation_fraction: float = 0.2
     patience: int = 4
     seed: int = 42
+    max_categories: int = 1000
+    memory_budget_mib: int = 2048
 
 
 @dataclass(frozen=True)

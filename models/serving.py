@@ -22,6 +22,11 @@ from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel
 
 MISSING_CATEGORY = "__missing__"
+# meta key: feature column -> the Keras input it feeds. Models logged before it existed named
+# their inputs after the columns themselves, so a column absent from it feeds the input `col`.
+INPUT_NAMES = "input_names"
+# Rows scored at once are capped so that one chunk's one-hot encodings stay near this size.
+CHUNK_BYTES = 64 << 20
 KERAS_FILE = "model.keras"
 META_FILE = "meta.json"
 
@@ -36,15 +41,18 @@ def frame_to_inputs(frame: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, n
         )
     inputs: dict[str, np.ndarray] = {}
     fill = meta["numeric_fill"]
+    names = meta.get(INPUT_NAMES, {})
     for col in meta["numeric"]:
         values = numbers(frame[col])
-        inputs[col] = values.fillna(fill[col]).to_numpy(dtype="float32").reshape(-1, 1)
+        inputs[names.get(col, col)] = (
+            values.fillna(fill[col]).to_numpy(dtype="float32").reshape(-1, 1)
+        )
     for col in meta["categorical"]:
         raw = frame[col]
         if isinstance(raw.dtype, pd.CategoricalDtype):
             raw = raw.astype(object)
         text = raw.astype("str").where(raw.notna(), MISSING_CATEGORY)
-        inputs[col] = text.to_numpy(dtype=object).reshape(-1, 1)
+        inputs[names.get(col, col)] = text.to_numpy(dtype=object).reshape(-1, 1)
     return inputs
 
 
@@ -58,6 +66,13 @@ def numbers(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype("float64")
 
 
+def chunk_rows(model: Any, limit: int = 65_536) -> int:
+    """Rows to score at once: at most `limit`, fewer when the model's encoded row is wide."""
+    dense = (layer for layer in getattr(model, "layers", []) if hasattr(layer, "kernel"))
+    width = next((int(layer.kernel.shape[0]) for layer in dense), 1)
+    return max(256, min(limit, CHUNK_BYTES // (4 * width)))
+
+
 def predict_outputs(
     model: Any, frame: pd.DataFrame, meta: Mapping[str, Any], chunk: int = 65_536
 ) -> np.ndarray:
@@ -66,6 +81,7 @@ def predict_outputs(
     if len(frame) == 0:
         return np.zeros((0, width), dtype="float32")
     inputs = frame_to_inputs(frame, meta)
+    chunk = chunk_rows(model, chunk)
     parts = []
     for start in range(0, len(frame), chunk):
         part = to_tensors({k: v[start : start + chunk] for k, v in inputs.items()})

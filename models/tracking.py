@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import time
 import warnings
@@ -31,6 +32,25 @@ HEALTH_TIMEOUT_S = 5.0
 TRACKING_ENV = "MLFLOW_TRACKING_URI"
 EMBEDDED_UI = "http://127.0.0.1:5000"
 """Where `mlflow ui` serves by default: the run links of an embedded store point there."""
+# MLflow metric names allow only letters, digits, "_", "-", ".", " ", ":" and "/" (and no path
+# tricks such as "a//b"), at most 250 characters; feature names are any text.
+_NOT_IN_METRIC_NAME = re.compile(r"[^\w.\- ]+")
+METRIC_NAME_CHARS = 250
+
+
+def metric_names(names: list[str]) -> dict[str, str]:
+    """A valid, unique MLflow metric name for each name (the exact ones stay in the reports)."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        key = _NOT_IN_METRIC_NAME.sub("_", name)[:METRIC_NAME_CHARS] or "_"
+        n = 1
+        while key in taken:
+            n += 1
+            key = f"{key[: METRIC_NAME_CHARS - 8]}_{n}"
+        taken.add(key)
+        out[name] = key
+    return out
 
 
 def at_store(client: MlflowClient) -> AbstractContextManager[None]:
@@ -126,9 +146,10 @@ def log_to_run(
 ) -> None:
     """Add metrics (at `step`), tags, JSON documents and text files to an existing run."""
     now = int(time.time() * 1000)
+    keys = metric_names(list(metrics or {}))
     client.log_batch(
         run_id,
-        metrics=[Metric(k, float(v), now, step) for k, v in (metrics or {}).items()],
+        metrics=[Metric(keys[k], float(v), now, step) for k, v in (metrics or {}).items()],
         tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
     )
     _upload(client, run_id, json_files, text_files)

@@ -117,7 +117,7 @@ def train_from_scratch(frame: pd.DataFrame, spec: ModelSpec, opts: TrainOptions)
     meta = feature_meta(frame, spec.numeric, spec.categorical, target, spec.task, classes)
     train, valid = split_frame(frame, opts.validation_fraction, opts.seed)
     keras_module(opts.seed)
-    model = build_model(train, meta, opts.hidden_units, opts.seed)
+    model = build_model(train, meta, opts.hidden_units, opts.seed, opts.max_categories)
     compile_model(model, meta, opts.learning_rate)
     epochs, _ = fit(
         model, train, valid, meta, opts.epochs, opts.batch_size, opts.patience, opts.seed

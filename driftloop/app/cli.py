@@ -28,19 +28,29 @@ def _load(args: argparse.Namespace) -> tuple[Config, str | None]:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Write driftloop.toml from a sample data file."""
-    from driftloop.app.scaffold import write_config
+    """Write driftloop.toml from a sample data file, printing every column's role and why."""
+    from driftloop.app.roles import Overrides
+    from driftloop.app.scaffold import format_plan, init_config
 
-    path = write_config(
+    overrides = Overrides(
+        exclude=frozenset(args.exclude or ()),
+        include=frozenset(args.include or ()),
+        task=args.task or "",
+        id_column=args.id_column or "",
+        time_column=args.time_column or "",
+    )
+    path, plan = init_config(
         data_file(args.data, "a sample of your data (CSV, Parquet or JSON Lines)"),
         args.target,
         args.name,
         Path(args.dir) if args.dir else None,
         overwrite=args.force,
+        overrides=overrides,
     )
     cfg = load_config(path)
     cfg.ensure_dirs()
     print(f"wrote {path}")
+    print(format_plan(plan))
     print(f"  numeric:     {cfg.features.numeric}")
     print(f"  categorical: {cfg.features.categorical}")
     print(f"  drop batches into {cfg.landing_dir}")
@@ -330,6 +340,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--name", default="driftloop-model", help="registered model name")
     sp.add_argument("--dir", help="folder for driftloop.toml (default: current)")
     sp.add_argument("--force", action="store_true", help="overwrite an existing driftloop.toml")
+    sp.add_argument(
+        "--exclude", action="append", metavar="COLUMN", help="never a feature (repeatable)"
+    )
+    sp.add_argument(
+        "--include", action="append", metavar="COLUMN", help="a feature, whatever init guessed"
+    )
+    sp.add_argument("--task", choices=["classification", "regression"], help="override the guess")
+    sp.add_argument("--id-column", metavar="COLUMN", help="the row identifier (kept out)")
+    sp.add_argument("--time-column", metavar="COLUMN", help="the date/time column (kept out)")
     sp = verb("bootstrap", cmd_bootstrap, "train and register the first model as champion")
     sp.add_argument("--data", required=True, help="labelled training data (CSV or Parquet)")
     sp.add_argument("--force", action="store_true", help="replace an existing champion")

@@ -1,4 +1,4 @@
-"""`driftloop init`: infer the feature schema from a sample file and write a commented config."""
+"""`driftloop init`: decide every column's role from a sample file and write a commented config."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from driftloop.app.roles import TASK_RULE, Overrides, Role, RolePlan, infer_roles
 from driftloop.core.config import DEFAULT_CONFIG_NAME, config_from_dict
+from driftloop.core.config_sections import TrainingSection
 from driftloop.core.errors import ConfigError
-from driftloop.ingest.read import read_table
+from driftloop.ingest.head import HEAD_ROWS, read_head
 
 TEMPLATE = """\
 # driftloop configuration, written by `driftloop init` from {sample}.
@@ -24,11 +26,17 @@ work_dir = {work_dir}
 [model]
 name = {name}          # registered model name in MLflow
 target = {target}      # label column; batches without it are drift-tested only
-task = "classification"    # or "regression" (a numeric target)
+# "classification" or "regression". init's rule: {task_rule}.
+task = {task}  # {task_reason}
+# Kept out of the features on purpose (must not be a feature or the target; "" = none).
+id_column = {id_column}     # row identifier
+time_column = {time_column}   # the batch's date/time column; never a feature
 
 [features]
-# Inferred from {sample}: numbers are numeric, everything else categorical. Move a column
-# between the lists if the guess is wrong (then bootstrap again).
+# Every column's role, decided by `driftloop init` from {sample}{rows}. Excluded columns are
+# ignored in batches. Move a column into a list if a guess is wrong (then bootstrap again);
+# "review" marks columns whose role init could not tell: look at them.
+{roles}
 numeric = {numeric}           # columns fed to normalisation
 categorical = {categorical}   # columns fed to a one-hot category lookup
 
@@ -81,6 +89,11 @@ learning_rate = 0.003      # Adam's learning rate for training from scratch
 validation_fraction = 0.2  # share of training rows used for early stopping
 patience = 4               # epochs without validation improvement before stopping
 seed = 42                  # seeds splits, weights and shuffling: same data, same model
+# A categorical feature keeps its this-many most frequent values; rarer ones share one
+# out-of-vocabulary bucket, so memory does not grow with the column's cardinality.
+max_categories = 1000
+# bootstrap estimates the memory of the model and its encodings first, and refuses above this.
+memory_budget_mib = 2048
 
 [finetune]
 strategy = "all"           # "all": every layer, optimizer state kept; "freeze": first layers fixed
@@ -141,6 +154,32 @@ def infer_schema(frame: pd.DataFrame, target: str) -> tuple[list[str], list[str]
     return numeric, categorical
 
 
+def role_lines(plan: RolePlan) -> list[str]:
+    """One aligned line per column: name (as JSON, so any name prints on one line), role, why."""
+    names = [json.dumps(r.column, ensure_ascii=False) for r in plan.roles]
+    width = min(max(len(n) for n in names), 40)
+    return [
+        f"{n:<{width}}  {r.role.value:<11}  {r.reason}"
+        for n, r in zip(names, plan.roles, strict=True)
+    ]
+
+
+def format_plan(plan: RolePlan) -> str:
+    """The table `driftloop init` prints: the task with its rule, then every column's role."""
+    lines = [f"task: {plan.task} ({plan.task_reason}; rule: {TASK_RULE})"]
+    lines += [f"  {line}" for line in role_lines(plan)]
+    for key, col in (("id_column", plan.id_column), ("time_column", plan.time_column)):
+        if col:
+            lines.append(f"{key}: {json.dumps(col, ensure_ascii=False)}")
+    review = plan.columns(Role.REVIEW)
+    if review:
+        lines.append(
+            f"review: {review} are excluded because their role is unclear; add one to "
+            "[features] (or pass --include) if the model should learn from it"
+        )
+    return "\n".join(lines)
+
+
 def write_config(
     data: Path,
     target: str,
@@ -148,27 +187,47 @@ def write_config(
     folder: Path | None = None,
     work_dir: str = "driftloop-work",
     overwrite: bool = False,
+    overrides: Overrides | None = None,
 ) -> Path:
     """Write driftloop.toml into `folder` (default: the current one); return its path."""
+    return init_config(data, target, name, folder, work_dir, overwrite, overrides)[0]
+
+
+def init_config(
+    data: Path,
+    target: str,
+    name: str = "driftloop-model",
+    folder: Path | None = None,
+    work_dir: str = "driftloop-work",
+    overwrite: bool = False,
+    overrides: Overrides | None = None,
+) -> tuple[Path, RolePlan]:
+    """Decide the roles of a sample's columns, write driftloop.toml; return it and the plan."""
     folder = folder or Path.cwd()
     path = folder / DEFAULT_CONFIG_NAME
     if path.exists() and not overwrite:
         raise ConfigError(f"{path} already exists; edit it, or delete it and run init again")
-    frame = read_table(data)
-    if target not in frame.columns:
-        raise ConfigError(
-            f"{data.name} has no column {target!r}; pass --target with one of {list(frame.columns)}"
-        )
-    numeric, categorical = infer_schema(frame, target)
+    frame = read_head(data, HEAD_ROWS)
+    try:
+        plan = infer_roles(frame, target, overrides, TrainingSection().max_categories)
+    except ConfigError as err:
+        raise ConfigError(f"{data.name}: {err}") from None
     text = TEMPLATE.format(
         sample=data.name,
+        rows=f" (its first {HEAD_ROWS:,} rows)" if len(frame) >= HEAD_ROWS else "",
         work_dir=json.dumps(work_dir),
         name=json.dumps(name),
         target=json.dumps(target),
-        numeric=json.dumps(numeric),
-        categorical=json.dumps(categorical),
+        task=json.dumps(plan.task),
+        task_reason=plan.task_reason,
+        task_rule=TASK_RULE,
+        id_column=json.dumps(plan.id_column),
+        time_column=json.dumps(plan.time_column),
+        roles="\n".join(f"#   {line}" for line in role_lines(plan)),
+        numeric=json.dumps(plan.columns(Role.NUMERIC)),
+        categorical=json.dumps(plan.columns(Role.CATEGORICAL)),
     )
     config_from_dict(tomllib.loads(text), path)  # fail now, not at the first run
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return path
+    return path, plan

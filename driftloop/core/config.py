@@ -62,6 +62,20 @@ class Config(Section):
             raise ValueError(problem)
         return self
 
+    @model_validator(mode="after")
+    def _kept_out_columns(self) -> Config:
+        m = self.model
+        for key, col in (("id_column", m.id_column), ("time_column", m.time_column)):
+            if col and (col in self.features.all or col == m.target):
+                role = "the target" if col == m.target else "a feature"
+                raise ValueError(
+                    f"[model] {key} {col!r} is also {role}; that column is kept out of the "
+                    f'model: remove it from [features], or set {key} to another column or ""'
+                )
+        if m.id_column and m.id_column == m.time_column:
+            raise ValueError(f"[model] id_column and time_column are both {m.id_column!r}")
+        return self
+
     @property
     def landing_dir(self) -> Path:
         """Folder where new batches arrive."""

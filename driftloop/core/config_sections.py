@@ -32,6 +32,10 @@ class ModelSection(Section):
     name: str = Field(default="driftloop-model", pattern=MODEL_NAME)
     target: Column
     task: Literal["classification", "regression"] = "classification"
+    # Columns kept out of the model on purpose, named so `init`'s choice is on record and no
+    # one lists them as features later ("": none).
+    id_column: str = ""
+    time_column: str = ""
 
 
 class FeaturesSection(Section):
@@ -112,6 +116,8 @@ class TrainingSection(Section):
     validation_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
     patience: int = Field(default=4, ge=1)
     seed: int = 42
+    max_categories: int = Field(default=1000, ge=1, le=1_000_000)
+    memory_budget_mib: int = Field(default=2048, ge=16)
 
 
 class FinetuneSection(Section):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from driftloop.app.scaffold import TEMPLATE, infer_schema, write_config
+from driftloop.app.scaffold import TEMPLATE, write_config
 from driftloop.core.config import Config, config_from_dict, find_config, load_config
 from driftloop.core.config_sections import (
     DriftSection,
@@ -131,6 +131,13 @@ def test_template_states_every_default() -> None:
         work_dir='"driftloop-work"',
         name='"m"',
         target='"y"',
+        rows="",
+        task='"classification"',
+        task_reason="two classes",
+        task_rule="a rule",
+        id_column='""',
+        time_column='""',
+        roles='#   "a"  numeric  numbers',
         numeric='["a"]',
         categorical="[]",
     )
@@ -153,9 +160,14 @@ def test_init_infers_schema_and_refuses_to_overwrite(tmp_path: Path) -> None:
     import pandas as pd
 
     frame = pd.DataFrame(
-        {"n": [1.0, 2.0], "i": [1, 2], "s": ["a", "b"], "flag": [True, False], "y": [0, 1]}
+        {
+            "n": [0.5 * i for i in range(20)],
+            "i": [i % 7 for i in range(20)],
+            "s": list("aabbc") * 4,
+            "flag": [True, False, False, True] * 5,
+            "y": [0, 1] * 10,
+        }
     )
-    assert infer_schema(frame, "y") == (["n", "i"], ["s", "flag"])
     data = tmp_path / "sample.parquet"
     frame.to_parquet(data)
     path = write_config(data, "y", "m", tmp_path)
