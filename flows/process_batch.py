@@ -11,7 +11,7 @@ from driftloop.core.config import load_config
 from driftloop.flows.events import DRIFT_EVENT, emit_drift
 from driftloop.flows.lean import lean
 from driftloop.flows.publish import publish_task
-from driftloop.flows.slots import retrain_slot
+from driftloop.flows.slots import retrain_slot, slot_options
 from driftloop.flows.tasks import (
     challenge_task,
     complete_task,
@@ -105,7 +105,7 @@ def process_batch(path: str, config_path: str | None = None) -> dict[str, Any]:
         record["action"] = "drift-event"
         record["reason"] = f"drift found; {DRIFT_EVENT} sent for the retrain deployment"
     elif wanted:
-        with retrain_slot(cfg.model.name):
+        with retrain_slot(*slot_options(cfg)):
             outcome = lean(challenge_task)(
                 champion,
                 frame,

@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger
 from driftloop.core.config import load_config
 from driftloop.core.errors import DriftloopError
 from driftloop.flows.lean import lean
-from driftloop.flows.slots import retrain_slot
+from driftloop.flows.slots import retrain_slot, slot_options
 from driftloop.flows.tasks import (
     challenge_task,
     check_tracking_task,
@@ -72,7 +72,7 @@ def retrain(
     name, sha, path = chosen_batch(open_ledger(cfg), zone, batch_sha256)
     fp = zone.fingerprint(path, text=batch_format(name) in TEXT_FORMATS)
     frame, rows = read_validated(zone, path, name, fp, cfg)  # a sample of a large batch
-    with retrain_slot(cfg.model.name):
+    with retrain_slot(*slot_options(cfg)):
         client, champion = io(load_champion_task, cfg)(cfg)
         if champion.tags.get(TAG + "batch_sha256") == sha and not force:
             raise DriftloopError(
