@@ -9,10 +9,14 @@ from prefect import flow, get_run_logger
 
 from driftloop.core.config import Config, load_config
 from driftloop.core.errors import TrackingUnreachable
+from driftloop.core.faults import system_fault
+from driftloop.core.stores import check_stores
 from driftloop.flows.dask import dask_task_runner
+from driftloop.flows.faults import stop_run
 from driftloop.flows.process_batch import process_batch
 from driftloop.flows.tasks import check_tracking_task, io
 from driftloop.ingest import fail, open_ledger, recover, zone_of
+from driftloop.ingest.admit import attempt_now
 from driftloop.models.tracking import check_tracking
 
 FAILED = "failed"
@@ -42,13 +46,12 @@ def failed_record(path: str, error: BaseException, attempt: str = "") -> dict[st
     }
 
 
-def _outage(cfg: Config, waiting: list[str], done: int) -> TrackingUnreachable | None:
+def _outage(cfg: Config) -> TrackingUnreachable | None:
     """The error to end the run with if the tracking server is down now, else None."""
     try:
         check_tracking(cfg.mlflow_uri)
     except TrackingUnreachable as err:
-        left = [PurePosixPath(str(p)).name for p in waiting[done:]]
-        return TrackingUnreachable(f"{err} Batches left waiting: {left}.")
+        return err
     return None
 
 
@@ -56,14 +59,14 @@ def _outage(cfg: Config, waiting: list[str], done: int) -> TrackingUnreachable |
 def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
     """Process, once, each batch waiting in the landing folder; return one record per batch.
 
-    Moves a crash interrupted are finished first. A batch whose processing fails stays waiting
-    (its attempt counted) and does not stop the batches after it; after `[ingest]
-    max_attempts` failures it goes to quarantine. If the MLflow tracking server cannot be
-    reached (checked first, with retries, and again after a failure) the run fails with
-    TrackingUnreachable and every batch not yet done stays waiting: the one in progress keeps
-    the attempt it had started, but an outage never sends it to quarantine.
+    Moves a crash interrupted are finished first. A batch whose processing fails for a fault
+    of its own stays waiting (its attempt counted) and does not stop the batches after it;
+    after `[ingest] max_attempts` failures it goes to quarantine. A system fault (the tracking
+    server down, a store missing or corrupt, the disk full: see driftloop/core/faults.py)
+    stops the run with a SystemFault; the attempt is uncounted and every batch stays waiting.
     """
     cfg = load_config(config_path)
+    check_stores(cfg)
     cfg.ensure_dirs()
     logger = get_run_logger()
     zone = zone_of(cfg)
@@ -80,6 +83,7 @@ def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
         run_batch = process_batch.with_options(task_runner=dask_task_runner(cfg))
     records = []
     for i, path in enumerate(waiting):
+        before = attempt_now(path, cfg, ledger)
         # The record is the subflow's return value, taken in memory: `return_state=True` then
         # `state.result()` raises MissingResult when the API answers a retried state update
         # with its own copy of the state, which holds no result (results are not persisted).
@@ -87,9 +91,9 @@ def monitor(config_path: str | None = None) -> list[dict[str, Any]]:
             records.append(run_batch(path, config_path))
         except Exception as err:  # the subflow run is Failed; its batch stays waiting
             logger.error("%s failed: %s", path, err)
-            outage = _outage(cfg, waiting, i)
-            if outage is not None:
-                raise outage from err
+            fault = _outage(cfg) or system_fault(err)
+            if fault is not None:  # ours, not the batch's: uncounted, every batch waits
+                raise stop_run(fault, path, cfg, ledger, before, waiting[i:]) from err
             attempt = fail(path, cfg, ledger, f"{type(err).__name__}: {err}")
             records.append(failed_record(path, err, attempt))
     return records

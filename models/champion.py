@@ -19,6 +19,7 @@ from mlflow.tracking import MlflowClient
 import driftloop.models.serving as serving
 from driftloop.core.config import Config
 from driftloop.core.errors import RegistryError
+from driftloop.core.redact import redact
 from driftloop.models._keras import keras_module
 from driftloop.models.registry import CHAMPION, PROFILE_FILE, REPLAY_FILE, TAG, alias_version
 from driftloop.models.replay import ReplayBuffer
@@ -84,8 +85,8 @@ def version_folder(cfg: Config, version: str) -> Path:
             if not (local / "artifacts").is_dir():
                 raise RegistryError(
                     f"version {version} of model {name!r} has no files in the artifact store of "
-                    f"{cfg.mlflow_uri} (deleted, or the store moved): restore them, or point "
-                    "champion back at the version before it with `driftloop rollback`."
+                    f"{redact(cfg.mlflow_uri)} (deleted, or the store moved): restore them, or "
+                    "point champion back at the version before it with `driftloop rollback`."
                 )
             shutil.rmtree(folder, ignore_errors=True)
             os.replace(local / "artifacts", folder)
@@ -114,7 +115,7 @@ def load_champion(cfg: Config, client: MlflowClient) -> Champion:
     version = alias_version(client, cfg.model.name, CHAMPION)
     if version is None:
         raise RegistryError(
-            f"model {cfg.model.name!r} has no '{CHAMPION}' version in {cfg.mlflow_uri}; "
+            f"model {cfg.model.name!r} has no '{CHAMPION}' version in {redact(cfg.mlflow_uri)}; "
             "train one with `driftloop bootstrap --data FILE`."
         )
     return load_version(cfg, client, version)

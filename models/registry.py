@@ -21,6 +21,7 @@ from mlflow.types import ColSpec, Schema, TensorSpec
 import driftloop.models.serving as serving
 from driftloop.core.config import Config
 from driftloop.core.errors import ChampionMoved, RegistryError, TrackingUnreachable
+from driftloop.core.redact import redact
 from driftloop.models.evaluate import metric_name
 from driftloop.models.history import list_moves, record_move
 from driftloop.models.train import TrainedModel
@@ -54,7 +55,8 @@ def connect(cfg: Config) -> MlflowClient:
             )
     except MlflowException as err:
         raise TrackingUnreachable(
-            f"cannot reach the MLflow tracking store at {cfg.mlflow_uri}: {err.message}. "
+            f"cannot reach the MLflow tracking store at {redact(cfg.mlflow_uri)}: "
+            f"{redact(err.message)}. "
             "Start the tracking server, or fix [tracking] tracking_uri in driftloop.toml."
         ) from None
     mlflow.set_experiment(cfg.tracking.experiment)

@@ -12,6 +12,7 @@ import mlflow
 import requests
 
 from driftloop.core.errors import TrackingUnreachable
+from driftloop.core.redact import redact
 
 HEALTH_TIMEOUT_S = 5.0
 
@@ -26,14 +27,14 @@ def _log_active(
     if metrics:
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
     if tags:
-        mlflow.set_tags(dict(tags))
+        mlflow.set_tags({k: redact(str(v)) for k, v in tags.items()})
     if json_files or text_files:
         with tempfile.TemporaryDirectory() as tmp:
             for name, doc in (json_files or {}).items():
                 text = json.dumps(doc, indent=2, sort_keys=True, default=str)
-                (Path(tmp) / name).write_text(text, "utf-8")
+                (Path(tmp) / name).write_text(redact(text), "utf-8")
             for name, text in (text_files or {}).items():
-                (Path(tmp) / name).write_text(text, "utf-8")
+                (Path(tmp) / name).write_text(redact(text), "utf-8")
             mlflow.log_artifacts(tmp)
 
 
@@ -47,8 +48,8 @@ def start_batch_run(
 ) -> str:
     """Create a batch's run in the current experiment, with any first metrics and files; its id."""
     with mlflow.start_run(run_name=run_name) as run:
-        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
-        mlflow.set_tags(dict(tags))
+        mlflow.log_params({k: redact(str(v))[:500] for k, v in params.items()})
+        mlflow.set_tags({k: redact(str(v)) for k, v in tags.items()})
         _log_active(metrics, None, json_files, text_files)
     return run.info.run_id
 
@@ -87,9 +88,9 @@ def check_tracking(uri: str) -> None:
             return
         why = f"GET /health answered HTTP {resp.status_code}"
     raise TrackingUnreachable(
-        f"cannot reach the MLflow tracking server at {uri} ({why}). Start it (or fix "
-        "[tracking] tracking_uri / DRIFTLOOP_TRACKING__TRACKING_URI); nothing was changed in "
-        "the registry and waiting batches stay in the landing folder."
+        f"cannot reach the MLflow tracking server at {redact(uri)} ({redact(why)}). Start it "
+        "(or fix [tracking] tracking_uri / DRIFTLOOP_TRACKING__TRACKING_URI); nothing was "
+        "changed in the registry and waiting batches stay in the landing folder."
     )
 
 
@@ -99,4 +100,4 @@ def run_link(run_id: str, uri: str | None = None) -> str:
     if not uri.startswith(("http://", "https://")):
         return f"runs:/{run_id}"
     experiment = mlflow.get_run(run_id).info.experiment_id
-    return f"{uri.rstrip('/')}/#/experiments/{experiment}/runs/{run_id}"
+    return f"{redact(uri).rstrip('/')}/#/experiments/{experiment}/runs/{run_id}"

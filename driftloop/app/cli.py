@@ -1,10 +1,11 @@
-"""The `driftloop` command: init, bootstrap, run, retrain, serve, status, rollback, history."""
+"""The `driftloop` command: init, bootstrap, run, retrain, serve, status, rollback, unlock..."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 from driftloop.app.table import HEADER, format_row
 from driftloop.core.config import Config, load_config
 from driftloop.core.errors import DriftloopError
+from driftloop.core.faults import system_fault
+from driftloop.core.redact import redact
 from driftloop.core.runtime import prepare_environment, setup_logging
 from driftloop.drift.errors import DriftError
 
@@ -73,7 +76,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     )
     print(
         f"registered {cfg.model.name} version {mv.version} as champion "
-        f"(validation {metric} {value:.4f}) in {cfg.mlflow_uri}"
+        f"(validation {metric} {value:.4f}) in {redact(cfg.mlflow_uri)}"
     )
     return 0
 
@@ -193,6 +196,15 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unlock(args: argparse.Namespace) -> int:
+    """Release the model's retrain slot if its holder died; refuse while it is alive."""
+    cfg, _ = _load(args)
+    from driftloop.flows.slots import unlock
+
+    print(unlock(cfg.model.name))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the whole loop on a generated drifting stream."""
     from driftloop.app.demo import run_demo
@@ -249,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--to", help="the version to make champion (default: the one before)")
     sp = verb("history", cmd_history, "every move of the champion and previous aliases")
     sp.add_argument("--json", action="store_true", help="one JSON object per move")
+    verb("unlock", cmd_unlock, "release the retrain slot a dead (killed) retrain still holds")
     sp = verb("demo", cmd_demo, "run the whole loop on a generated drifting stream", False)
     sp.add_argument("--dir", default="driftloop-demo", help="work folder of the demo (recreated)")
     sp.add_argument("--rows", type=int, default=2000, help="rows per batch")
@@ -262,8 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     try:
         return int(args.func(args))
-    except (DriftloopError, DriftError) as err:
-        print(f"driftloop {args.command}: error: {err}", file=sys.stderr)
+    except Exception as err:  # ours, or a fault of our stores: one line (-v: the traceback)
+        fault = system_fault(err)
+        if fault is None and not isinstance(err, (DriftloopError, DriftError)):
+            raise
+        if args.verbose:
+            traceback.print_exception(err)
+        print(redact(f"driftloop {args.command}: error: {fault or err}"), file=sys.stderr)
         return 2
 
 
