@@ -21,6 +21,7 @@ from mlflow.types import ColSpec, Schema, TensorSpec
 import driftloop.models.serving as serving
 from driftloop.core.config import Config
 from driftloop.core.errors import ChampionMoved, RegistryError, TrackingUnreachable
+from driftloop.core.killpoints import checkpoint
 from driftloop.core.redact import redact
 from driftloop.models.evaluate import metric_name
 from driftloop.models.history import list_moves, record_move
@@ -171,6 +172,7 @@ def promote(
         before = alias_version(client, name, PREVIOUS)
         client.set_registered_model_alias(name, PREVIOUS, old)
         record_move(client, name, PREVIOUS, before, old, trigger, f"replaced by version {version}")
+    checkpoint("promote")
     client.set_registered_model_alias(name, CHAMPION, version)
     record_move(client, name, CHAMPION, old, version, trigger, reason)
     log.info("model %s: champion %s -> %s (%s)", name, old, version, trigger)
