@@ -15,6 +15,7 @@ writes the table to --out (markdown).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import itertools
 import os
@@ -60,6 +61,7 @@ replay_rows = 400
 
 [drift]
 retrain_cooldown = 0
+retrain_on = "any"
 
 [ingest]
 max_attempts = 50
@@ -108,9 +110,14 @@ HEADER = (
 )
 
 
+API_URL: list[str] = []  # set with --prefect-server: every run talks to that one server
+
+
 def _env(config: Path, spec: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DRIFTLOOP_"))}
     env.update(DRIFTLOOP_CONFIG=str(config), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    if API_URL:
+        env["PREFECT_API_URL"] = API_URL[0]
     if spec and not spec.startswith("delay:"):
         env["DRIFTLOOP_INGEST_KILL_AT"] = spec
     return env
@@ -134,8 +141,11 @@ def _run(config: Path, spec: str, limit: float) -> tuple[int, float]:
                 os.killpg(proc.pid, signal.SIGKILL)
         rc = proc.wait(limit)
     except subprocess.TimeoutExpired:
+        rc = -1  # wedged or too slow
+    # A killed run's embedded Prefect server (its child) outlives it: end the whole group.
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-        rc = proc.wait()
+    proc.wait()
     return rc, time.monotonic() - start
 
 
@@ -203,9 +213,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=18)
     ap.add_argument("--dir", help="work folder (default: a new temporary folder)")
     ap.add_argument("--out", default="bench/chaos_results.md")
+    ap.add_argument(
+        "--prefect-server",
+        action="store_true",
+        help="one `prefect server` for all runs (default: embedded mode, a server per run)",
+    )
     args = ap.parse_args()
     from driftloop.app.stream import make_stream
-    from driftloop.core.config import load_config
 
     root = Path(args.dir or tempfile.mkdtemp(prefix="driftloop-chaos-")).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -221,6 +235,53 @@ def main() -> None:
         'numeric = ["x1", "x2", "x3"]\ncategorical = ["c1", "c2"]\n' + SETTINGS,
         encoding="utf-8",
     )
+    server = _start_server(root) if args.prefect_server else None
+    try:
+        _trials(args, config, boot)
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _start_server(root: Path) -> subprocess.Popen[bytes]:
+    """`prefect server start` on a free port; its API URL goes to every run (and this process)."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home = root / "server-home"
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    env["PREFECT_SERVER_UI_ENABLED"] = "false"
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(url + "/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    API_URL.append(url)
+    os.environ["PREFECT_API_URL"] = url
+    return server
+
+
+def _trials(args: argparse.Namespace, config: Path, boot: Path) -> None:
+    """Bootstrap, then run the trials, printing and writing the table as it grows."""
+    from driftloop.app.stream import make_stream
+    from driftloop.core.config import load_config
+
+    stream = make_stream(seed=args.seed, rows=400, stable=1, shifted=4, after_concept=4)
     env = _env(config)
     subprocess.run([str(BIN / "driftloop"), "bootstrap", "--data", str(boot)], env=env, check=True)
     cfg = load_config(config)

@@ -32,7 +32,11 @@ def checkpoint(step: str) -> None:
     if not spec:
         return
     want, plus, delay = spec.partition("+")
-    want, _, nth = want.partition(":")
+    head, _, nth = want.rpartition(":")
+    if nth.isdigit():
+        want = head
+    else:
+        nth = ""
     if want != step:
         return
     _reached[step] += 1

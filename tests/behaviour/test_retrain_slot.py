@@ -7,6 +7,7 @@ a `kill -9` used to leave `active_slots = 1` for good.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -36,14 +37,17 @@ def holder(request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen[st
     """A process holding the retrain slot of a fresh model name, with a 4 s lease."""
     model = f"slot-{request.node.name[5:30].replace('_', '-')}-{os.getpid()}"
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD, model, "4"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD, model, "4"],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
         yield proc, model
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    finally:  # its embedded Prefect server (a child) outlives a killed holder: end the group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
 
