@@ -222,8 +222,14 @@ def attempt_now(path: str, cfg: Config, ledger: Ledger) -> Attempt | None:
 
 
 def uncount(path: str, cfg: Config, ledger: Ledger, before: Attempt | None) -> None:
-    """Undo the attempt a run started on a batch: a system fault is not the batch's to count."""
-    ledger.restore_attempt(zone_of(cfg).locate(path), before)
+    """Undo the attempt a run started on a batch: a system fault is not the batch's to count.
+
+    A batch that already reached processed/ or quarantine/ has nothing left to undo.
+    """
+    zone = zone_of(cfg)
+    source = zone.locate(path)
+    if zone.exists(source):
+        ledger.restore_attempt(source, before)
 
 
 def fail(path: str, cfg: Config, ledger: Ledger, error: str) -> str:
