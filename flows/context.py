@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from mlflow.tracking import MlflowClient
 
 from driftloop.core.config import Config, load_config
+from driftloop.core.stores import check_stores
 from driftloop.drift import DriftOptions
 from driftloop.flows.options import drift_options, model_options
 from driftloop.ingest import Ledger, Zone, open_ledger, zone_of
@@ -43,6 +44,7 @@ class RunContext:
     def open(cls, config_path: str | None) -> RunContext:
         """Read the config once and open the ledger and the landing zone."""
         cfg = load_config(config_path)
+        check_stores(cfg)  # a path or store setting that cannot work: one line, nothing touched
         cfg.ensure_dirs()
         zone = zone_of(cfg)
         zone.ensure_dirs()

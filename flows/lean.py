@@ -19,6 +19,8 @@ from typing import Any, ParamSpec, TypeVar
 from prefect import Task
 from prefect.utilities.annotations import opaque
 
+from driftloop.core.killpoints import checkpoint
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -34,6 +36,7 @@ def lean(t: Task[P, R]) -> Callable[P, R]:
     """The task as a function whose arguments Prefect resolves without visiting their contents."""
 
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        checkpoint(f"task:{t.name}")
         run: Any = t
         return run(*(_wrap(a) for a in args), **{k: _wrap(v) for k, v in kwargs.items()})
 

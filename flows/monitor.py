@@ -7,15 +7,18 @@ from pathlib import PurePosixPath
 from prefect import flow, get_run_logger, tags
 
 from driftloop.core.errors import TrackingUnreachable
+from driftloop.core.faults import system_fault
 from driftloop.core.records import Action, BatchRecord, Status
 from driftloop.flows.context import RunContext, current
 from driftloop.flows.dask import dask_task_runner
 from driftloop.flows.events import emit_outcome
+from driftloop.flows.faults import stop_run
 from driftloop.flows.preflight import require_champion
 from driftloop.flows.process_batch import process_batch
 from driftloop.flows.publish import run_tags
 from driftloop.flows.tasks import check_tracking_task, io
 from driftloop.ingest import fail, recover
+from driftloop.ingest.admit import attempt_now
 from driftloop.ingest.zone_lock import holds_zone
 from driftloop.models.tracking import check_tracking
 
@@ -36,13 +39,12 @@ def failed_record(path: str, error: BaseException, attempt: str = "") -> BatchRe
     )
 
 
-def _outage(uri: str, waiting: list[str], done: int) -> TrackingUnreachable | None:
+def _outage(uri: str) -> TrackingUnreachable | None:
     """The error to end the run with if the tracking server is down now, else None."""
     try:
         check_tracking(uri)
     except TrackingUnreachable as err:
-        left = [PurePosixPath(str(p)).name for p in waiting[done:]]
-        return TrackingUnreachable(f"{err} Batches left waiting: {left}.")
+        return err
     return None
 
 
@@ -55,6 +57,7 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
         run_batch = process_batch.with_options(task_runner=dask_task_runner(cfg))
     records = []
     for i, path in enumerate(waiting):
+        before = attempt_now(path, cfg, ctx.ledger)
         # The record is the subflow's return value, taken in memory: `return_state=True` then
         # `state.result()` raises MissingResult when the API answers a retried state update
         # with its own copy of the state, which holds no result (results are not persisted).
@@ -62,9 +65,9 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
             records.append(run_batch(path, ctx.config_path))
         except Exception as err:  # the subflow run is Failed; its batch stays waiting
             logger.error("%s failed: %s", path, err)
-            outage = _outage(cfg.mlflow_uri, waiting, i)
-            if outage is not None:
-                raise outage from err
+            fault = _outage(cfg.mlflow_uri) or system_fault(err)
+            if fault is not None:  # ours, not the batch's: uncounted, every batch waits
+                raise stop_run(fault, path, cfg, ctx.ledger, before, waiting[i:]) from err
             attempt = fail(path, cfg, ctx.ledger, f"{type(err).__name__}: {err}")
             records.append(failed_record(path, err, attempt))
             emit_outcome(cfg.model.name, records[-1], "")  # an event only if it was quarantined
@@ -76,12 +79,11 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
 def monitor(config_path: str | None = None) -> list[BatchRecord]:
     """Process, once, each batch waiting in the landing folder; return one record per batch.
 
-    Moves a crash interrupted are finished first. A batch whose processing fails stays waiting
-    (its attempt counted) and does not stop the batches after it; after `[ingest]
-    max_attempts` failures it goes to quarantine. If the MLflow tracking server cannot be
-    reached (checked first, with retries, and again after a failure) the run fails with
-    TrackingUnreachable and every batch not yet done stays waiting: the one in progress keeps
-    the attempt it had started, but an outage never sends it to quarantine.
+    Moves a crash interrupted are finished first. A batch whose processing fails for a fault
+    of its own stays waiting (its attempt counted) and does not stop the batches after it;
+    after `[ingest] max_attempts` failures it goes to quarantine. A system fault (the tracking
+    server down, a store missing or corrupt, the disk full: see driftloop/core/faults.py)
+    stops the run with a SystemFault; the attempt is uncounted and every batch stays waiting.
     """
     ctx = RunContext.open(config_path)
     logger = get_run_logger()

@@ -12,7 +12,7 @@ from driftloop.flows.context import RunContext, context_for
 from driftloop.flows.events import DRIFT_EVENT, emit_drift, emit_outcome
 from driftloop.flows.lean import lean
 from driftloop.flows.publish import batch_run_name, publish_task, tag_outcome
-from driftloop.flows.slots import retrain_slot
+from driftloop.flows.slots import retrain_slot, slot_options
 from driftloop.flows.tasks import (
     complete_task,
     drift_task,
@@ -96,7 +96,7 @@ def _act(
         record.reason = f"drift found; {DRIFT_EVENT} sent for the retrain deployment"
     elif trigger.retrain and adm.frame is not None:
         request = request_for(adm.path.name, adm.sha256, record.mlflow_run_id or "", "drift")
-        with retrain_slot(ctx.cfg.model.name):
+        with retrain_slot(*slot_options(ctx.cfg)):
             done = challenge_batch(ctx, champion, adm.frame, request, seen.errors)
         record.action, record.reason = done.action, done.reason
         record.challenger_version, record.champion_version = (

@@ -12,7 +12,7 @@ from driftloop.core.records import BatchRecord, Status
 from driftloop.flows.challenge import challenge_batch, request_for
 from driftloop.flows.context import RunContext
 from driftloop.flows.events import emit_challenge
-from driftloop.flows.slots import retrain_slot
+from driftloop.flows.slots import retrain_slot, slot_options
 from driftloop.flows.tasks import check_tracking_task, io, load_champion_task
 from driftloop.ingest import Ledger, Zone
 from driftloop.ingest.admit import read_validated
@@ -106,7 +106,7 @@ def retrain(
     name, sha, path = chosen_batch(ctx.ledger, ctx.zone, batch_sha256)
     fp = ctx.zone.fingerprint(path, text=batch_format(name) in TEXT_FORMATS)
     frame, rows = read_validated(ctx.zone, path, name, fp, cfg)  # a sample of a large batch
-    with retrain_slot(cfg.model.name):
+    with retrain_slot(*slot_options(cfg)):
         champion = io(load_champion_task, cfg)(ctx)
         if champion.tags.get(TAG + "batch_sha256") == sha and not force:
             raise DriftloopError(

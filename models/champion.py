@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 
 import driftloop.models.serving as serving
 from driftloop.core.errors import RegistryError
+from driftloop.core.redact import redact
 from driftloop.models._keras import keras_module
 from driftloop.models.options import Store
 from driftloop.models.registry import CHAMPION, PROFILE_FILE, REPLAY_FILE, TAG, alias_version
@@ -85,8 +86,8 @@ def version_folder(store: Store, name: str, version: str) -> Path:
             if not (local / "artifacts").is_dir():
                 raise RegistryError(
                     f"version {version} of model {name!r} has no files in the artifact store of "
-                    f"{store.tracking_uri} (deleted, or the store moved): restore them, or point "
-                    "champion back at the version before it with `driftloop rollback`."
+                    f"{redact(store.tracking_uri)} (deleted, or the store moved): restore them, or "
+                    "point champion back at the version before it with `driftloop rollback`."
                 )
             shutil.rmtree(folder, ignore_errors=True)
             os.replace(local / "artifacts", folder)
@@ -115,7 +116,7 @@ def load_champion(store: Store, client: MlflowClient, name: str) -> Champion:
     version = alias_version(client, name, CHAMPION)
     if version is None:
         raise RegistryError(
-            f"model {name!r} has no '{CHAMPION}' version in {store.tracking_uri}; "
+            f"model {name!r} has no '{CHAMPION}' version in {redact(store.tracking_uri)}; "
             "train one with `driftloop bootstrap --data FILE`."
         )
     return load_version(store, client, name, version)

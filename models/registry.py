@@ -20,6 +20,8 @@ from mlflow.types.schema import AnyType
 
 import driftloop.models.serving as serving
 from driftloop.core.errors import ChampionMoved, RegistryError, TrackingUnreachable
+from driftloop.core.killpoints import checkpoint
+from driftloop.core.redact import redact
 from driftloop.models.evaluate import metric_name, summary
 from driftloop.models.history import list_moves, record_move
 from driftloop.models.options import Store
@@ -53,7 +55,8 @@ def connect(store: Store) -> MlflowClient:
             client.create_experiment(store.experiment, artifact_location=store.artifact_location)
     except MlflowException as err:
         raise TrackingUnreachable(
-            f"cannot reach the MLflow tracking store at {store.tracking_uri}: {err.message}. "
+            f"cannot reach the MLflow tracking store at {redact(store.tracking_uri)}: "
+            f"{redact(err.message)}. "
             "Start the tracking server, or fix [tracking] tracking_uri in driftloop.toml."
         ) from None
     return client
@@ -190,6 +193,7 @@ def promote(
         before = alias_version(client, name, PREVIOUS)
         client.set_registered_model_alias(name, PREVIOUS, old)
         record_move(client, name, PREVIOUS, before, old, trigger, f"replaced by version {version}")
+    checkpoint("promote")
     client.set_registered_model_alias(name, CHAMPION, version)
     record_move(client, name, CHAMPION, old, version, trigger, reason)
     log.info("model %s: champion %s -> %s (%s)", name, old, version, trigger)

@@ -27,6 +27,7 @@ from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from driftloop.core.errors import RegistryError, TrackingUnreachable
+from driftloop.core.redact import redact
 
 HEALTH_TIMEOUT_S = 5.0
 TRACKING_ENV = "MLFLOW_TRACKING_URI"
@@ -95,9 +96,9 @@ def _upload(
     with tempfile.TemporaryDirectory() as tmp:
         for name, doc in (json_files or {}).items():
             text = json.dumps(doc, indent=2, sort_keys=True, default=str)
-            (Path(tmp) / name).write_text(text, "utf-8")
+            (Path(tmp) / name).write_text(redact(text), "utf-8")
         for name, text in (text_files or {}).items():
-            (Path(tmp) / name).write_text(text, "utf-8")
+            (Path(tmp) / name).write_text(redact(text), "utf-8")
         client.log_artifacts(run_id, tmp)
 
 
@@ -127,9 +128,11 @@ def start_batch_run(
 
     `step` is the batch's sequence number, so MLflow's charts show the metrics over batches.
     """
-    run = client.create_run(experiment_id(client, experiment), run_name=run_name, tags=dict(tags))
+    safe_tags = {k: redact(str(v)) for k, v in tags.items()}
+    run = client.create_run(experiment_id(client, experiment), run_name=run_name, tags=safe_tags)
     run_id = run.info.run_id
-    client.log_batch(run_id, params=[Param(k, str(v)[:500]) for k, v in params.items()])
+    safe = [Param(k, redact(str(v))[:500]) for k, v in params.items()]
+    client.log_batch(run_id, params=safe)
     log_to_run(client, run_id, metrics, None, json_files, text_files, step)
     client.set_terminated(run_id)
     return str(run_id)
@@ -150,7 +153,7 @@ def log_to_run(
     client.log_batch(
         run_id,
         metrics=[Metric(keys[k], float(v), now, step) for k, v in (metrics or {}).items()],
-        tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
+        tags=[RunTag(k, redact(str(v))) for k, v in (tags or {}).items()],
     )
     _upload(client, run_id, json_files, text_files)
 
@@ -191,9 +194,9 @@ def check_tracking(uri: str) -> None:
             return
         why = f"GET /health answered HTTP {resp.status_code}"
     raise TrackingUnreachable(
-        f"cannot reach the MLflow tracking server at {uri} ({why}). Start it (or fix "
-        "[tracking] tracking_uri / DRIFTLOOP_TRACKING__TRACKING_URI); nothing was changed in "
-        "the registry and waiting batches stay in the landing folder."
+        f"cannot reach the MLflow tracking server at {redact(uri)} ({redact(why)}). Start it "
+        "(or fix [tracking] tracking_uri / DRIFTLOOP_TRACKING__TRACKING_URI); nothing was "
+        "changed in the registry and waiting batches stay in the landing folder."
     )
 
 
@@ -204,6 +207,6 @@ def run_link(client: MlflowClient, run_id: str) -> str:
     --backend-store-uri <store>`, which listens on EMBEDDED_UI unless told otherwise.
     """
     uri = client.tracking_uri
-    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else EMBEDDED_UI
+    base = redact(uri).rstrip("/") if uri.startswith(("http://", "https://")) else EMBEDDED_UI
     experiment = client.get_run(run_id).info.experiment_id
     return f"{base}/#/experiments/{experiment}/runs/{run_id}"

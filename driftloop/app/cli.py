@@ -1,4 +1,4 @@
-"""The `driftloop` command: init, bootstrap, run, requeue, retrain, serve, status, report..."""
+"""The `driftloop` command: init, bootstrap, run, requeue, retrain, serve, status, unlock..."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from driftloop.app.cli_errors import RUN_CODES, VERBOSE_HELP, UsageError, data_f
 from driftloop.app.table import HEADER, format_row
 from driftloop.core.config import Config, load_config
 from driftloop.core.errors import ConfigError
+from driftloop.core.faults import system_fault
 from driftloop.core.records import Action, BatchRecord, Status
+from driftloop.core.redact import redact
 from driftloop.core.runtime import prepare_environment, setup_logging
 
 
@@ -96,7 +98,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     )
     print(
         f"registered {cfg.model.name} version {mv.version} as champion "
-        f"(validation {metric} {value:.4f}) in {cfg.mlflow_uri}"
+        f"(validation {metric} {value:.4f}) in {redact(cfg.mlflow_uri)}"
     )
     return 0
 
@@ -299,6 +301,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unlock(args: argparse.Namespace) -> int:
+    """Release the model's retrain slot if its holder died; refuse while it is alive."""
+    cfg, _ = _load(args)
+    from driftloop.flows.slots import unlock
+
+    print(unlock(cfg.model.name))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the whole loop on a generated drifting stream."""
     from driftloop.app.demo import run_demo
@@ -388,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = verb("report", cmd_report, "one HTML page of drift, scores and actions over the batches")
     sp.add_argument("--out", help="folder for the page and batch reports (default: WORK/reports)")
     sp.add_argument("--last", type=int, default=50, help="how many recent batches to show")
+    verb("unlock", cmd_unlock, "release the retrain slot a dead (killed) retrain still holds")
     sp = verb("demo", cmd_demo, "run the whole loop on a generated drifting stream", False)
     sp.add_argument("--dir", default="driftloop-demo", help="work folder of the demo (recreated)")
     sp.add_argument("--rows", type=int, default=2000, help="rows per batch")
@@ -403,9 +415,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         raise
-    except Exception as err:
-        code, line = error_line(err)
-        print(f"driftloop {args.command}: error: {line}", file=sys.stderr)
+    except Exception as err:  # ours, or a fault of our stores: one line (-v: the traceback)
+        code, line = error_line(system_fault(err) or err)
+        print(redact(f"driftloop {args.command}: error: {line}"), file=sys.stderr)
         if args.verbose:
             traceback.print_exception(err, file=sys.stderr)
         return code

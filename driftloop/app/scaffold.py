@@ -138,6 +138,9 @@ io_retry_delay_seconds = 2.0  # ... after 2, 4, 8 ... seconds (doubled each time
 task_runner = "default"    # "dask": drift tests of large batches on a Dask cluster (extra [dask])
 dask_address = ""          # scheduler address (tcp://host:8786); empty: a local cluster per batch
 dask_min_rows = 1000000    # batches with fewer rows are tested in-process
+# One retrain per model at a time: a slot leased from Prefect, renewed while the retrain runs.
+retrain_wait_seconds = 600.0  # how long a run waits for a live holder before failing
+retrain_lease_seconds = 60.0  # a holder silent this long is dead and its slot is taken back
 """
 
 

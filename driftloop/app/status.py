@@ -6,6 +6,7 @@ from typing import Any
 
 from driftloop.core.config import Config
 from driftloop.core.records import BatchRecord, Status
+from driftloop.core.redact import redact
 from driftloop.ingest import LedgerEntry, open_ledger
 
 
@@ -21,7 +22,7 @@ def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
     champion = alias_version(client, name, CHAMPION)
     info: dict[str, Any] = {
         "model": name,
-        "tracking_uri": cfg.mlflow_uri,
+        "tracking_uri": redact(cfg.mlflow_uri),
         "champion_version": champion,
         "previous_version": alias_version(client, name, PREVIOUS),
         "champion": None,

@@ -24,6 +24,7 @@ from driftloop.core.config_sections import (
     TrainingSection,
 )
 from driftloop.core.errors import ConfigError
+from driftloop.core.redact import redact
 
 CONFIG_ENV = "DRIFTLOOP_CONFIG"
 DEFAULT_CONFIG_NAME = "driftloop.toml"
@@ -129,6 +130,9 @@ class Config(Section):
 
     def ensure_dirs(self) -> None:
         """Create the work folder and its landing, processed and quarantine folders."""
+        from driftloop.core.stores import check_work_dir
+
+        check_work_dir(self)
         for d in (self.landing_dir, self.processed_dir, self.quarantine_dir):
             d.mkdir(parents=True, exist_ok=True)
 
@@ -165,7 +169,7 @@ def _describe(err: ValidationError, source: Path | str) -> str:
         got = e.get("input")
         shown = "" if e["type"] in ("missing",) or isinstance(got, dict) else f" (got {got!r})"
         lines.append(f"  {key}: {msg}{shown}".rstrip() if key else f"  {msg}{shown}".rstrip())
-    return "\n".join(lines)
+    return redact("\n".join(lines))
 
 
 def config_from_dict(data: dict[str, Any], source: Path | None = None, where: str = "") -> Config:

@@ -168,6 +168,8 @@ class PrefectSection(Section):
     task_runner: Literal["default", "dask"] = "default"
     dask_address: str = ""
     dask_min_rows: int = Field(default=1_000_000, ge=1)
+    retrain_wait_seconds: float = Field(default=600.0, ge=0.0)
+    retrain_lease_seconds: float = Field(default=60.0, ge=3.0, le=3600.0)
 
     @model_validator(mode="after")
     def _one_schedule(self) -> PrefectSection:

@@ -19,7 +19,19 @@ class SchemaError(IngestError):
     """A batch does not match the model's feature schema."""
 
 
-class RegistryError(DriftloopError):
+class SystemFault(DriftloopError):
+    """A fault of driftloop's own stores or machine, not of a batch: it counts no attempt.
+
+    The run stops (non-zero exit, one line naming the fault and the fix) and every batch stays
+    waiting as it was; see driftloop/core/faults.py for how failures are classed.
+    """
+
+
+class SlotBusy(SystemFault):
+    """The model's retrain slot stayed held by a live holder for the whole wait."""
+
+
+class RegistryError(SystemFault):
     """The MLflow registry does not hold what driftloop needs (for example no champion yet)."""
 
 

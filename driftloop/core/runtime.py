@@ -7,12 +7,16 @@ import os
 import sys
 
 from driftloop.core.config import Config
+from driftloop.core.errors import DriftloopError
+from driftloop.core.redact import redact
+from driftloop.core.stores import check_stores
 
 QUIET_LOGGERS = ("alembic", "mlflow.store", "mlflow.tracking", "urllib3", "httpx", "absl", "h5py")
 
 
 def prepare_environment(cfg: Config) -> None:
-    """Point Prefect at the configured API (or the work folder's embedded store) and quiet TF."""
+    """Check the stores, point Prefect at its API (or the embedded store), quiet the stack."""
+    check_stores(cfg)
     if cfg.prefect.api_url:
         os.environ["PREFECT_API_URL"] = cfg.prefect.api_url
     elif not os.environ.get("PREFECT_API_URL"):
@@ -22,6 +26,7 @@ def prepare_environment(cfg: Config) -> None:
 
 def stack_defaults() -> None:
     """Offline, quiet defaults for Prefect, MLflow and TensorFlow (each left alone if set)."""
+    install_record_factory()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # The embedded server takes 13 to 24 s to start on 2 cores; Prefect's default waits 20 s.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
@@ -47,6 +52,7 @@ def keras_defaults() -> None:
 
 def setup_logging(verbose: bool = False) -> None:
     """Human-readable logs on stderr; stdout stays free for results."""
+    _show_tracebacks[0] = verbose
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -55,3 +61,29 @@ def setup_logging(verbose: bool = False) -> None:
     )
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+_base_factory = logging.getLogRecordFactory()
+_show_tracebacks = [False]
+
+
+def _record_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+    """Every log record with URL secrets masked; our own errors without a traceback (unless -v)."""
+    record = _base_factory(*args, **kwargs)
+    exc = record.exc_info[1] if record.exc_info else None
+    if isinstance(exc, DriftloopError) and not _show_tracebacks[0]:
+        record.exc_info, record.exc_text = None, None
+    try:
+        message = record.getMessage()
+    except Exception:  # a record whose args do not fit its format: leave it to logging
+        return record
+    safe = redact(message)
+    if safe != message:
+        record.msg, record.args = safe, None
+    return record
+
+
+def install_record_factory() -> None:
+    """Mask secrets in every log record this process makes (driftloop's, Prefect's, MLflow's)."""
+    if logging.getLogRecordFactory() is not _record_factory:
+        logging.setLogRecordFactory(_record_factory)

@@ -23,7 +23,7 @@ from driftloop.core.records import Status
 from driftloop.ingest.faults import checkpoint
 from driftloop.ingest.fingerprint import Fingerprint
 from driftloop.ingest.ledger import Ledger
-from driftloop.ingest.ledger_tables import LedgerEntry
+from driftloop.ingest.ledger_tables import Attempt, LedgerEntry
 from driftloop.ingest.read import TEXT_FORMATS, batch_format, iter_chunks, require_format
 from driftloop.ingest.recover import finish_move
 from driftloop.ingest.schema import Rules
@@ -254,6 +254,22 @@ def complete(adm: Admission, cfg: Config, ledger: Ledger, result: dict[str, obje
     done = finish(zone, ledger, adm.source, entry)
     adm.status, adm.destination = PROCESSED, done.destination
     return adm
+
+
+def attempt_now(path: str, cfg: Config, ledger: Ledger) -> Attempt | None:
+    """The attempt record of a waiting batch as it is now (to restore after a system fault)."""
+    return ledger.attempt(zone_of(cfg).locate(path))
+
+
+def uncount(path: str, cfg: Config, ledger: Ledger, before: Attempt | None) -> None:
+    """Undo the attempt a run started on a batch: a system fault is not the batch's to count.
+
+    A batch that already reached processed/ or quarantine/ has nothing left to undo.
+    """
+    zone = zone_of(cfg)
+    source = zone.locate(path)
+    if zone.exists(source):
+        ledger.restore_attempt(source, before)
 
 
 def fail(path: str, cfg: Config, ledger: Ledger, error: str) -> str:

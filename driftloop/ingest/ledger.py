@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from driftloop.core.errors import ConfigError
 from driftloop.core.records import Status
+from driftloop.core.redact import redact
 from driftloop.ingest.ledger_tables import (
     ATTEMPTS,
     BATCHES,
@@ -102,8 +103,8 @@ class Ledger:
 
     @property
     def safe_url(self) -> str:
-        """The database URL without its password, for messages."""
-        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        """The database URL without its user info, for messages."""
+        return redact(self.url)
 
     def _insert_sql(self, table: sa.Table) -> Any:
         if self._engine.dialect.name == "postgresql":
@@ -203,6 +204,13 @@ class Ledger:
         with self._engine.begin() as con:
             r = con.execute(query).mappings().first()
         return None if r is None else attempt_of(r)
+
+    def restore_attempt(self, source: str, before: Attempt | None) -> None:
+        """Put a batch's attempt record back as it was (none: remove it); undoes start_attempt."""
+        with self._engine.begin() as con:
+            con.execute(ATTEMPTS.delete().where(ATTEMPTS.c.source == source))
+            if before is not None:
+                con.execute(ATTEMPTS.insert().values(**before.__dict__, updated_at=now()))
 
     def fail_attempt(self, source: str, error: str) -> Attempt | None:
         """Note why the current attempt of a batch failed; return the attempt record."""

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from driftloop.core.config import load_config
-from driftloop.ingest import Ledger
+from driftloop.ingest import Ledger, zone_of
 from tests.helpers import Project, cli
 
 
@@ -21,41 +19,29 @@ def _bootstrap(project: Project) -> None:
     assert res.code == 0, res.err
 
 
-def test_a_batch_that_keeps_failing_waits_then_goes_to_quarantine_after_max_attempts(
+def test_champion_files_gone_stop_every_run_without_counting_or_quarantining_the_batch(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Issue 18: the store's fault is not the batch's (it used to count 3 attempts, quarantine)."""
     _bootstrap(project)
     shutil.rmtree(project.work / "mlartifacts")  # the champion's files are gone from the store
     monkeypatch.setenv("DRIFTLOOP_PREFECT__IO_RETRIES", "0")
     path = project.drop(project.stream.batches[1].frame, "b1.csv")
     lost = "version 1 of model 'test-model' has no files in the artifact store"
-    for attempt in (1, 2):
+    cfg = load_config(project.config)
+    for _ in range(cfg.ingest.max_attempts + 1):
         res = cli("run", "--config", str(project.config), "--json")
-        assert res.code == 1
-        (rec,) = res.json_lines()
-        assert (rec["batch"], rec["status"], rec["action"]) == ("b1.csv", "failed", "failed")
-        assert rec["reason"].startswith(f"RegistryError: {lost}")
-        assert rec["reason"].endswith(f"tried again by the next run (attempt {attempt} of 3)")
-        assert "driftloop rollback" in rec["reason"]
-        assert "1 batch(es) failed and stay waiting: ['b1.csv']" in res.err
+        assert res.code == 2
+        assert res.out == ""
+        (line,) = res.err.splitlines()
+        assert line.startswith(f"driftloop run: error: {lost}")
+        assert "`driftloop rollback`" in line
+        assert line.endswith("left waiting: ['b1.csv']. Fix the fault and run again.")
         assert path.is_file()
-    res = cli("run", "--config", str(project.config), "--json")
-    assert res.code == 1
-    (rec,) = res.json_lines()
-    assert (rec["status"], rec["action"]) == ("failed", "quarantined")
-    assert "failed for the last allowed time ([ingest] max_attempts = 3)" in res.err
-    assert "moved to quarantine: ['b1.csv']" in res.err and "stay waiting" not in res.err
-    assert not path.exists()
-    (entry,) = Ledger(load_config(project.config).ledger_url).recent()
-    assert (entry.batch, entry.status, entry.attempts, entry.retryable) == (
-        "b1.csv",
-        "quarantined",
-        3,
-        True,
-    )
-    assert f"last error: RegistryError: {lost}" in entry.reason
-    assert Path(entry.destination).is_file()
-    uuid.UUID(entry.flow_run_id)  # the process-batch run of the attempt that gave up
+    ledger = Ledger(cfg.ledger_url)
+    assert ledger.attempt(zone_of(cfg).locate(path)) is None
+    assert ledger.recent() == []
+    assert list(cfg.quarantine_dir.iterdir()) == []
 
 
 def test_a_lost_response_to_the_subflows_completion_still_returns_its_record(

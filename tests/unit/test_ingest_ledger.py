@@ -134,3 +134,20 @@ def test_an_old_ledger_file_is_imported_once_and_kept(project: Project) -> None:
     again = open_ledger(cfg)
     assert not old.exists() and kept.is_file()
     assert len(again.recent(100)) == 2 and len(again.moves()) == 1  # nothing imported twice
+
+
+def test_restore_attempt_puts_the_count_back_as_it_was(tmp_path: Path) -> None:
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    assert ledger.start_attempt("/z/landing/b.csv", "b.csv", "a" * 64) == 1
+    ledger.restore_attempt("/z/landing/b.csv", None)  # a first attempt: no record before it
+    assert ledger.attempt("/z/landing/b.csv") is None
+    ledger.start_attempt("/z/landing/b.csv", "b.csv", "a" * 64)
+    ledger.fail_attempt("/z/landing/b.csv", "SchemaError: x1 missing")
+    before = ledger.attempt("/z/landing/b.csv")
+    assert ledger.start_attempt("/z/landing/b.csv", "b.csv", "a" * 64) == 2
+    ledger.restore_attempt("/z/landing/b.csv", before)
+    assert ledger.attempt("/z/landing/b.csv") == before
+    assert before is not None and (before.attempts, before.last_error) == (
+        1,
+        "SchemaError: x1 missing",
+    )
