@@ -16,17 +16,17 @@ from driftloop.models.options import (
 )
 
 
+def model_spec(cfg: Config) -> ModelSpec:
+    """What the configured model predicts from which columns."""
+    m, f = cfg.model, cfg.features
+    return ModelSpec(m.name, m.target, m.task, tuple(f.numeric), tuple(f.categorical))
+
+
 def model_options(cfg: Config) -> ModelOptions:
     """The model library's options for the configured model."""
     t, f, g = cfg.training, cfg.finetune, cfg.gate
     return ModelOptions(
-        spec=ModelSpec(
-            cfg.model.name,
-            cfg.model.target,
-            cfg.model.task,
-            tuple(cfg.features.numeric),
-            tuple(cfg.features.categorical),
-        ),
+        spec=model_spec(cfg),
         store=Store(
             cfg.mlflow_uri,
             cfg.tracking.experiment,

@@ -60,6 +60,21 @@ def _bootstrap_run(
     )
 
 
+def _within_budget(frame: pd.DataFrame, opts: ModelOptions) -> None:
+    """Refuse, before training, a model whose estimated memory is over the budget."""
+    t, spec = opts.train, opts.spec
+    need = estimate_training_memory(
+        frame,
+        spec.numeric,
+        spec.categorical,
+        spec.target,
+        spec.task,
+        t.hidden_units,
+        t.max_categories,
+    )
+    require_memory_budget(need, t.memory_budget_mib)
+
+
 def bootstrap_model(
     frame: pd.DataFrame,
     profile: dict[str, Any],
@@ -79,16 +94,7 @@ def bootstrap_model(
             "with a model trained from scratch."
         )
     t, spec = opts.train, opts.spec
-    need = estimate_training_memory(
-        frame,
-        spec.numeric,
-        spec.categorical,
-        spec.target,
-        spec.task,
-        t.hidden_units,
-        t.max_categories,
-    )
-    require_memory_budget(need, t.memory_budget_mib)
+    _within_budget(frame, opts)
     trained = train_from_scratch(frame, spec, t)
     run_id = _bootstrap_run(client, opts, source, len(frame), sha256)
     log_to_run(client, run_id, metrics={**trained.metrics, "epochs_run": trained.epochs_run})

@@ -30,7 +30,7 @@ from driftloop.core.errors import RegistryError, TrackingUnreachable
 from driftloop.core.redact import redact
 
 HEALTH_TIMEOUT_S = 5.0
-TRACKING_ENV = "MLFLOW_TRACKING_URI"
+URI_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 EMBEDDED_UI = "http://127.0.0.1:5000"
 """Where `mlflow ui` serves by default: the run links of an embedded store point there."""
 # MLflow metric names allow only letters, digits, "_", "-", ".", " ", ":" and "/" (and no path
@@ -63,14 +63,14 @@ def at_store(client: MlflowClient) -> AbstractContextManager[None]:
 def at_uri(tracking_uri: str, registry_uri: str | None = None) -> Iterator[None]:
     """Point MLflow's fluent API at a store (tracking and registry) for the block.
 
-    Afterwards both are exactly as before, unset ones included (and $MLFLOW_TRACKING_URI,
-    which setting the tracking URI also writes).
+    Afterwards both are exactly as before, unset ones included, and so are
+    $MLFLOW_TRACKING_URI and $MLFLOW_REGISTRY_URI, which setting them also writes.
     """
     from mlflow.tracking._model_registry import utils as registry_state
     from mlflow.tracking._tracking_service import utils as tracking_state
 
     before, registry = tracking_state._tracking_uri, registry_state._registry_uri
-    env = os.environ.get(TRACKING_ENV)
+    env = {name: os.environ.get(name) for name in URI_ENV}
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(registry_uri or tracking_uri)
     try:
@@ -78,10 +78,11 @@ def at_uri(tracking_uri: str, registry_uri: str | None = None) -> Iterator[None]
     finally:
         mlflow.set_tracking_uri(before)  # type: ignore[arg-type]  # None unsets it
         registry_state._registry_uri = registry
-        if env is None:
-            os.environ.pop(TRACKING_ENV, None)
-        else:
-            os.environ[TRACKING_ENV] = env
+        for name, value in env.items():  # setting either URI also writes its variable
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _upload(

@@ -130,11 +130,32 @@ class Config(Section):
 
     def ensure_dirs(self) -> None:
         """Create the work folder and its landing, processed and quarantine folders."""
-        from driftloop.core.stores import check_work_dir
-
         check_work_dir(self)
         for d in (self.landing_dir, self.processed_dir, self.quarantine_dir):
             d.mkdir(parents=True, exist_ok=True)
+
+
+def config_where(cfg: Config) -> str:
+    return f" (from {cfg.source})" if cfg.source else ""
+
+
+def check_work_dir(cfg: Config) -> None:
+    """Raise ConfigError unless work_dir is a folder driftloop can create or write."""
+    work = cfg.work_dir
+    probe = work
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        what = "work_dir" if probe == work else f"work_dir's parent {probe}"
+        raise ConfigError(
+            f"work_dir = {work}{config_where(cfg)}: {what} is a file, not a folder; point work_dir "
+            "at a folder (it is created if missing) or move that file away."
+        )
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"work_dir = {work}{config_where(cfg)}: {probe} is not writable by this user; fix its "
+            "permissions or point work_dir at a folder you can write."
+        )
 
 
 def find_config(path: str | os.PathLike[str] | None = None) -> Path:

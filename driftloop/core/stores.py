@@ -9,35 +9,11 @@ is a fault of the store (SystemFault), not a fresh start, so nothing recreates i
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
-from driftloop.core.config import Config
+from driftloop.core.config import Config, check_work_dir
 from driftloop.core.errors import ConfigError, SystemFault
-
-
-def _where(cfg: Config) -> str:
-    return f" (from {cfg.source})" if cfg.source else ""
-
-
-def check_work_dir(cfg: Config) -> None:
-    """Raise ConfigError unless work_dir is a folder driftloop can create or write."""
-    work = cfg.work_dir
-    probe = work
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        what = "work_dir" if probe == work else f"work_dir's parent {probe}"
-        raise ConfigError(
-            f"work_dir = {work}{_where(cfg)}: {what} is a file, not a folder; point work_dir "
-            "at a folder (it is created if missing) or move that file away."
-        )
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(
-            f"work_dir = {work}{_where(cfg)}: {probe} is not writable by this user; fix its "
-            "permissions or point work_dir at a folder you can write."
-        )
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -26,6 +26,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from driftloop.core.config import load_config
+from driftloop.flows.publish import KINDS, artifact_key
 from driftloop.ingest import LedgerEntry, open_ledger
 from tests.helpers import TINY_SETTINGS, Project, make_project
 from tests.integration.servers import (
@@ -267,13 +268,14 @@ def test_a_scheduled_monitor_run_processes_the_waiting_batch(svc: Service) -> No
     assert (svc.project.work / "processed" / "stable.csv").is_file()
     assert not (svc.project.work / "landing" / "stable.csv").exists()
     # Its report is published on the server: markdown, per-feature table, MLflow run link.
-    key = f"drift-{entry.sha256[:12]}"
-    keys = [key, f"{key}-features", f"{key}-mlflow-run"]
+    # Keyed per model and kind (the history of each key is the sequence of batches).
+    key, features, link_key = (artifact_key(MODEL, k) for k in KINDS)
+    keys = [key, features, link_key]
     arts = _api(svc, "POST", "/artifacts/filter", {"artifacts": {"key": {"any_": keys}}})
-    by_key = {a["key"]: a for a in arts}
+    by_key = {a["key"]: a for a in arts if "stable.csv" in (a["description"] or "")}
     assert set(by_key) == set(keys), by_key
-    assert by_key[key]["type"] == "markdown" and by_key[f"{key}-features"]["type"] == "table"
-    link = by_key[f"{key}-mlflow-run"]
+    assert by_key[key]["type"] == "markdown" and by_key[features]["type"] == "table"
+    link = by_key[link_key]
     assert link["type"] == "markdown" and entry.result["mlflow_run_id"] in link["data"]
     assert svc.mlflow_url in link["data"]
     assert run["parameters"] == {"config_path": str(svc.project.config)}
