@@ -8,8 +8,8 @@ seeded sample of the first 80% of the rows, batch `early` holds the rest of that
 period: no drift expected), batch `late` holds the last 20% (the drift feature's high values).
 
 No file is downloaded: sklearn.datasets.load_* read CSV files inside the installed wheel.
-Labels are written the same way in the bootstrap file and in batches (1.0 in both for the
-float-labelled set): making `1.0` and `1` the same class is another change's job.
+Labels are typed differently between files, as exports of different jobs are: the
+float-labelled set has `1.0`/`0.0` in its bootstrap file and `1`/`0` in its batches.
 """
 
 from __future__ import annotations
@@ -113,6 +113,14 @@ def _write(frame: pd.DataFrame, path: Path, index: str) -> Path:
     return path
 
 
+def _as_batch_labels(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """Whole-number float labels (`1.0`) written as integers (`1`), as another job exports them."""
+    y = frame[target]
+    if pd.api.types.is_float_dtype(y) and bool((y == y.round()).all()):
+        frame = frame.assign(**{target: y.astype("int64")})
+    return frame
+
+
 def write_export(source: Source, folder: Path, seed: int = 0) -> RealExport:
     """Write one source as bootstrap + batches `early` (same period) and `late` (drifted)."""
     frame = _in_time_order(source, seed)
@@ -121,13 +129,13 @@ def write_export(source: Source, folder: Path, seed: int = 0) -> RealExport:
     boot = first.sample(frac=0.75, random_state=seed).sort_index()
     early = first.drop(index=boot.index)
     folder.mkdir(parents=True, exist_ok=True)
-    s = source.suffix
+    s, t = source.suffix, source.target
     return RealExport(
         source.name,
         source.target,
         _write(boot.copy(), folder / f"{source.name}-bootstrap{s}", source.index),
         (
-            _write(early.copy(), folder / f"{source.name}-early{s}", source.index),
-            _write(last.copy(), folder / f"{source.name}-late{s}", source.index),
+            _write(_as_batch_labels(early, t), folder / f"{source.name}-early{s}", source.index),
+            _write(_as_batch_labels(last, t), folder / f"{source.name}-late{s}", source.index),
         ),
     )
