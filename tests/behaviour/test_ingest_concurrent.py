@@ -9,63 +9,23 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from driftloop.core.config import load_config
 from driftloop.ingest import Ledger
-from tests.behaviour.test_ingest_kill import _env, _free_port
-from tests.helpers import TINY_SETTINGS, Project, make_project
+from tests.helpers import Project
+from tests.served import BIN, served_project
 
-BIN = Path(sys.executable).parent
 BATCHES = 5
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, dict[str, str]]]:
-    root = tmp_path_factory.mktemp("concurrent")
-    project = make_project(root, TINY_SETTINGS)
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(root / "server-home", PREFECT_UI_ENABLED="false"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    env = _env(
-        root / "client-home",
-        PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
-        PREFECT_LOGGING_LEVEL="INFO",
-        DRIFTLOOP_CONFIG=str(project.config),
-    )
-    try:
-        boot = subprocess.run(
-            [str(BIN / "driftloop"), "bootstrap", "--data", str(project.bootstrap_csv)],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert boot.returncode == 0, boot.stderr
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
-                break
-            except OSError:
-                assert time.time() < deadline, "prefect server did not start"
-                time.sleep(0.5)
-        yield project, env
-    finally:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+    with served_project(tmp_path_factory.mktemp("concurrent")) as served:
+        yield served
 
 
 def _drop(project: Project, trial: int) -> list[str]:

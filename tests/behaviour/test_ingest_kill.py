@@ -13,12 +13,9 @@ import hashlib
 import os
 import random
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,63 +24,19 @@ import pytest
 from driftloop.core.config import load_config
 from driftloop.ingest import Ledger
 from driftloop.ingest.faults import KILL_ENV, STEPS
-from tests.helpers import TINY_SETTINGS, Project, make_project
+from tests.helpers import Project
+from tests.served import BIN, served_project
 from tests.unit.test_ingest_crash import check_invariants
 
-BIN = Path(sys.executable).parent
 TRIALS, SEED = 8, 20260
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DRIFTLOOP_"))}
-    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", **extra)
-    return env
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, dict[str, str]]]:
-    root = tmp_path_factory.mktemp("kill")
-    project = make_project(root, TINY_SETTINGS + "\n[ingest]\nmax_attempts = 50\n")
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(root / "server-home", PREFECT_UI_ENABLED="false"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    env = _env(
-        root / "client-home",
-        PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
-        PREFECT_LOGGING_LEVEL="INFO",
-        DRIFTLOOP_CONFIG=str(project.config),
-    )
-    try:
-        boot = subprocess.run(
-            [str(BIN / "driftloop"), "bootstrap", "--data", str(project.bootstrap_csv)],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert boot.returncode == 0, boot.stderr
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
-                break
-            except OSError:
-                assert time.time() < deadline, "prefect server did not start"
-                time.sleep(0.5)
-        yield project, env
-    finally:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+    with served_project(
+        tmp_path_factory.mktemp("kill"), "\n[ingest]\nmax_attempts = 50\n"
+    ) as served:
+        yield served
 
 
 def _run(env: dict[str, str], delay: float | None) -> int:
