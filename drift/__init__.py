@@ -12,6 +12,14 @@ from driftloop.drift.correction import CORRECTIONS, benjamini_hochberg, bonferro
 from driftloop.drift.cvm import cvm_test
 from driftloop.drift.detect import DriftOptions, DriftReport, FeatureDrift, Submitter, detect_drift
 from driftloop.drift.errors import BatchError, DriftError, ProfileError, ReportError
+from driftloop.drift.estimate import (
+    ESTIMATE_FEATURE,
+    Calibration,
+    Estimate,
+    estimate_accuracy,
+    estimate_test,
+    fit_calibration,
+)
 from driftloop.drift.features import CATEGORICAL_TESTS, NUMERIC_TESTS
 from driftloop.drift.html import report_html
 from driftloop.drift.js import js_categorical, js_distance, js_numeric
@@ -30,6 +38,7 @@ from driftloop.drift.wasserstein import wasserstein_test
 __all__ = [
     "CATEGORICAL_TESTS",
     "CORRECTIONS",
+    "ESTIMATE_FEATURE",
     "JOINT_FEATURE",
     "MISSING",
     "MISSING_PREFIX",
@@ -39,9 +48,11 @@ __all__ = [
     "PREDICTION_FEATURE",
     "UNSEEN",
     "BatchError",
+    "Calibration",
     "DriftError",
     "DriftOptions",
     "DriftReport",
+    "Estimate",
     "FeatureDrift",
     "ProfileError",
     "ReferenceProfile",
@@ -59,6 +70,9 @@ __all__ = [
     "cvm_test",
     "detect_drift",
     "error_change_test",
+    "estimate_accuracy",
+    "estimate_test",
+    "fit_calibration",
     "holm",
     "js_categorical",
     "js_distance",

@@ -2,12 +2,15 @@
 
 A report holds the tests of the batch's columns (numeric and categorical features) next to
 tests that are not columns: the model's predictions (``__prediction__``), its accuracy or
-errors on labelled rows (``__accuracy__``), missing rates and the joint test. A verdict that
-said "5 of 9 features" counted those as features; this one names them as what they are.
+errors on labelled rows (``__accuracy__``), its estimated accuracy on unlabelled rows
+(``__estimated_accuracy__``, drifted when the estimate dropped beyond its band), missing
+rates and the joint test. A verdict that said "5 of 9 features" counted those as features;
+this one names them as what they are.
 """
 
 from __future__ import annotations
 
+from driftloop.drift.estimate import ESTIMATE_FEATURE
 from driftloop.drift.missing import MISSING_PREFIX
 from driftloop.drift.mmd import JOINT_FEATURE
 from driftloop.drift.outcome import DriftReport, FeatureDrift
@@ -51,6 +54,8 @@ def signal_name(item: FeatureDrift) -> str:
             before = item.details.get("reference_mean_error", 0.0)
             change = before - item.details.get("batch_mean_error", before)
         return "accuracy drop" if change < 0 else "accuracy rise"
+    if name == ESTIMATE_FEATURE:
+        return "estimated accuracy drop" if item.drifted else "estimated accuracy"
     if name == JOINT_FEATURE:
         return "joint distribution"
     if name.startswith(MISSING_PREFIX):

@@ -27,9 +27,10 @@ from driftloop.flows.tasks import (
 )
 from driftloop.ingest import Admission
 from driftloop.ingest.zone_lock import holds_zone
+from driftloop.models.at_risk import mark_at_risk
 from driftloop.models.champion import Champion
 from driftloop.models.evaluate import Predicted
-from driftloop.models.trigger import Trigger, retrain_trigger
+from driftloop.models.trigger import Trigger, at_risk_trigger, retrain_trigger
 
 
 def _ended(adm: Admission) -> BatchRecord:
@@ -64,6 +65,9 @@ def _drift_record(
         score_after=score,
         score_batch=score,
         labelled=adm.has_labels,
+        estimated_score=None if seen.estimate is None else seen.estimate.value,
+        estimate_low=None if seen.estimate is None else seen.estimate.low,
+        estimate_high=None if seen.estimate is None else seen.estimate.high,
         mlflow_run_id=run_id,
         flow_run_id=str(flow_run.get_id() or ""),
         attempts=adm.attempts,
@@ -77,7 +81,8 @@ def _trigger(ctx: RunContext, report: drift.DriftReport, labelled: bool) -> Trig
         (e.batch, Action(BatchRecord.from_dict(e.result).action))
         for e in ctx.ledger.recent(d.retrain_cooldown if report.drift else 0, Status.PROCESSED)
     ]
-    return retrain_trigger(report, labelled, d.retrain_on, d.retrain_cooldown, recent)
+    at_risk = at_risk_trigger(report, labelled, ctx.cfg.labels.trigger)
+    return at_risk or retrain_trigger(report, labelled, d.retrain_on, d.retrain_cooldown, recent)
 
 
 def _act(
@@ -91,6 +96,8 @@ def _act(
     """Do what the drift calls for: nothing, announce it, or challenge the champion now."""
     if record.drift and not trigger.retrain:
         record.action, record.reason = trigger.action, trigger.reason
+        if trigger.action == Action.AT_RISK:
+            mark_at_risk(ctx.client, champion.name, champion.version, record.batch, trigger.reason)
     elif trigger.retrain and ctx.cfg.prefect.retrain == "event":
         record.action = Action.DRIFT_EVENT
         record.reason = f"drift found; {DRIFT_EVENT} sent for the retrain deployment"
@@ -127,7 +134,7 @@ def _finish(
         {"driftloop.action": record.action.value},
         step,
     )
-    lean(publish_task)(ctx.cfg.model.name, report, adm, record.mlflow_run_id or "", link)
+    lean(publish_task)(ctx.cfg.model.name, report, adm, record.mlflow_run_id or "", link, record)
     lean(complete_task)(adm, ctx.cfg, ctx.ledger, record)
 
 
@@ -170,7 +177,7 @@ def _process(ctx: RunContext, path: str) -> tuple[BatchRecord, str]:
     seen = lean(predict_task)(champion, adm.frame, adm.has_labels)
     report = lean(drift_task)(champion, adm.frame, seen, ctx)
     step = ledger.count(Status.PROCESSED) + 1  # this batch's place in the model's sequence
-    run_id, link = io(track_task, cfg)(ctx, adm, champion, report, seen.score, step)
+    run_id, link = io(track_task, cfg)(ctx, adm, champion, report, seen.score, step, seen.estimate)
     record = _drift_record(adm, champion, report, seen, run_id)
     trigger = _trigger(ctx, report, adm.has_labels)
     _act(ctx, record, trigger, adm, champion, seen)

@@ -38,13 +38,19 @@ def artifact_key(model: str, kind: str) -> str:
 
 @task(name="publish-report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 4])
 def publish_task(
-    model: str, report: drift.DriftReport, adm: Admission, run_id: str, run_link: str
+    model: str,
+    report: drift.DriftReport,
+    adm: Admission,
+    run_id: str,
+    run_link: str,
+    record: BatchRecord | None = None,
 ) -> None:
     """Publish the drift report (markdown), its per-feature table and a link to the MLflow run."""
     key = {kind: artifact_key(model, kind) for kind in KINDS}
     create_markdown_artifact(
         markdown=f"# {adm.path.name}\n\n"
         + drift.report_markdown(report)
+        + estimate_line(record)
         + f"\n\nMLflow run: [{run_id}]({run_link})",
         key=key["drift-report"],
         description=f"Drift report of {adm.path.name} (sha256 {adm.sha256[:12]})",
@@ -70,6 +76,26 @@ def publish_task(
         key=key["mlflow-run"],
         description=f"MLflow run of {adm.path.name}: metrics, drift report files, model version",
     )
+
+
+def estimate_line(record: BatchRecord | None) -> str:
+    """The champion's estimated accuracy and band (and the realized one, when labelled).
+
+    Examples:
+        >>> r = BatchRecord("b.csv", "processed", estimated_score=0.91, estimate_low=0.89,
+        ...                 estimate_high=0.93, metric="accuracy", score_batch=0.9)
+        >>> estimate_line(r)
+        '\\n\\nEstimated accuracy (label-free): 0.9100 [0.8900, 0.9300]; realized 0.9000'
+    """
+    if record is None or record.estimated_score is None:
+        return ""
+    line = (
+        f"\n\nEstimated accuracy (label-free): {record.estimated_score:.4f} "
+        f"[{record.estimate_low or 0.0:.4f}, {record.estimate_high or 0.0:.4f}]"
+    )
+    if record.score_batch is not None and record.metric == "accuracy":
+        line += f"; realized {record.score_batch:.4f}"
+    return line
 
 
 def batch_run_name() -> str:

@@ -135,10 +135,13 @@ def predict_task(champion: Champion, frame: pd.DataFrame, labelled: bool) -> Pre
 def drift_check(
     champion: Champion, frame: pd.DataFrame, seen: Predicted, ctx: RunContext
 ) -> drift.DriftReport:
-    """The drift computation alone: every feature, and the model's errors when labelled."""
+    """The drift computation alone: every feature, and the model's errors when labelled (its
+    estimated accuracy when not: realized accuracy, once known, is the better test)."""
     extra = {}
     if seen.errors is not None:
         extra[drift.PERFORMANCE_FEATURE] = performance_test(champion, seen.errors)
+    elif seen.estimate is not None:
+        extra[drift.ESTIMATE_FEATURE] = drift.estimate_test(seen.estimate)
     profile = drift.ReferenceProfile.from_dict(champion.profile)
     # A classifier's reference profile holds its predictions: test prediction drift too.
     predictions = seen.outputs if profile.prediction is not None else None
@@ -187,12 +190,19 @@ def track_task(
     report: drift.DriftReport,
     score_before: float | None,
     step: int,
+    estimate: drift.Estimate | None = None,
 ) -> tuple[str, str]:
     """Open the batch's MLflow run (metrics at `step`, its data, report files); its id and link."""
     metrics = {f"p_value.{f.feature}": f.p_value for f in report.features}
     metrics["drifted_features"] = len(report.drifted_features)
     if score_before is not None:
         metrics["accuracy_before"] = score_before
+    if estimate is not None:
+        metrics["estimated_accuracy"] = estimate.value
+        metrics["estimated_accuracy_low"], metrics["estimated_accuracy_high"] = (
+            estimate.low,
+            estimate.high,
+        )
     run_id = start_batch_run(
         ctx.client,
         ctx.options.store.experiment,

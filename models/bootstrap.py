@@ -10,6 +10,8 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
 
 from driftloop.core.errors import RegistryError, TrainingError
+from driftloop.models.calibration import calibration_of
+from driftloop.models.data import split_frame
 from driftloop.models.evaluate import metric_name
 from driftloop.models.gate import first_model_passes
 from driftloop.models.history import count_rejection
@@ -113,6 +115,7 @@ def bootstrap_model(
         "gate": "promoted",
         "gate_reason": reason,
     }
+    _, valid = split_frame(frame, t.validation_fraction, t.seed)  # the rows of its errors
     version = log_version(
         client,
         name,
@@ -122,6 +125,7 @@ def bootstrap_model(
         np.asarray(trained.validation_errors),
         tags,
         run_id,
+        calibration_of(trained.model, valid, trained.meta),
     )
     text = f"First model, trained from scratch on {source}; {reason}."
     client.update_model_version(name, str(version.version), description=text)

@@ -9,9 +9,12 @@ gate passes. A request with `recall_first` (a drift-triggered one) first tries t
 champions on the holdout (`models/recall.py`): one that fits the batch again is promoted and
 nothing is trained.
 
-After a concept change (the champion's errors on the new rows changed significantly) the
-buffer's labels follow the old rule: only `concept_fraction` of replay is mixed in, and a
-promoted challenger restarts the live buffer from the batch.
+After a concept change (the champion's realized accuracy on the batch is below the band of
+its label-free estimate, `models/concept.py`; without a stored calibration: its errors on the
+new rows changed significantly) the buffer's labels follow the old rule: only
+`concept_fraction` of replay is mixed in, the forgetting guard is skipped, and a promoted
+challenger restarts the live buffer from the batch. A covariate shift (realized within the
+band) keeps the guard on.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from mlflow.tracking import MlflowClient
 
 from driftloop.core.errors import ChampionMoved
 from driftloop.core.records import Action
+from driftloop.models.calibration import calibration_of, estimate_of
 from driftloop.models.champion import Champion
+from driftloop.models.concept import ConceptVerdict, concept_verdict
 from driftloop.models.data import split_frame, split_positions
-from driftloop.models.evaluate import errors, metric_name, summary
+from driftloop.models.evaluate import errors, errors_of, metric_name, summary
 from driftloop.models.finetune import finetune
 from driftloop.models.gate import GateDecision, decision_metrics, describe, judge
 from driftloop.models.history import count_rejection, rejections
@@ -41,7 +46,7 @@ from driftloop.models.reference import profile_with_predictions
 from driftloop.models.registry import CHAMPION, TAG, alias_version, log_version, promote, smoke_test
 from driftloop.models.replay import ReplayBuffer, replay_sample
 from driftloop.models.replay_store import load_live, restart_live
-from driftloop.models.serving import is_classifier
+from driftloop.models.serving import is_classifier, predict_outputs
 from driftloop.models.tracking import log_dir_to_run, log_to_run
 from driftloop.models.train import TrainedModel, train_from_scratch
 
@@ -90,19 +95,44 @@ class _Rows:
     fit: pd.DataFrame
     holdout: pd.DataFrame
     champion_errors: np.ndarray
-    changed: bool
+    concept: ConceptVerdict
     buffer: ReplayBuffer
     past_fit: pd.DataFrame
     past_holdout: pd.DataFrame
+
+    @property
+    def changed(self) -> bool:
+        """True after a concept change (see `models/concept.py`)."""
+        return self.concept.changed
 
 
 def concept_changed(champion: Champion, holdout_errors: np.ndarray, alpha: float) -> bool:
     """True when the champion's errors on new labelled rows differ significantly from before.
 
-    Worse: its rule no longer holds. Better: the data moved on as well (a drift still
-    settling), so the rows it was fitted to, and its replay buffer, describe the past.
+    The fallback of `champion_concept` for a version without a calibration. Worse: its rule
+    no longer holds. Better: the data moved on as well (a drift still settling).
     """
     return performance_test(champion, holdout_errors).p_value < alpha
+
+
+def champion_concept(
+    champion: Champion,
+    outputs: np.ndarray,
+    batch_errors: np.ndarray,
+    holdout_errors: np.ndarray,
+    alpha: float,
+) -> ConceptVerdict:
+    """The concept verdict on labelled rows: realized accuracy against the label-free estimate.
+
+    `outputs` and `batch_errors`: the champion's on every labelled row; `holdout_errors`: on
+    the holdout, for the performance test of a version without a calibration.
+    """
+    estimate = estimate_of(champion.meta, outputs, 1.0 - alpha)
+    if estimate is None:
+        fallback = concept_changed(champion, holdout_errors, alpha)
+        return concept_verdict(None, None, float(1.0 - np.mean(batch_errors)), fallback)
+    realized = float(1.0 - np.mean(batch_errors))
+    return concept_verdict(estimate.value, (estimate.low, estimate.high), realized)
 
 
 def _split_past(frame: pd.DataFrame, rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -123,11 +153,13 @@ def _rows(
     rest, hold = split_positions(len(frame), opts.gate.holdout_fraction, seed)
     fit_part = frame.iloc[rest].reset_index(drop=True)
     holdout = frame.iloc[hold].reset_index(drop=True)
-    champ_errors = errors(champion.model, holdout, champion.meta) if known is None else known[hold]
+    outputs = predict_outputs(champion.model, frame, champion.meta)
+    every = errors_of(outputs, frame, champion.meta) if known is None else known
     buffer, _ = load_live(opts.replay.root, champion)
     past_fit, past_holdout = _split_past(buffer.frame, opts.gate.past_holdout_rows, seed)
-    changed = concept_changed(champion, champ_errors, opts.gate.alpha)
-    return _Rows(fit_part, holdout, champ_errors, changed, buffer, past_fit, past_holdout)
+    concept = champion_concept(champion, outputs, every, every[hold], opts.gate.alpha)
+    log.info("%s", concept.reason)
+    return _Rows(fit_part, holdout, every[hold], concept, buffer, past_fit, past_holdout)
 
 
 def _recalled(
@@ -240,12 +272,22 @@ def _register(
         "replay_seen": new_buffer.seen_json(),
         "escalated": str(escalated).lower(),
         "concept_changed": str(rows.changed).lower(),
+        "concept_reason": rows.concept.reason,
     }
     reference = profile_with_predictions(
         profile, trained, frame, opts.profile.max_values, opts.train.seed
     )
+    calibration = calibration_of(trained.model, rows.holdout, trained.meta)
     mv = log_version(
-        client, spec.name, trained, reference, new_buffer.frame, chall_errors, tags, req.run_id
+        client,
+        spec.name,
+        trained,
+        reference,
+        new_buffer.frame,
+        chall_errors,
+        tags,
+        req.run_id,
+        calibration,
     )
     return str(mv.version)
 

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from driftloop import drift
+from driftloop.models.calibration import estimate_of
 from driftloop.models.data import encode_target
 from driftloop.models.serving import is_classifier, predict_outputs
 
@@ -39,11 +41,13 @@ def errors(model: Any, frame: pd.DataFrame, meta: dict[str, Any]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Predicted:
-    """A model's outputs on a batch, computed once, and its per-row errors if it is labelled."""
+    """A model's outputs on a batch, computed once, its per-row errors if it is labelled, and
+    its label-free accuracy estimate (a classifier with a stored calibration; else None)."""
 
     outputs: np.ndarray
     errors: np.ndarray | None
     metric: str
+    estimate: drift.Estimate | None = None
 
     @property
     def score(self) -> float | None:
@@ -55,7 +59,7 @@ def predicted(model: Any, frame: pd.DataFrame, meta: dict[str, Any], labelled: b
     """Predict a batch once: the outputs, and the errors when `labelled`."""
     outputs = predict_outputs(model, frame, meta)
     errs = errors_of(outputs, frame, meta) if labelled and len(frame) else None
-    return Predicted(outputs, errs, metric_name(meta))
+    return Predicted(outputs, errs, metric_name(meta), estimate_of(meta, outputs))
 
 
 def summary(errs: np.ndarray, metric: str) -> float:

@@ -132,14 +132,18 @@ def log_version(
     reference_errors: np.ndarray,
     tags: dict[str, str],
     run_id: str,
+    calibration: dict[str, Any] | None = None,
 ) -> ModelVersion:
     """Log the model (pyfunc: Keras file, profile, replay rows) and register a version.
 
     `reference_errors` are the per-row errors on data the model was not trained on; their
-    summary (accuracy or RMSE) and a sample are stored for performance-drift tests.
+    summary (accuracy or RMSE) and a sample are stored for performance-drift tests, with a
+    classifier's confidence `calibration` on those rows (`models/calibration.py`).
     """
     errs = np.asarray(reference_errors, dtype="float64")
     meta, value = _meta_with_reference(trained.meta, errs)
+    if calibration is not None:
+        meta["reference"]["calibration"] = calibration
     with tempfile.TemporaryDirectory() as tmp, at_store(client), mlflow.start_run(run_id=run_id):
         folder = Path(tmp)
         trained.model.save(folder / serving.KERAS_FILE)

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from driftloop.core.records import CHALLENGED, Action
-from driftloop.drift import DriftReport
+from driftloop.drift import ESTIMATE_FEATURE, DriftReport
 
-__all__ = ["Trigger", "retrain_trigger"]
+__all__ = ["Trigger", "at_risk_trigger", "retrain_trigger"]
 
 
 @dataclass(frozen=True)
@@ -66,3 +66,22 @@ def retrain_trigger(
                 "turns it off)",
             )
     return Trigger(True)
+
+
+def at_risk_trigger(report: DriftReport, labelled: bool, mode: str) -> Trigger | None:
+    """With `[labels] trigger = "estimate"`: an unlabelled batch whose estimated accuracy
+    dropped beyond its band marks the champion at risk (None: nothing to mark)."""
+    if mode != "estimate" or labelled:
+        return None
+    found = [f for f in report.features if f.feature == ESTIMATE_FEATURE and f.drifted]
+    if not found:
+        return None
+    d = found[0].details
+    return Trigger(
+        False,
+        Action.AT_RISK,
+        f"estimated accuracy {d['estimated_accuracy']:.4f} [{d['estimate_low']:.4f}, "
+        f"{d['estimate_high']:.4f}] dropped below the champion's reference "
+        f"{d['reference_accuracy']:.4f}; the batch has no labels to fine-tune on: champion "
+        'marked at risk ([labels] trigger = "estimate")',
+    )

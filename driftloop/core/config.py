@@ -17,6 +17,7 @@ from driftloop.core.config_sections import (
     FinetuneSection,
     GateSection,
     IngestSection,
+    LabelsSection,
     ModelSection,
     PrefectSection,
     Section,
@@ -41,6 +42,7 @@ class Config(Section):
     training: TrainingSection = Field(default_factory=TrainingSection)
     finetune: FinetuneSection = Field(default_factory=FinetuneSection)
     gate: GateSection = Field(default_factory=GateSection)
+    labels: LabelsSection = Field(default_factory=LabelsSection)
     tracking: TrackingSection = Field(default_factory=TrackingSection)
     prefect: PrefectSection = Field(default_factory=PrefectSection)
     source: Path | None = Field(default=None, exclude=True)

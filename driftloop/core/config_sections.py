@@ -148,6 +148,18 @@ class GateSection(Section):
     recall_versions: int = Field(default=3, ge=0)
 
 
+class LabelsSection(Section):
+    """Labels and their absence: what an estimated accuracy drop on an unlabelled batch does.
+
+    ``trigger = "labels"`` (default): only labels act; the drop (``__estimated_accuracy__``)
+    is reported and alerts. ``"estimate"``: it also marks the champion's version at risk (tag
+    ``driftloop.at_risk``: the batch and its estimate) and records the batch as ``at-risk``; an
+    unlabelled batch cannot be fine-tuned on.
+    """
+
+    trigger: Literal["labels", "estimate"] = "labels"
+
+
 class TrackingSection(Section):
     """Where MLflow keeps runs and the model registry."""
 

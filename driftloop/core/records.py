@@ -4,8 +4,11 @@ One definition, used by the flows that write it, the ledger that keeps it, `drif
 --json`, `status`, the demo and the events. Its JSON keys are the ones `run --json` has
 always printed, plus `score_before` / `score_after` / `score_batch`, which hold the champion's
 score in the metric named by `metric` ("accuracy" for a classifier, "rmse" for a regressor),
-and `labelled`. The old `accuracy_*` keys are kept, deprecated: they repeat the scores of a
-classifier and are null for a regressor (whose RMSE they used to carry under that name).
+and `labelled`; a classifier's batch also has `estimated_score`, its accuracy estimated from
+the champion's calibrated confidence (`drift/estimate.py`), within `estimate_low` ..
+`estimate_high` (None for a regressor). The old `accuracy_*` keys are kept, deprecated: they
+repeat the scores of a classifier and are null for a regressor (whose RMSE they used to carry
+under that name).
 
 Examples:
     >>> r = BatchRecord("b1.csv", Status.PROCESSED, rows=5, metric="accuracy", score_batch=0.9)
@@ -46,6 +49,7 @@ class Action(StrEnum):
     DRIFT_UNLABELLED = "drift-unlabelled"
     DRIFT_NO_LOSS = "drift-no-loss"
     DRIFT_COOLDOWN = "drift-cooldown"
+    AT_RISK = "at-risk"
     WAITING = "waiting"
     FAILED = "failed"
     QUARANTINED = "quarantined"
@@ -84,6 +88,9 @@ class BatchRecord:
     score_after: float | None = None
     score_batch: float | None = None
     labelled: bool = False
+    estimated_score: float | None = None
+    estimate_low: float | None = None
+    estimate_high: float | None = None
     mlflow_run_id: str | None = None
     flow_run_id: str = ""
     attempts: int = 0
