@@ -33,6 +33,7 @@ from driftloop.drift.profile import ReferenceProfile, build_profile, load_profil
 from driftloop.drift.psi import psi_categorical, psi_numeric
 from driftloop.drift.report import read_json_report, report_markdown, write_json_report
 from driftloop.drift.result import TestResult
+from driftloop.drift.support import in_support
 from driftloop.drift.wasserstein import wasserstein_test
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "estimate_test",
     "fit_calibration",
     "holm",
+    "in_support",
     "js_categorical",
     "js_distance",
     "js_numeric",

@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
+from driftloop import drift
 from driftloop.core.errors import ChampionMoved
 from driftloop.core.records import Action
-from driftloop.models.calibration import calibration_of, estimate_of
+from driftloop.models.calibration import calibration_of, stored_calibration
 from driftloop.models.champion import Champion
 from driftloop.models.concept import ConceptVerdict, concept_verdict
 from driftloop.models.data import split_frame, split_positions
@@ -51,6 +52,9 @@ from driftloop.models.tracking import log_dir_to_run, log_to_run
 from driftloop.models.train import TrainedModel, train_from_scratch
 
 log = logging.getLogger(__name__)
+
+MIN_SUPPORT_ROWS = 30
+"""Fewest labelled rows inside the champion's reference support to call a concept change."""
 
 
 @dataclass(frozen=True)
@@ -117,22 +121,35 @@ def concept_changed(champion: Champion, holdout_errors: np.ndarray, alpha: float
 
 def champion_concept(
     champion: Champion,
+    frame: pd.DataFrame,
     outputs: np.ndarray,
     batch_errors: np.ndarray,
     holdout_errors: np.ndarray,
     alpha: float,
 ) -> ConceptVerdict:
-    """The concept verdict on labelled rows: realized accuracy against the label-free estimate.
+    """The concept verdict on labelled rows: realized accuracy against the label-free estimate,
+    on the rows inside the reference's support (`models/concept.py`).
 
-    `outputs` and `batch_errors`: the champion's on every labelled row; `holdout_errors`: on
+    `outputs` and `batch_errors`: the champion's on every row of `frame`; `holdout_errors`: on
     the holdout, for the performance test of a version without a calibration.
     """
-    estimate = estimate_of(champion.meta, outputs, 1.0 - alpha)
-    if estimate is None:
+    calibration = stored_calibration(champion.meta)
+    if calibration is None:
         fallback = concept_changed(champion, holdout_errors, alpha)
         return concept_verdict(None, None, float(1.0 - np.mean(batch_errors)), fallback)
-    realized = float(1.0 - np.mean(batch_errors))
-    return concept_verdict(estimate.value, (estimate.low, estimate.high), realized)
+    inside = drift.in_support(drift.ReferenceProfile.from_dict(champion.profile), frame)
+    n = int(inside.sum())
+    if n < MIN_SUPPORT_ROWS:
+        return ConceptVerdict(
+            False,
+            f"no concept change: {n} of {len(frame)} rows inside the reference's support, too "
+            f"few (< {MIN_SUPPORT_ROWS}) to contradict the old rule",
+            float(1.0 - np.mean(batch_errors)),
+        )
+    estimate = drift.estimate_accuracy(calibration, outputs[inside], 1.0 - alpha)
+    realized = float(1.0 - np.mean(batch_errors[inside]))
+    verdict = concept_verdict(estimate.value, (estimate.low, estimate.high), realized)
+    return replace(verdict, reason=f"{verdict.reason} on {n} of {len(frame)} rows in support")
 
 
 def _split_past(frame: pd.DataFrame, rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -157,7 +174,7 @@ def _rows(
     every = errors_of(outputs, frame, champion.meta) if known is None else known
     buffer, _ = load_live(opts.replay.root, champion)
     past_fit, past_holdout = _split_past(buffer.frame, opts.gate.past_holdout_rows, seed)
-    concept = champion_concept(champion, outputs, every, every[hold], opts.gate.alpha)
+    concept = champion_concept(champion, frame, outputs, every, every[hold], opts.gate.alpha)
     log.info("%s", concept.reason)
     return _Rows(fit_part, holdout, every[hold], concept, buffer, past_fit, past_holdout)
 

@@ -1,12 +1,16 @@
 """Covariate shift or concept change: the champion's realized accuracy against its estimate.
 
 When labels come, the accuracy the champion's calibrated confidence predicted for the rows
-(`drift/estimate.py`) is set against the accuracy it got. Realized within (or above) the band:
+(`drift/estimate.py`) is set against the accuracy it got, on the rows inside the reference's
+support (`drift/support.py`): outside it the model extrapolates, and its errors there show
+what it never saw, not a changed rule. Realized within (or above) the band:
 the rows moved, but the model's rule still holds (a covariate shift), so past labels still
 bind and the forgetting guard stays on. Realized below the band: the model is as sure as
 before and wrong, its rule no longer holds (a concept change), and the guard may be skipped.
-A version stored without a calibration (a regressor, or one made before it was stored)
-falls back to the performance test: errors that differ significantly from its reference.
+With too few rows inside the support there is no evidence against the old rule: no concept
+change. A version stored without a calibration (a regressor, or one made before it was
+stored) falls back to the performance test: errors that differ significantly from its
+reference.
 """
 
 from __future__ import annotations
