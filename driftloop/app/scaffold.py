@@ -104,7 +104,7 @@ batch_size = 64            # larger is faster but adapts less per epoch
 reduce_lr_patience = 2     # halve the learning rate after this many epochs without improvement
 replay_rows = 2000         # reservoir of earlier labelled rows kept with each model version
 replay_fraction = 0.3      # share of replayed rows in each fine-tuning set
-# ... after a concept change (the champion does significantly worse on the new labelled rows),
+# ... after a concept change (the champion's realized accuracy is below its estimate's band),
 # earlier rows carry the old rule's labels: replay at most this share of them (0 = none)
 concept_replay_fraction = 0.0
 holdout_fraction = 0.3     # share of the new batch kept aside to judge challenger vs champion
@@ -120,6 +120,12 @@ escalate_after = 3         # after this many rejected fine-tunes in a row, retra
 # On drift, first try this many earlier champions (newest first): one that fits the batch
 # again (recurring concept) and beats the champion serves again, untrained. 0: never.
 recall_versions = 3
+
+[labels]
+# An unlabelled batch whose estimated accuracy (the champion's calibrated confidence) drops
+# beyond its band: "labels" = report and alert, only labels act; "estimate" = also mark the
+# champion at risk (version tag driftloop.at_risk, action "at-risk").
+trigger = "labels"
 
 [tracking]
 tracking_uri = ""          # empty: sqlite:///<work_dir>/mlflow.db; or http://host:5000
