@@ -33,6 +33,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.stream_estimate import estimate_error, estimate_table  # noqa: E402
 from bench.stream_metrics import Summary, summarise, targets  # noqa: E402
 from bench.stream_report import checks_table, plot_stream, replace_section, table  # noqa: E402
 from driftloop.app.streams import SCENARIOS, make_scenario, stable_stretch  # noqa: E402
@@ -68,6 +69,8 @@ def evaluate(name: str, args: argparse.Namespace, work: Path, out: Path) -> dict
     actions = runs["driftloop"].actions
     print(table([(name, summaries[p]) for p in POLICY_ORDER]), end="")
     print(f"driftloop actions: {actions}")
+    estimated = estimate_error(records)  # the label-free estimate against realized accuracy
+    print(f"estimated vs realized accuracy: MAE {estimated.mae:.4f}, worst {estimated.worst:.4f}")
     flagged = {i: r["drifted_features"] for i, r in enumerate(records) if r["drift"]}
     print(f"driftloop drift verdicts (batch: drifted features): {flagged}")
     for check, ok in checks.items():
@@ -81,6 +84,7 @@ def evaluate(name: str, args: argparse.Namespace, work: Path, out: Path) -> dict
         "actions": actions,
         "flagged": flagged,
         "accuracy": {p: runs[p].accuracy for p in POLICY_ORDER},
+        "estimate": estimated,
     }
 
 
@@ -146,6 +150,9 @@ def report(results: list[dict[str, Any]], over: list[dict[str, Any]], args: Any,
         + "\nMust-show checks (driftloop against fine-tune-every-batch and never-retrain; "
         f"'clear margin' = {args.margin:.2f} accuracy on the batches after each drift point):\n\n"
         + checks_table([(r["stream"], r["checks"]) for r in results])
+        + "\nThe champion's label-free estimate against its realized accuracy, every batch "
+        "(bench/stream_estimate.py):\n\n"
+        + estimate_table([(r["stream"], r["drift_points"], r["estimate"]) for r in results])
         + "\nPlots:\n\n"
         + links
         + "\n"
@@ -196,6 +203,7 @@ def main() -> int:
         {
             **r,
             "summaries": {p: s.__dict__ for p, s in r["summaries"].items()},
+            "estimate": r["estimate"].__dict__,
             "plot": r["plot"].name,
         }
         for r in results

@@ -61,6 +61,9 @@ def _chart(item: FeatureDrift) -> str:
     if names and "reference_counts" in d and "batch_counts" in d:
         x_title = "predicted class" if item.kind == "prediction" else item.feature
         return bars_svg([str(n) for n in names], d["reference_counts"], d["batch_counts"], x_title)
+    if "estimated_accuracy" in d:  # the label-free estimate: no labelled rows behind it
+        values = [d["reference_accuracy"]], [d["estimated_accuracy"]]
+        return bars_svg(["accuracy"], *values, "estimated, no labels", "accuracy", shares=False)
     if "reference_accuracy" in d:
         values = [d["reference_accuracy"]], [d["batch_accuracy"]]
         return bars_svg(["accuracy"], *values, "labelled rows", "accuracy", shares=False)

@@ -20,6 +20,8 @@ from driftloop.drift import (
     estimate_accuracy,
     estimate_test,
     fit_calibration,
+    report_html,
+    report_markdown,
 )
 from driftloop.drift.signals import verdict
 from driftloop.models.concept import concept_verdict
@@ -111,6 +113,8 @@ def test_an_estimated_drop_is_a_signal_that_alerts_and_marks_at_risk_only_when_a
     assert marked.reason.startswith("estimated accuracy 0.5")
     assert at_risk_trigger(dropped, False, "labels") is None  # the default: only labels act
     assert at_risk_trigger(dropped, True, "estimate") is None  # labelled: the gate decides
+    assert "estimated, no labels" in report_html(dropped, "b.csv")  # its chart, no labels
+    assert "estimated accuracy drop" in report_markdown(dropped)
 
 
 def test_labels_trigger_accepts_only_its_two_modes(tmp_path: Path) -> None:
