@@ -71,7 +71,7 @@ def evaluate(name: str, args: argparse.Namespace, work: Path, out: Path) -> dict
     print(f"driftloop actions: {actions}")
     estimated = estimate_error(records)  # the label-free estimate against realized accuracy
     print(f"estimated vs realized accuracy: MAE {estimated.mae:.4f}, worst {estimated.worst:.4f}")
-    flagged = {i: r["drifted_features"] for i, r in enumerate(records) if r["drift"]}
+    flagged = {i: r.drifted_features for i, r in enumerate(records) if r.drift}
     print(f"driftloop drift verdicts (batch: drifted features): {flagged}")
     for check, ok in checks.items():
         print(f"  {check}: {'PASS' if ok else 'FAIL'}")
