@@ -19,7 +19,7 @@ from pathlib import Path
 
 from driftloop.app.timeline import BatchView, load_timeline
 from driftloop.core.config import Config
-from driftloop.core.records import Action
+from driftloop.core.records import Action, BatchRecord
 from driftloop.drift.html import STYLE, report_html
 from driftloop.drift.outcome import FeatureDrift
 from driftloop.drift.signals import FEATURE_KINDS, signal_name
@@ -29,8 +29,9 @@ __all__ = ["PAGE_NAME", "write_report"]
 
 PAGE_NAME = "drift-over-time.html"
 ESTIMATED_NOTE = (
-    "Estimated scores of unlabelled batches are not computed yet: their realized score is "
-    "empty here, and the estimated column stays empty until an estimator is configured."
+    "Estimated: the champion's accuracy predicted from its calibrated confidence, without "
+    "labels, and its 95% band (classifiers; a regressor's stays empty). An unlabelled batch "
+    "has no realized score."
 )
 _ACTION_COLOURS = {
     Action.PROMOTED: "#2ca02c",
@@ -98,12 +99,20 @@ def _batch_cell(view: BatchView, page: str) -> str:
     return f"<td>{name}<br><span class='note'>{escape(why)}</span></td>"
 
 
+def _estimated(r: BatchRecord) -> str:
+    """The estimated score and its band, as a cell ("" without an estimate)."""
+    if r.estimated_score is None:
+        return ""
+    return f"{r.estimated_score:.4f} [{r.estimate_low or 0:.3f}, {r.estimate_high or 0:.3f}]"
+
+
 def _row(view: BatchView, page: str, previous: str | None, names: Sequence[str]) -> str:
     """One batch as a table row, and its reason (when it has one) as a full-width row under it."""
     r = view.record
     colour = _ACTION_COLOURS.get(r.action, "#4c72b0" if r.action != Action.NONE else "#bbb")
     changed = previous is not None and r.champion_version not in (None, previous)
     score = "" if r.score_batch is None else f"{r.score_batch:.4f}"
+    estimated = _estimated(r)
     reason = r.reason or view.entry.reason
     when = escape(view.entry.recorded_at[:19].replace("T", " "))
     under = f"<tr class='reason'><td></td><td colspan='{8 + len(names)}'>{escape(reason)}</td></tr>"
@@ -115,7 +124,8 @@ def _row(view: BatchView, page: str, previous: str | None, names: Sequence[str])
         f"style='background:{colour}'>{escape(r.action.value)}</span>"
         f"</td><td class='version'>{escape(r.champion_version or '-')}</td>"
         f"<td>{escape(r.challenger_version or '')}</td><td class='num'>{score}</td>"
-        f"<td class='num'></td>{_heat_cells(view, names)}</tr>{under if reason else ''}"
+        f"<td class='num'>{estimated}</td>{_heat_cells(view, names)}</tr>"
+        f"{under if reason else ''}"
     )
 
 

@@ -82,6 +82,9 @@ def test_the_page_has_one_row_per_batch_oldest_first_with_versions_and_actions(
     assert "<tr class='batch changed'>" in page  # the promotion starts version 2
     assert "accuracy (realized)" in page and "accuracy (estimated)" in page
     assert rows[1][7] == "" and float(rows[0][7]) > 0.8  # unlabelled: no realized score
+    estimated = re.fullmatch(r"(0\.\d{4}) \[(0\.\d{3}), (0\.\d{3})\]", rows[1][8])
+    assert estimated is not None  # ... but an estimated one, with its band
+    assert float(estimated[2]) <= float(estimated[1]) <= float(estimated[3])
     assert page.count("<svg") == 1 and "v2 (promoted)" in page
     assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
@@ -90,7 +93,8 @@ def test_the_heat_map_marks_exactly_the_drifted_tests(looped: tuple[Project, Pat
     _, out = looped
     page = (out / "drift-over-time.html").read_text(encoding="utf-8")
     heads = re.findall(r"<th class='rot'>(.*?)</th>", page)
-    assert heads == ["x1", "x2", "x3", "c1", "c2", "prediction drift", "accuracy"]
+    heads_seen = ["x1", "x2", "x3", "c1", "c2", "prediction drift", "accuracy"]
+    assert heads == [*heads_seen, "estimated accuracy"]  # the unlabelled batch's estimate
     marked = []
     for row in _rows(page):
         heat = re.findall(r"<td class='heat([^']*)'", row)
