@@ -19,8 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings
-from prefect.settings.context import temporary_settings
+import prefect.context
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, Settings, get_current_settings
+
+# (settings, the same without heartbeats): deriving them re-reads every settings source, about
+# 0.1-0.3 s, so it is done once per base settings (the pair keeps the base alive).
+_DERIVED: list[tuple[Settings, Settings]] = []
 
 
 @contextmanager
@@ -29,8 +33,23 @@ def without_heartbeats(when: bool = True) -> Iterator[None]:
     if not when:
         yield
         return
-    with temporary_settings(set_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    current = prefect.context.get_settings_context()
+    with prefect.context.SettingsContext(
+        profile=current.profile, settings=_quiet(current.settings)
+    ):
         yield
+
+
+def _quiet(base: Settings) -> Settings:
+    """`base` without flow-run heartbeats, unless the user set them (derived once, then reused)."""
+    if base.flows.heartbeat_frequency is None:  # already off (embedded, or set so)
+        return base
+    for known, derived in _DERIVED:
+        if known is base or known == base:  # each flow run enters a copy of the same settings
+            return derived
+    derived = base.copy_with_update(set_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    _DERIVED[:] = [(base, derived)]
+    return derived
 
 
 def embedded() -> bool:
