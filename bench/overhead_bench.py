@@ -190,7 +190,7 @@ def measure_all(folder: Path, args: argparse.Namespace, results: dict[str, Any])
     project.mkdir()
     stream = make_scenario("stable", seed=args.seed, rows=2000)
     config_path, _ = bootstrap_project(project, stream.bootstrap, "overhead-model")
-    results["commands"] = commands(config_path, args.repeat, args.seed)
+    results["commands"] = commands(config_path, args.repeat, args.seed) if args.repeat else {}
     results["per_batch"] = [
         per_batch(config_path, int(n), args.batches, args.seed) for n in args.rows.split(",")
     ]
@@ -201,7 +201,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="2000,20000,200000", help="batch sizes, comma-separated")
     parser.add_argument("--batches", type=int, default=3, help="timed batches per size")
-    parser.add_argument("--repeat", type=int, default=3, help="fresh-process runs per command")
+    parser.add_argument("--repeat", type=int, default=3, help="fresh runs per command (0: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--prefect",
