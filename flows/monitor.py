@@ -13,6 +13,7 @@ from driftloop.flows.context import RunContext, current
 from driftloop.flows.dask import dask_task_runner
 from driftloop.flows.events import emit_outcome
 from driftloop.flows.faults import stop_run
+from driftloop.flows.heartbeats import embedded, without_heartbeats
 from driftloop.flows.preflight import require_champion
 from driftloop.flows.process_batch import process_batch
 from driftloop.flows.publish import run_tags
@@ -62,7 +63,8 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
         # `state.result()` raises MissingResult when the API answers a retried state update
         # with its own copy of the state, which holds no result (results are not persisted).
         try:
-            records.append(run_batch(path, ctx.config_path))
+            with without_heartbeats():  # this run's own heartbeats stand for its batches'
+                records.append(run_batch(path, ctx.config_path))
         except Exception as err:  # the subflow run is Failed; its batch stays waiting
             logger.error("%s failed: %s", path, err)
             fault = _outage(cfg.mlflow_uri) or system_fault(err)
@@ -97,3 +99,9 @@ def monitor(config_path: str | None = None) -> list[BatchRecord]:
         require_champion(ctx.cfg, len(waiting), ctx.client)
     with current(ctx), tags(*run_tags(ctx.cfg.model.name)):
         return _run_batches(ctx, waiting)
+
+
+def run_monitor(config_path: str | None = None) -> list[BatchRecord]:
+    """`monitor` in this process, as `driftloop run` calls it (no heartbeats when embedded)."""
+    with without_heartbeats(embedded()):
+        return monitor(config_path=config_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
+from prefect.context import TagsContext
 from prefect.runtime import flow_run
 
 from driftloop import drift
@@ -158,7 +159,10 @@ def process_batch(path: str, config_path: str | None = None) -> BatchRecord:
     after the batch and tagged with its model, verdict and action.
     """
     ctx = context_for(config_path)
-    record, link = _process(ctx, path)
+    # The run keeps its tags (model, verdict, action); its tasks get none: a tagged task run
+    # asks the server for its tags' concurrency slots first, one round trip per task.
+    with TagsContext(current_tags=set()):
+        record, link = _process(ctx, path)
     tag_outcome(record)
     _announce(ctx.cfg.model.name, record, link)
     return record

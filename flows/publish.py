@@ -1,4 +1,4 @@
-"""What a batch's run shows in Prefect: the drift report, its per-feature table, the MLflow run."""
+"""What a batch's run shows in Prefect: one report (verdict, per-feature table, the MLflow run)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ from pathlib import PurePosixPath
 from uuid import UUID
 
 from prefect import task
-from prefect.artifacts import (
-    create_link_artifact,
-    create_markdown_artifact,
-    create_table_artifact,
-)
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
@@ -20,7 +16,9 @@ from driftloop import drift
 from driftloop.core.records import BatchRecord, Status
 from driftloop.ingest import Admission
 
-KINDS = ("drift-report", "drift-features", "mlflow-run")
+# One artifact per batch (each is one round trip to the server): the markdown report holds the
+# per-feature table and the link to the batch's MLflow run, which were two more artifacts.
+KINDS = ("drift-report",)
 
 
 def artifact_key(model: str, kind: str) -> str:
@@ -45,36 +43,14 @@ def publish_task(
     run_link: str,
     record: BatchRecord | None = None,
 ) -> None:
-    """Publish the drift report (markdown), its per-feature table and a link to the MLflow run."""
-    key = {kind: artifact_key(model, kind) for kind in KINDS}
+    """Publish the batch's drift report: verdict, per-feature table, link to its MLflow run."""
     create_markdown_artifact(
         markdown=f"# {adm.path.name}\n\n"
         + drift.report_markdown(report)
         + estimate_line(record)
         + f"\n\nMLflow run: [{run_id}]({run_link})",
-        key=key["drift-report"],
+        key=artifact_key(model, "drift-report"),
         description=f"Drift report of {adm.path.name} (sha256 {adm.sha256[:12]})",
-    )
-    create_table_artifact(
-        table=[
-            {
-                "feature": f.feature,
-                "test": f.test,
-                "statistic": round(f.statistic, 6),
-                "p_value": f.p_value,
-                "effect_size": None if f.effect_size is None else round(f.effect_size, 6),
-                "drifted": f.drifted,
-            }
-            for f in report.features
-        ],
-        key=key["drift-features"],
-        description=f"Per-feature drift tests of {adm.path.name}",
-    )
-    create_link_artifact(
-        link=run_link,
-        link_text=f"MLflow run {run_id} of {adm.path.name}",
-        key=key["mlflow-run"],
-        description=f"MLflow run of {adm.path.name}: metrics, drift report files, model version",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import sys
 import traceback
@@ -20,6 +21,8 @@ from driftloop.core.faults import system_fault
 from driftloop.core.records import Action, BatchRecord, Status
 from driftloop.core.redact import redact
 from driftloop.core.runtime import prepare_environment, setup_logging
+
+log = logging.getLogger(__name__)
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, str | None]:
@@ -106,10 +109,12 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Process every waiting batch once through the monitor flow."""
     cfg, path = _load(args)
-    from driftloop.flows import monitor
+    records: list[BatchRecord] = []
+    if _waiting(cfg):  # else Prefect, its embedded server and the models are not loaded
+        from driftloop.flows.monitor import run_monitor
 
-    _champion_before_batches(cfg)
-    records = monitor(config_path=path)
+        _champion_before_batches(cfg)
+        records = run_monitor(config_path=path)
     if args.json:
         for r in records:
             print(json.dumps(r.to_dict(), default=str), flush=True)
@@ -120,6 +125,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not records:
             print(f"(no batch waiting in {cfg.landing_dir})")
     return run_exit_code(records, cfg.ingest.max_attempts)
+
+
+def _waiting(cfg: Config) -> bool:
+    """Whether a batch waits, once the moves a crash interrupted are finished (under the lock)."""
+    from driftloop.ingest import open_ledger, recover, zone_of
+    from driftloop.ingest.zone_lock import zone_lock
+
+    cfg.ensure_dirs()
+    zone = zone_of(cfg)
+    zone.ensure_dirs()
+    with zone_lock(cfg):
+        for done in recover(zone, open_ledger(cfg)):
+            log.warning("%s: interrupted move finished: %s", done.batch, done.status)
+        return bool(zone.pending())
 
 
 def _champion_before_batches(cfg: Config) -> None:

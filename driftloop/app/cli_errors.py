@@ -5,10 +5,10 @@ The traceback is printed only with ``-v`` (before or after the verb).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from driftloop.core.errors import DriftloopError, IngestError, UsageError
-from driftloop.drift.errors import DriftError
 
 VERBOSE_HELP = "debug logs, and the traceback of an error, on stderr"
 RUN_CODES = """exit status:
@@ -34,9 +34,15 @@ def data_file(text: str, what: str) -> Path:
     )
 
 
+def _drift_error(err: BaseException) -> bool:
+    """Whether err is the drift package's: only possible once that package was imported."""
+    errors = sys.modules.get("driftloop.drift.errors")  # not imported here: it loads scipy
+    return errors is not None and isinstance(err, errors.DriftError)
+
+
 def error_line(err: BaseException) -> tuple[int, str]:
     """The exit status and the one line that answers an error."""
-    if isinstance(err, DriftloopError | DriftError):
+    if isinstance(err, DriftloopError) or _drift_error(err):
         return 2, str(err)
     if isinstance(err, OSError) and err.filename:
         return 2, (
