@@ -119,7 +119,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(format_row(r))
         if not records:
             print(f"(no batch waiting in {cfg.landing_dir})")
-    return run_exit_code(records, cfg.ingest.max_attempts)
+    batches = [r for r in records if isinstance(r, BatchRecord)]  # label records: no exit code
+    return run_exit_code(batches, cfg.ingest.max_attempts)
 
 
 def _champion_before_batches(cfg: Config) -> None:

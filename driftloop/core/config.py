@@ -17,6 +17,7 @@ from driftloop.core.config_sections import (
     FinetuneSection,
     GateSection,
     IngestSection,
+    LabelsSection,
     ModelSection,
     PrefectSection,
     Section,
@@ -41,6 +42,7 @@ class Config(Section):
     training: TrainingSection = Field(default_factory=TrainingSection)
     finetune: FinetuneSection = Field(default_factory=FinetuneSection)
     gate: GateSection = Field(default_factory=GateSection)
+    labels: LabelsSection = Field(default_factory=LabelsSection)
     tracking: TrackingSection = Field(default_factory=TrackingSection)
     prefect: PrefectSection = Field(default_factory=PrefectSection)
     source: Path | None = Field(default=None, exclude=True)
@@ -91,6 +93,11 @@ class Config(Section):
     def quarantine_dir(self) -> Path:
         """Folder where rejected batches end, each beside a reason file."""
         return self.work_dir / "quarantine"
+
+    @property
+    def late_labels_dir(self) -> Path:
+        """Folder of the rows kept from unlabelled batches, waiting for their late labels."""
+        return self.work_dir / "late-labels"
 
     @property
     def zone_url(self) -> str:

@@ -33,7 +33,8 @@ class ModelSection(Section):
     target: Column
     task: Literal["classification", "regression"] = "classification"
     # Columns kept out of the model on purpose, named so `init`'s choice is on record and no
-    # one lists them as features later ("": none).
+    # one lists them as features later ("": none). The id column, when set, must be in every
+    # batch (rows without an id are refused) and is what late label files are joined by.
     id_column: str = ""
     time_column: str = ""
 
@@ -146,6 +147,14 @@ class GateSection(Section):
     first_max_rmse: float = Field(default=0.0, ge=0.0)
     escalate_after: int = Field(default=3, ge=1)
     recall_versions: int = Field(default=3, ge=0)
+
+
+class LabelsSection(Section):
+    """Late labels: files of (id, target) joined to processed batches by `[model] id_column`."""
+
+    # The labelled share of a batch's kept rows at which it is performance-tested and, if the
+    # champion's errors drifted, challenged (once).
+    min_fraction: float = Field(default=0.5, gt=0.0, le=1.0)
 
 
 class TrackingSection(Section):
