@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -162,7 +163,8 @@ class LabelStore:
 
     def keep_batch(self, model: str, batch: KeptBatch) -> None:
         """Note a processed unlabelled batch whose kept rows wait for labels (again: replaced)."""
-        values = {**batch.__dict__, "model": model, "updated_at": now()}
+        kept_at = datetime.now(UTC).isoformat(timespec="microseconds")  # orders the batches
+        values = {**batch.__dict__, "model": model, "kept_at": kept_at}
         with engine_for(self.url).begin() as con:
             con.execute(LABEL_BATCHES.delete().where(LABEL_BATCHES.c.sha256 == batch.sha256))
             con.execute(LABEL_BATCHES.insert().values(**values))
@@ -172,7 +174,7 @@ class LabelStore:
         query = (
             sa.select(LABEL_BATCHES)
             .where(LABEL_BATCHES.c.model == model)
-            .order_by(LABEL_BATCHES.c.updated_at, LABEL_BATCHES.c.sha256)
+            .order_by(LABEL_BATCHES.c.kept_at, LABEL_BATCHES.c.sha256)
         )
         with engine_for(self.url).begin() as con:
             rows = con.execute(query).mappings().all()

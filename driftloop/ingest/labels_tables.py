@@ -66,7 +66,7 @@ LABEL_BATCHES = sa.Table(
     sa.Column("path", sa.Text, nullable=False),
     sa.Column("joined", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("challenged", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("kept_at", sa.String(40), nullable=False),
 )
 LABEL_RECORDS = sa.Table(
     PREFIX + "label_records",
