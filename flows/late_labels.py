@@ -24,13 +24,7 @@ from driftloop.flows.lean import lean
 from driftloop.flows.slots import retrain_slot, slot_options
 from driftloop.flows.tasks import io, load_champion_task, predict_task, replay_task
 from driftloop.ingest import Admission
-from driftloop.ingest.labels_admit import (
-    LabelSpec,
-    admit_labels,
-    label_folders,
-    pending_labels,
-    recover_labels,
-)
+from driftloop.ingest.labels_admit import LabelSpec, admit_waiting_labels
 from driftloop.ingest.labels_join import Joined
 from driftloop.ingest.labels_keep import join_kept, keep_rows
 from driftloop.ingest.labels_store import KeptBatch, LabelStore
@@ -53,12 +47,8 @@ def keep_unlabelled(ctx: RunContext, adm: Admission) -> None:
 def admit_label_files(ctx: RunContext, store: LabelStore) -> None:
     """Finish interrupted label-file moves, then admit every label file waiting."""
     cfg, logger = ctx.cfg, get_run_logger()
-    folders = label_folders(ctx.zone)
-    for done in recover_labels(ctx.zone, store):
-        logger.warning("%s: interrupted label-file move finished: %s", done.file, done.status)
     spec = LabelSpec(cfg.model.name, cfg.model.id_column, cfg.model.target, cfg.ingest.block_mib)
-    for source in pending_labels(ctx.zone, folders):
-        done = admit_labels(ctx.zone, store, folders, source, spec)
+    for done in admit_waiting_labels(ctx.zone, store, spec):
         logger.info(
             "%s: label file %s, %d row(s) %s", done.file, done.status, done.rows, done.reason
         )

@@ -200,3 +200,12 @@ def recover_labels(zone: Zone, store: LabelStore) -> list[LabelFileEntry]:
                 "%s: cannot finish its move to %s yet: %s", entry.file, entry.destination, err
             )
     return done
+
+
+def admit_waiting_labels(zone: Zone, store: LabelStore, spec: LabelSpec) -> list[LabelFileEntry]:
+    """Finish interrupted label-file moves, then admit every label file waiting; their records."""
+    folders = label_folders(zone)
+    done = recover_labels(zone, store)
+    return done + [
+        admit_labels(zone, store, folders, p, spec) for p in pending_labels(zone, folders)
+    ]

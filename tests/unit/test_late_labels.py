@@ -17,14 +17,7 @@ import pytest
 from driftloop.core.config import Config, load_config
 from driftloop.ingest import Ledger, admit, zone_of
 from driftloop.ingest.admit import ACCEPTED
-from driftloop.ingest.labels_admit import (
-    STEPS,
-    LabelSpec,
-    admit_labels,
-    label_folders,
-    pending_labels,
-    recover_labels,
-)
+from driftloop.ingest.labels_admit import STEPS, LabelSpec, admit_waiting_labels
 from driftloop.ingest.labels_keep import join_kept, keep_rows
 from driftloop.ingest.labels_store import KeptBatch, LabelStore
 from tests.helpers import Project, make_project
@@ -76,17 +69,10 @@ def process_unlabelled(project: Project, cfg: Config, frame: pd.DataFrame, name:
 
 
 def admit_all(cfg: Config) -> dict[str, str]:
-    """Admit every waiting label file; each file's status."""
-    zone, store = zone_of(cfg), LabelStore(cfg.ledger_url)
-    folders = label_folders(zone)
-    recover_labels(zone, store)
+    """Admit every waiting label file, as the run's late-label step does; each file's status."""
     spec = LabelSpec(cfg.model.name, "rid", cfg.model.target)
-    return {
-        e.file: e.status
-        for e in (
-            admit_labels(zone, store, folders, p, spec) for p in pending_labels(zone, folders)
-        )
-    }
+    done = admit_waiting_labels(zone_of(cfg), LabelStore(cfg.ledger_url), spec)
+    return {e.file: e.status for e in done}
 
 
 def joined(cfg: Config, batch: KeptBatch):  # type: ignore[no-untyped-def]
