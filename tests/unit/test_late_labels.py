@@ -18,6 +18,7 @@ from driftloop.core.config import Config, load_config
 from driftloop.ingest import Ledger, admit, zone_of
 from driftloop.ingest.admit import ACCEPTED
 from driftloop.ingest.labels_admit import STEPS, LabelSpec, admit_waiting_labels
+from driftloop.ingest.labels_join import id_text, join_labels
 from driftloop.ingest.labels_keep import join_kept, keep_rows
 from driftloop.ingest.labels_store import KeptBatch, LabelStore
 from tests.helpers import Project, make_project
@@ -231,3 +232,25 @@ def test_a_crash_at_any_step_leaves_the_label_file_in_one_place_and_its_labels_o
     ]
     stored = store.labels_for(cfg.model.name, labels["rid"].tolist())
     assert len(stored) == (40 if good else 0)
+
+
+def test_a_regressors_float_labels_join_exactly_and_equal_numbers_are_one_label() -> None:
+    kept = pd.DataFrame({"rid": ["a", "b", "c"], "x1": [1.0, 2.0, 3.0]})
+    labels = pd.DataFrame(
+        {
+            "seq": [1, 2, 3, 4],
+            "row_id": ["a", "b", "b", "c"],
+            "label": ["0.25", "1.5", "1.50", "2.0"],
+            "file_sha256": ["f1", "f1", "f2", "f2"],
+        }
+    )
+    out = join_labels(kept, labels, "rid", "y")
+    assert out.frame["y"].tolist() == [0.25, 1.5, 2.0]
+    assert out.frame["y"].dtype == "float64"
+    assert (out.duplicates, out.conflicts, out.files) == (1, 0, ["f1", "f2"])
+
+
+def test_ids_read_as_whole_floats_match_the_same_ids_written_as_integers() -> None:
+    assert id_text(pd.Series([7.0, 12.0])).tolist() == ["7", "12"]
+    assert id_text(pd.Series([7, 12])).tolist() == ["7", "12"]
+    assert id_text(pd.Series(["007", "x"])).tolist() == ["007", "x"]
