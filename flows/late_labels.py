@@ -12,11 +12,13 @@ is tested once; labels that come after are recorded only.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from prefect import get_run_logger
 
+from driftloop.core.errors import DriftloopError
 from driftloop.core.records import BatchRecord, LabelAction, LabelRecord, Status
 from driftloop.flows.challenge import challenge_batch, request_for
 from driftloop.flows.context import RunContext
@@ -63,21 +65,27 @@ def join_late_labels(ctx: RunContext) -> list[LabelRecord]:
     admit_label_files(ctx, store)
     records = []
     for batch in store.kept_batches(cfg.model.name):
-        record = _join_one(ctx, store, batch)
+        entry = ctx.ledger.find(batch.sha256, status=Status.PROCESSED)
+        if entry is None:  # kept, then not recorded (the file changed): it is read again
+            continue
+        try:
+            record = _join_one(ctx, store, batch, entry.result)
+        except DriftloopError as err:  # one batch's join must not stop the others
+            get_run_logger().error("%s: late labels not joined: %s", batch.batch, err)
+            continue
         if record is not None:
             records.append(record)
     return records
 
 
-def _estimate(ctx: RunContext, sha256: str) -> float | None:
+def _estimate(result: dict[str, Any]) -> float | None:
     """The batch's label-free score estimate, from its stored record (None if there is none)."""
-    entry = ctx.ledger.find(sha256, status=Status.PROCESSED)
-    if entry is None:
-        return None
-    return getattr(BatchRecord.from_dict(entry.result), "estimated_score", None)
+    return getattr(BatchRecord.from_dict(result), "estimated_score", None)
 
 
-def _record(ctx: RunContext, store: LabelStore, batch: KeptBatch, joined: Joined) -> LabelRecord:
+def _record(
+    store: LabelStore, batch: KeptBatch, joined: Joined, result: dict[str, Any]
+) -> LabelRecord:
     """The join's record before anything is done about it."""
     share = joined.labelled / batch.kept if batch.kept else 0.0
     return LabelRecord(
@@ -93,17 +101,19 @@ def _record(ctx: RunContext, store: LabelStore, batch: KeptBatch, joined: Joined
         duplicates=joined.duplicates,
         conflicts=joined.conflicts,
         conflict_ids=joined.conflict_ids,
-        estimated_score=_estimate(ctx, batch.sha256),
+        estimated_score=_estimate(result),
     )
 
 
-def _join_one(ctx: RunContext, store: LabelStore, batch: KeptBatch) -> LabelRecord | None:
+def _join_one(
+    ctx: RunContext, store: LabelStore, batch: KeptBatch, result: dict[str, Any]
+) -> LabelRecord | None:
     """Join one kept batch to its labels; None when no label came since the last join."""
     cfg, logger = ctx.cfg, get_run_logger()
     joined = join_kept(store, cfg.model.name, batch, cfg.model.id_column, cfg.model.target)
     if joined.labelled == batch.joined:
         return None
-    record = _record(ctx, store, batch, joined)
+    record = _record(store, batch, joined, result)
     if joined.conflicts:
         logger.warning(
             "%s: %d id(s) given conflicting labels (e.g. %s); the label that arrived last is used",

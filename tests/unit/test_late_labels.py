@@ -30,9 +30,9 @@ class Killed(BaseException):
     """Stands for kill -9: nothing after it runs."""
 
 
-def late_project(tmp_path: Path) -> Project:
+def late_project(tmp_path: Path, extra: str = "") -> Project:
     """A demo-stream project whose batches carry a row id column `rid`."""
-    project = make_project(tmp_path)
+    project = make_project(tmp_path, extra)
     text = project.config.read_text(encoding="utf-8")
     project.config.write_text(text.replace('target = "', 'id_column = "rid"\ntarget = "'))
     return project
@@ -254,3 +254,19 @@ def test_ids_read_as_whole_floats_match_the_same_ids_written_as_integers() -> No
     assert id_text(pd.Series([7.0, 12.0])).tolist() == ["7", "12"]
     assert id_text(pd.Series([7, 12])).tolist() == ["7", "12"]
     assert id_text(pd.Series(["007", "x"])).tolist() == ["007", "x"]
+
+
+def test_a_batch_over_sample_rows_keeps_its_sample_and_only_those_rows_are_joined(
+    tmp_path: Path,
+) -> None:
+    project = late_project(tmp_path, "[ingest]\nsample_rows = 100\n")
+    cfg = load_config(project.config)
+    frame = batch_frame(project, 0, rows=250)
+    batch = process_unlabelled(project, cfg, frame, "big.csv")
+    assert (batch.rows, batch.kept) == (250, 100)
+    drop_labels(cfg, frame[["rid", "label"]], "all.csv")
+    admit_all(cfg)
+    out = joined(cfg, batch)
+    assert out.labelled == 100 and set(out.frame["rid"]) < set(frame["rid"])
+    stored = LabelStore(cfg.ledger_url).labels_for(cfg.model.name, frame["rid"].tolist())
+    assert len(stored) == 250  # the others are kept, never joined to this batch
