@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from driftloop.core.config import Config, load_config
+from driftloop.core.records import LabelAction, LabelRecord
 from driftloop.ingest import Ledger, admit, zone_of
 from driftloop.ingest.admit import ACCEPTED
 from driftloop.ingest.labels_admit import STEPS, LabelSpec, admit_waiting_labels
@@ -270,3 +272,12 @@ def test_a_batch_over_sample_rows_keeps_its_sample_and_only_those_rows_are_joine
     assert out.labelled == 100 and set(out.frame["rid"]) < set(frame["rid"])
     stored = LabelStore(cfg.ledger_url).labels_for(cfg.model.name, frame["rid"].tolist())
     assert len(stored) == 250  # the others are kept, never joined to this batch
+
+
+def test_a_label_record_reads_back_from_its_json_equal() -> None:
+    record = LabelRecord(
+        "b.csv", "ab" * 32, LabelAction.PROMOTED, label_files=["l1.csv"], kept=10, conflicts=1
+    )
+    data = json.loads(json.dumps(record.to_dict()))
+    assert data["kind"] == "labels" and data["action"] == "promoted"
+    assert LabelRecord.from_dict(data) == record
