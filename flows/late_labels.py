@@ -12,6 +12,7 @@ is tested once; labels that come after are recorded only.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -108,10 +109,10 @@ def _record(
 def _join_one(
     ctx: RunContext, store: LabelStore, batch: KeptBatch, result: dict[str, Any]
 ) -> LabelRecord | None:
-    """Join one kept batch to its labels; None when no label came since the last join."""
+    """Join one kept batch to its labels; None when no label row came since the last join."""
     cfg, logger = ctx.cfg, get_run_logger()
     joined = join_kept(store, cfg.model.name, batch, cfg.model.id_column, cfg.model.target)
-    if joined.labelled == batch.joined:
+    if joined.label_rows == batch.label_rows:
         return None
     record = _record(store, batch, joined, result)
     if joined.conflicts:
@@ -129,9 +130,8 @@ def _join_one(
     else:
         _test_and_challenge(ctx, record, joined.frame)
     tested = batch.challenged or record.action != LabelAction.WAITING
-    store.record_join(
-        cfg.model.name, batch.sha256, joined.labelled, tested, json.dumps(record.to_dict())
-    )
+    now = replace(batch, joined=joined.labelled, challenged=tested, label_rows=joined.label_rows)
+    store.record_join(cfg.model.name, now, json.dumps(record.to_dict()))
     logger.info("%s: %d label(s) joined, %s", batch.batch, joined.labelled, record.action)
     return record
 

@@ -36,6 +36,7 @@ class Joined:
     conflicts: int = 0
     conflict_ids: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    label_rows: int = 0  # label rows stored for the batch's ids (a repeat or a clash counts)
 
     @property
     def labelled(self) -> int:
@@ -78,4 +79,5 @@ def join_labels(kept: pd.DataFrame, labels: pd.DataFrame, id_column: str, target
         len(in_batch),
         in_batch[:CONFLICT_EXAMPLES],
         files,
+        len(used),
     )

@@ -48,6 +48,7 @@ class KeptBatch:
     path: str
     joined: int
     challenged: bool
+    label_rows: int = 0  # label rows naming its ids at the last join (a change: a new record)
 
 
 def _entry(r: Any, stamp: str) -> LabelFileEntry:
@@ -178,23 +179,21 @@ class LabelStore:
         )
         with engine_for(self.url).begin() as con:
             rows = con.execute(query).mappings().all()
-        names = ("sha256", "batch", "rows", "kept", "path", "joined", "challenged")
+        names = ("sha256", "batch", "rows", "kept", "path", "joined", "challenged", "label_rows")
         return [KeptBatch(**{k: r[k] for k in names}) for r in rows]
 
-    def record_join(
-        self, model: str, sha256: str, joined: int, challenged: bool, record: str
-    ) -> None:
-        """Store a join's outcome: the batch's labelled count, challenged flag and its record."""
+    def record_join(self, model: str, batch: KeptBatch, record: str) -> None:
+        """Store a join's outcome: the batch's counts and tested flag, and its record."""
         update = (
             LABEL_BATCHES.update()
-            .where(LABEL_BATCHES.c.sha256 == sha256)
-            .values(joined=joined, challenged=challenged)
+            .where(LABEL_BATCHES.c.sha256 == batch.sha256)
+            .values(joined=batch.joined, challenged=batch.challenged, label_rows=batch.label_rows)
         )
         with engine_for(self.url).begin() as con:
             con.execute(update)
             con.execute(
                 LABEL_RECORDS.insert().values(
-                    model=model, batch_sha256=sha256, record=record, recorded_at=now()
+                    model=model, batch_sha256=batch.sha256, record=record, recorded_at=now()
                 )
             )
 

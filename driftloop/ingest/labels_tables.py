@@ -9,7 +9,8 @@
   file's rows are stored exactly when its move is on record. Rows are never deleted: a
   label whose batch is not seen yet waits here.
 * ``driftloop_label_batches``: processed unlabelled batches whose rows are kept for the join
-  (where the rows are, how many are labelled so far, whether it was challenged).
+  (where the rows are, how many are labelled so far, how many label rows name their ids, whether
+  it was tested).
 * ``driftloop_label_records``: one `LabelRecord` per join that found new labels for a batch.
 """
 
@@ -65,6 +66,7 @@ LABEL_BATCHES = sa.Table(
     sa.Column("kept", sa.BigInteger, nullable=False),
     sa.Column("path", sa.Text, nullable=False),
     sa.Column("joined", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("label_rows", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("challenged", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("kept_at", sa.String(40), nullable=False),
 )

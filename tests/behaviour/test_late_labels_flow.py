@@ -84,6 +84,10 @@ def test_late_labels_join_in_parts_and_the_concept_batch_is_challenged_once(
     assert [(r["batch"], r["action"]) for r in third] == [("concept.csv", "recorded")]
     assert (third[0]["labels_joined"], third[0]["duplicates"]) == (rows, 10)
     assert _run(project) == []  # nothing new: nothing recorded
+    clash = concept.iloc[:1].assign(label=lambda f: 1 - f["label"])
+    _labels(project, clash, "late-clash.csv")
+    fourth = _run(project)  # every row was labelled: the clash is recorded all the same
+    assert [(r["action"], r["new_labels"], r["conflicts"]) for r in fourth] == [("recorded", 0, 1)]
     cfg = load_config(project.config)
     store = LabelStore(cfg.ledger_url)
     recorded = [json.loads(r) for r in store.records(cfg.model.name)]
@@ -92,8 +96,9 @@ def test_late_labels_join_in_parts_and_the_concept_batch_is_challenged_once(
         ("stable.csv", "no-loss"),  # kept first, joined first
         ("concept.csv", con["action"]),
         ("concept.csv", "recorded"),
+        ("concept.csv", "recorded"),
     ]
-    assert [f.status for f in store.files()] == ["processed"] * 4
+    assert [f.status for f in store.files()] == ["processed"] * 5
     client = MlflowClient(cfg.mlflow_uri)
     experiment = client.get_experiment_by_name(cfg.tracking.experiment)
     assert experiment is not None
