@@ -143,7 +143,14 @@ def evaluate_late(
     )
     for check, ok in checks.items():
         print(f"  {check}: {'PASS' if ok else 'FAIL'}")
-    return {"delay": delay, "summary": summary, "checks": checks, "run": run}
+    return {
+        "delay": delay,
+        "summary": summary,
+        "checks": checks,
+        "accuracy": run.accuracy,
+        "per_batch": per_batch,
+        "run": run,
+    }
 
 
 def late_table(results: list[dict[str, Any]]) -> str:
