@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.stream_estimate import estimate_error, estimate_table  # noqa: E402
+from bench.stream_labels import evaluate_late, late_table  # noqa: E402
 from bench.stream_metrics import Summary, summarise, targets  # noqa: E402
 from bench.stream_report import checks_table, plot_stream, replace_section, table  # noqa: E402
 from driftloop.app.streams import SCENARIOS, make_scenario, stable_stretch  # noqa: E402
@@ -64,8 +65,13 @@ def evaluate(name: str, args: argparse.Namespace, work: Path, out: Path) -> dict
         cfg.drift.alpha,
         args.margin,
     )
+    late = None
+    if args.label_delay is not None:
+        late = evaluate_late(name, stream, work, args.label_delay, summaries)
+        runs[f"late-{args.label_delay}"] = late.pop("run")
     title = f"{name}: {SCENARIOS[name]}, drift points {stream.drift_points or 'none'}"
-    plot = plot_stream(title, stream, [runs[p] for p in POLICY_ORDER], out / f"stream_{name}.png")
+    shown = [runs[p] for p in POLICY_ORDER] + ([runs[f"late-{args.label_delay}"]] if late else [])
+    plot = plot_stream(title, stream, shown, out / f"stream_{name}.png")
     actions = runs["driftloop"].actions
     print(table([(name, summaries[p]) for p in POLICY_ORDER]), end="")
     print(f"driftloop actions: {actions}")
@@ -85,6 +91,7 @@ def evaluate(name: str, args: argparse.Namespace, work: Path, out: Path) -> dict
         "flagged": flagged,
         "accuracy": {p: runs[p].accuracy for p in POLICY_ORDER},
         "estimate": estimated,
+        "late": late,
     }
 
 
@@ -157,6 +164,10 @@ def report(results: list[dict[str, Any]], over: list[dict[str, Any]], args: Any,
         + links
         + "\n"
     )
+    if any(r.get("late") for r in results):
+        text += "\nLate labels (`--label-delay K`, bench/stream_labels.py):\n\n" + late_table(
+            results
+        )
     if over:
         text += (
             f"\nPer-batch overhead (no-drift batches of {args.rows} rows, median over the "
@@ -180,6 +191,12 @@ def main() -> int:
     parser.add_argument("--margin", type=float, default=0.02, help="'clear margin' in accuracy")
     parser.add_argument("--overhead", choices=("none", "ephemeral", "both"), default="both")
     parser.add_argument("--overhead-batches", type=int, default=4)
+    parser.add_argument(
+        "--label-delay",
+        type=int,
+        default=None,
+        help="also run driftloop with labels K batches late",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "stream_results")
     parser.add_argument("--readme", action="store_true", help="update bench/README.md")
     args = parser.parse_args()
@@ -204,6 +221,7 @@ def main() -> int:
             **r,
             "summaries": {p: s.__dict__ for p, s in r["summaries"].items()},
             "estimate": r["estimate"].__dict__,
+            "late": r["late"] and {**r["late"], "summary": r["late"]["summary"].__dict__},
             "plot": r["plot"].name,
         }
         for r in results

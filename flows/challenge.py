@@ -18,7 +18,7 @@ from driftloop.flows.tasks import challenge_task, profile_task
 from driftloop.models.challenger import ChallengeOutcome, ChallengeRequest
 from driftloop.models.champion import Champion
 
-RECALL_TRIGGERS = ("drift", "drift-event")
+RECALL_TRIGGERS = ("drift", "drift-event", "late-labels")
 """Triggers that try the earlier champions first; a manual retrain always trains."""
 
 

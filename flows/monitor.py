@@ -8,12 +8,13 @@ from prefect import flow, get_run_logger, tags
 
 from driftloop.core.errors import TrackingUnreachable
 from driftloop.core.faults import system_fault
-from driftloop.core.records import Action, BatchRecord, Status
+from driftloop.core.records import Action, BatchRecord, LabelRecord, Status
 from driftloop.flows.context import RunContext, current
 from driftloop.flows.dask import dask_task_runner
 from driftloop.flows.events import emit_outcome
 from driftloop.flows.faults import stop_run
 from driftloop.flows.heartbeats import embedded, without_heartbeats
+from driftloop.flows.late_labels import join_late_labels
 from driftloop.flows.preflight import require_champion
 from driftloop.flows.process_batch import process_batch
 from driftloop.flows.publish import run_tags
@@ -78,7 +79,7 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
 
 @flow(name="monitor")
 @holds_zone
-def monitor(config_path: str | None = None) -> list[BatchRecord]:
+def monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
     """Process, once, each batch waiting in the landing folder; return one record per batch.
 
     Moves a crash interrupted are finished first. A batch whose processing fails for a fault
@@ -86,6 +87,9 @@ def monitor(config_path: str | None = None) -> list[BatchRecord]:
     after `[ingest] max_attempts` failures it goes to quarantine. A system fault (the tracking
     server down, a store missing or corrupt, the disk full: see driftloop/core/faults.py)
     stops the run with a SystemFault; the attempt is uncounted and every batch stays waiting.
+    Late label files are admitted and joined before the batches and again after them
+    (flows/late_labels.py): one `LabelRecord` per batch that gained labels follows the batch
+    records.
     """
     ctx = RunContext.open(config_path)
     logger = get_run_logger()
@@ -98,10 +102,14 @@ def monitor(config_path: str | None = None) -> list[BatchRecord]:
         # A state error: no batch touched, no attempt counted.
         require_champion(ctx.cfg, len(waiting), ctx.client)
     with current(ctx), tags(*run_tags(ctx.cfg.model.name)):
-        return _run_batches(ctx, waiting)
+        # Labels already waiting join the batches processed before (a batch sooner), then the
+        # labels of this run's batches, and those that came during it, join after them.
+        early = join_late_labels(ctx)
+        records: list[BatchRecord | LabelRecord] = [*_run_batches(ctx, waiting)]
+        return records + early + join_late_labels(ctx)
 
 
-def run_monitor(config_path: str | None = None) -> list[BatchRecord]:
+def run_monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
     """`monitor` in this process, as `driftloop run` calls it (no heartbeats when embedded)."""
     with without_heartbeats(embedded()):
         return monitor(config_path=config_path)

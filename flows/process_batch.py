@@ -11,6 +11,7 @@ from driftloop.core.records import Action, BatchRecord, Status
 from driftloop.flows.challenge import challenge_batch, request_for
 from driftloop.flows.context import RunContext, context_for
 from driftloop.flows.events import DRIFT_EVENT, emit_drift, emit_outcome
+from driftloop.flows.late_labels import keep_unlabelled
 from driftloop.flows.lean import lean
 from driftloop.flows.publish import batch_run_name, publish_task, tag_outcome
 from driftloop.flows.slots import retrain_slot, slot_options
@@ -136,6 +137,7 @@ def _finish(
         step,
     )
     lean(publish_task)(ctx.cfg.model.name, report, adm, record.mlflow_run_id or "", link, record)
+    keep_unlabelled(ctx, adm)  # its late labels are joined by a later run
     lean(complete_task)(adm, ctx.cfg, ctx.ledger, record)
 
 

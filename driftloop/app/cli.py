@@ -11,16 +11,19 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftloop.app.cli_errors import RUN_CODES, VERBOSE_HELP, UsageError, data_file, error_line
 from driftloop.app.table import HEADER, format_row
 from driftloop.core.config import Config, load_config
 from driftloop.core.errors import ConfigError
 from driftloop.core.faults import system_fault
-from driftloop.core.records import Action, BatchRecord, Status
+from driftloop.core.records import Action, BatchRecord, LabelRecord, Status
 from driftloop.core.redact import redact
 from driftloop.core.runtime import prepare_environment, setup_logging
+
+if TYPE_CHECKING:
+    from driftloop.ingest.zone import Zone
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +112,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Process every waiting batch once through the monitor flow."""
     cfg, path = _load(args)
-    records: list[BatchRecord] = []
+    records: list[BatchRecord | LabelRecord] = []
     if _waiting(cfg):  # else Prefect, its embedded server and the models are not loaded
         from driftloop.flows.monitor import run_monitor
 
@@ -124,11 +127,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(format_row(r))
         if not records:
             print(f"(no batch waiting in {cfg.landing_dir})")
-    return run_exit_code(records, cfg.ingest.max_attempts)
+    batches = [r for r in records if isinstance(r, BatchRecord)]  # label records: no exit code
+    return run_exit_code(batches, cfg.ingest.max_attempts)
 
 
 def _waiting(cfg: Config) -> bool:
-    """Whether a batch waits, once the moves a crash interrupted are finished (under the lock)."""
+    """Whether a batch or label file waits, once interrupted moves are finished (under the lock)."""
     from driftloop.ingest import open_ledger, recover, zone_of
     from driftloop.ingest.zone_lock import zone_lock
 
@@ -138,7 +142,18 @@ def _waiting(cfg: Config) -> bool:
     with zone_lock(cfg):
         for done in recover(zone, open_ledger(cfg)):
             log.warning("%s: interrupted move finished: %s", done.batch, done.status)
-        return bool(zone.pending())
+        return bool(zone.pending()) or _labels_waiting(cfg, zone)
+
+
+def _labels_waiting(cfg: Config, zone: Zone) -> bool:
+    """Whether a late-label file waits in labels/ (interrupted label moves finished first)."""
+    if not cfg.model.id_column:
+        return False
+    from driftloop.ingest.labels_admit import label_folders, pending_labels, recover_labels
+    from driftloop.ingest.labels_store import LabelStore
+
+    recover_labels(zone, LabelStore(cfg.ledger_url))
+    return bool(pending_labels(zone, label_folders(zone)))
 
 
 def _champion_before_batches(cfg: Config) -> None:

@@ -184,7 +184,7 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
     records: list[BatchRecord] = []
     for batch in stream.batches:
         deliver(cfg.landing_dir, batch.name, batch.frame)
-        recs = monitor(config_path=str(config_path))
+        recs = [r for r in monitor(config_path=str(config_path)) if isinstance(r, BatchRecord)]
         records.extend(recs)
         for r in recs:
             print(format_row(r), file=out, flush=True)

@@ -29,7 +29,7 @@ target = {target}      # label column; batches without it are drift-tested only
 # "classification" or "regression". init's rule: {task_rule}.
 task = {task}  # {task_reason}
 # Kept out of the features on purpose (must not be a feature or the target; "" = none).
-id_column = {id_column}     # row identifier
+id_column = {id_column}     # row identifier: then required in batches; late labels join by it
 time_column = {time_column}   # the batch's date/time column; never a feature
 
 [features]
@@ -126,6 +126,10 @@ recall_versions = 3
 # beyond its band: "labels" = report and alert, only labels act; "estimate" = also mark the
 # champion at risk (version tag driftloop.at_risk, action "at-risk").
 trigger = "labels"
+# Late labels (label files in the zone's labels/ folder, joined by [model] id_column): the
+# labelled share of a batch at which its labelled rows are tested, and challenged if the
+# champion's errors drifted (once per batch).
+min_fraction = 0.5
 
 [tracking]
 tracking_uri = ""          # empty: sqlite:///<work_dir>/mlflow.db; or http://host:5000

@@ -95,6 +95,11 @@ class Config(Section):
         return self.work_dir / "quarantine"
 
     @property
+    def late_labels_dir(self) -> Path:
+        """Folder of the rows kept from unlabelled batches, waiting for their late labels."""
+        return self.work_dir / "late-labels"
+
+    @property
     def zone_url(self) -> str:
         """fsspec URL of the folder holding landing/, processed/ and quarantine/."""
         return self.ingest.zone.rstrip("/") or str(self.work_dir)

@@ -33,7 +33,8 @@ class ModelSection(Section):
     target: Column
     task: Literal["classification", "regression"] = "classification"
     # Columns kept out of the model on purpose, named so `init`'s choice is on record and no
-    # one lists them as features later ("": none).
+    # one lists them as features later ("": none). The id column, when set, must be in every
+    # batch (rows without an id are refused) and is what late label files are joined by.
     id_column: str = ""
     time_column: str = ""
 
@@ -149,7 +150,10 @@ class GateSection(Section):
 
 
 class LabelsSection(Section):
-    """Labels and their absence: what an estimated accuracy drop on an unlabelled batch does.
+    """Labels that come late (joined by `[model] id_column`), and what to do while they are missing.
+
+    Late labels: files of (id, target) in the zone's labels/ folder, joined to processed
+    batches.
 
     ``trigger = "labels"`` (default): only labels act; the drop (``__estimated_accuracy__``)
     is reported and alerts. ``"estimate"``: it also marks the champion's version at risk (tag
@@ -158,6 +162,10 @@ class LabelsSection(Section):
     """
 
     trigger: Literal["labels", "estimate"] = "labels"
+
+    # The labelled share of a batch's kept rows at which it is performance-tested and, if the
+    # champion's errors drifted, challenged (once).
+    min_fraction: float = Field(default=0.5, gt=0.0, le=1.0)
 
 
 class TrackingSection(Section):

@@ -125,3 +125,64 @@ class BatchRecord:
         known.setdefault("status", Status.PROCESSED)
         known.setdefault("batch", "")
         return cls(**known)
+
+
+class LabelAction(StrEnum):
+    """What a join of late labels did about a batch."""
+
+    WAITING = "waiting-labels"  # labelled share below [labels] min_fraction
+    NO_LOSS = "no-loss"  # the champion's errors on the labelled rows did not drift
+    PROMOTED = "promoted"
+    REJECTED = "rejected"
+    RECALLED = "recalled"
+    RECORDED = "recorded"  # challenged (or tested) before: the new labels are recorded only
+
+
+@dataclass
+class LabelRecord:
+    """One join of late labels to a processed batch, as `run --json` prints it (`kind` "labels").
+
+    `labels_joined` counts the batch's kept rows that have a label (`labelled_share` of
+    `kept`); `duplicates` counts label rows repeating an id's label, `conflicts` the ids given
+    different labels (the label of the file admitted last is used; `conflict_ids` shows a few).
+    `estimated_score` is the batch's label-free estimate when one was recorded, beside the
+    realized `score_batch` on the labelled rows.
+    """
+
+    batch: str
+    batch_sha256: str
+    action: LabelAction
+    reason: str = ""
+    label_files: list[str] = field(default_factory=list)
+    rows: int = 0
+    kept: int = 0
+    labels_joined: int = 0
+    new_labels: int = 0
+    labelled_share: float = 0.0
+    duplicates: int = 0
+    conflicts: int = 0
+    conflict_ids: list[str] = field(default_factory=list)
+    metric: str | None = None
+    estimated_score: float | None = None
+    score_batch: float | None = None
+    p_value: float | None = None
+    champion_version: str | None = None
+    challenger_version: str | None = None
+    score_before: float | None = None
+    score_after: float | None = None
+    kind: str = "labels"
+
+    def __post_init__(self) -> None:
+        self.action = LabelAction(self.action)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of `driftloop run --json` and of the ledger's label record."""
+        out = asdict(self)
+        out["action"] = self.action.value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LabelRecord:
+        """Read a record back."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})

@@ -24,6 +24,7 @@ class Rules:
     not_null: list[str] = field(default_factory=list)
     categories: dict[str, list[str]] = field(default_factory=dict)
     ranges: dict[str, list[float]] = field(default_factory=dict)
+    id_column: str = ""  # required in every row when set; kept (as text), never a feature
 
     @classmethod
     def from_config(cls, cfg: Config) -> Rules:
@@ -38,6 +39,7 @@ class Rules:
             list(ing.not_null),
             dict(ing.categories),
             dict(ing.ranges),
+            cfg.model.id_column,
         )
 
     @property
@@ -80,4 +82,6 @@ def build_schema(rules: Rules) -> pa.DataFrameSchema:
             checks.append(pa.Check(lambda s, a=allowed: s.astype("str").isin(a), name="category"))
         columns[col] = pa.Column(checks=checks, nullable=col not in rules.not_null)
     columns[rules.target] = pa.Column(nullable=False, required=False)
+    if rules.id_column:
+        columns[rules.id_column] = pa.Column(nullable=False)
     return pa.DataFrameSchema(columns, strict=rules.extra_columns == "reject")

@@ -174,6 +174,9 @@ class BatchChecker:
             out[col] = raw.astype("str").where(raw.notna(), None).astype("object")
         target = self.rules.target
         out[target] = frame[target] if target in frame.columns else pd.Series(None, frame.index)
+        ident = self.rules.id_column
+        if ident:
+            out[ident] = frame[ident].astype("str").astype("object")
         return pd.DataFrame(out, index=frame.index)
 
     def problems(self) -> list[str]:
@@ -186,7 +189,14 @@ class BatchChecker:
             ]
         found = sorted(self._derived().items(), key=lambda kv: ORDER.index(kv[0][0]))
         msgs: list[str] = []
-        missing = [c for (k, c), _ in found if k == "missing"]
+        ident = r.id_column
+        if ("missing", ident) in dict(found):
+            msgs.append(
+                f"{name}: no id column {ident!r} ([model] id_column), by which late labels are "
+                f'joined; add the column to the batch, or set [model] id_column = "" in '
+                "driftloop.toml."
+            )
+        missing = [c for (k, c), _ in found if k == "missing" and c != ident]
         if missing:
             hint = self._hint(missing)
             msgs.append(
@@ -262,6 +272,11 @@ class BatchChecker:
                 f"{name}: target column {col!r} is empty in {n} row(s); send every row with its "
                 "label, or drop the target column entirely (then drift is tested but the model "
                 "is not fine-tuned)."
+            ]
+        if kind == "null" and col == self.rules.id_column:
+            return [
+                f"{name}: id column {col!r} ([model] id_column) is empty in {n} of {total} "
+                "row(s); every row needs its id for its late label to be joined. Fill the ids."
             ]
         if kind == "null":
             return [
