@@ -68,7 +68,7 @@ def evaluate(name: str, args: argparse.Namespace, work: Path, out: Path) -> dict
     actions = runs["driftloop"].actions
     print(table([(name, summaries[p]) for p in POLICY_ORDER]), end="")
     print(f"driftloop actions: {actions}")
-    flagged = {i: r["drifted_features"] for i, r in enumerate(records) if r["drift"]}
+    flagged = {i: r.drifted_features for i, r in enumerate(records) if r.drift}
     print(f"driftloop drift verdicts (batch: drifted features): {flagged}")
     for check, ok in checks.items():
         print(f"  {check}: {'PASS' if ok else 'FAIL'}")
