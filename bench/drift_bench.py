@@ -1,8 +1,10 @@
-"""Drift engine benchmark: driftloop vs naive per-column scipy, Evidently and NannyML.
+"""Drift engine benchmark: driftloop vs one sort per column, naive scipy, Evidently, NannyML.
 
 1M reference rows and 1M batch rows, 20 numeric and 5 categorical features (seeded; the
-batch has real shifts in x0 and c0).
-Run: ``.venv/bin/python bench/drift_bench.py [rows] [--no-external]``.
+batch has real shifts in x0 and c0); then 100 and 400 numeric features at 100k rows, and the
+profile build at 25, 100 and 400 numeric features (100k rows). Each drift check is held to
+its time against one ``np.sort`` of every batch column, measured in the same run.
+Run: ``.venv/bin/python bench/drift_bench.py [rows] [--no-external] [--no-wide]``.
 Evidently and NannyML are installed into ``bench/.venvs/<name>`` when possible and run in
 their own interpreter on the same data (written once to Parquet); a failed install is
 reported and skipped. ``--no-external`` skips them (Evidently alone takes minutes at 1M).
@@ -34,6 +36,11 @@ PINS = {
 NUMERIC = [f"x{i}" for i in range(20)]
 CATEGORICAL = [f"c{i}" for i in range(5)]
 REPEATS = 3
+SORT_TARGET = {"1M rows, 20 numeric + 5 categorical": 2.0, "wide": 3.0}
+"""Most a drift check may take, in units of one np.sort of every batch column (issue 17)."""
+WIDE = (100, 400)
+"""Numeric features of the wide checks (100k rows)."""
+PROFILE_WIDTHS = (25, 100, 400)
 
 
 def make(rows: int, seed: int, shifted: bool) -> pd.DataFrame:
@@ -65,6 +72,62 @@ def naive(reference: pd.DataFrame, batch: pd.DataFrame) -> dict[str, tuple[float
     return out
 
 
+def sort_seconds(batch: pd.DataFrame) -> float:
+    """Best of REPEATS: one np.sort of every batch column (a categorical one's codes)."""
+    arrays = [
+        batch[c].cat.codes.to_numpy()
+        if isinstance(batch[c].dtype, pd.CategoricalDtype)
+        else batch[c].to_numpy()
+        for c in batch.columns
+    ]
+    best = float("inf")
+    for _ in range(REPEATS):
+        t = time.perf_counter()
+        for array in arrays:
+            np.sort(array)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def against_sort(label: str, check_s: float, sort_s: float, target: float) -> None:
+    """Print a check's time as a multiple of one sort per column, with its target."""
+    ratio = check_s / sort_s
+    verdict = "PASS" if ratio <= target else "FAIL"
+    print(
+        f"{label}: drift check {check_s * 1e3:.0f} ms, one np.sort per column "
+        f"{sort_s * 1e3:.0f} ms -> {ratio:.2f}x (target <= {target:g}x): {verdict}"
+    )
+
+
+def wide(rows: int = 100_000) -> None:
+    """The check at 100 and 400 numeric features, and the profile build per feature."""
+    for width in PROFILE_WIDTHS:
+        rng = np.random.default_rng(width)
+        frame = pd.DataFrame({f"x{i}": rng.normal(size=rows) for i in range(width)})
+        t = time.perf_counter()
+        drift.build_profile(frame, list(frame.columns), [], max_values=rows)
+        took = time.perf_counter() - t
+        print(
+            f"profile build, {width} numeric features x {rows:,} rows: {took:.2f} s "
+            f"= {took / width * 1e3:.1f} ms per feature"
+        )
+    for width in WIDE:
+        rng = np.random.default_rng(width + 1)
+        names = [f"x{i}" for i in range(width)]
+        reference = pd.DataFrame({n: rng.normal(size=rows) for n in names})
+        batch = pd.DataFrame({n: rng.normal(size=rows) for n in names})
+        batch["x0"] += 0.05
+        profile = drift.build_profile(reference, names, [], max_values=rows)
+        drift.detect_drift(profile, batch.head(1000))  # warm-up
+        check = float("inf")
+        for _ in range(REPEATS):
+            t = time.perf_counter()
+            drift.detect_drift(profile, batch)
+            check = min(check, time.perf_counter() - t)
+        label = f"{rows:,} rows, {width} numeric"
+        against_sort(label, check, sort_seconds(batch), SORT_TARGET["wide"])
+
+
 def external(name: str, ref_path: Path, bat_path: Path) -> dict[str, object]:
     """Install (once) and time a competitor in its own venv; returns its figures or the error."""
     venv = VENVS / name
@@ -92,7 +155,7 @@ def external(name: str, ref_path: Path, bat_path: Path) -> dict[str, object]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def main(rows: int = 1_000_000, external_tools: bool = True) -> None:
+def main(rows: int = 1_000_000, external_tools: bool = True, wide_checks: bool = True) -> None:
     """Run every contender on the same frames and print times, ratios and peak memory."""
     print(f"rows per side: {rows:,}; cores: {os.cpu_count()}")
     reference, batch = make(rows, 1, False), make(rows, 2, True)
@@ -148,6 +211,12 @@ def main(rows: int = 1_000_000, external_tools: bool = True) -> None:
     print(
         f"driftloop drifted: {report.drifted_features}; naive (Bonferroni) drifted: {naive_drift}"
     )
+    label = f"{rows:,} rows, 20 numeric + 5 categorical"
+    against_sort(
+        label, ours, sort_seconds(batch), SORT_TARGET["1M rows, 20 numeric + 5 categorical"]
+    )
+    if wide_checks:
+        wide()
     if not external_tools:
         print("evidently, nannyml: not run (--no-external)")
         return
@@ -172,5 +241,10 @@ def main(rows: int = 1_000_000, external_tools: bool = True) -> None:
 
 
 if __name__ == "__main__":
-    args = [arg for arg in sys.argv[1:] if arg != "--no-external"]
-    main(int(args[0]) if args else 1_000_000, "--no-external" not in sys.argv[1:])
+    flags = {"--no-external", "--no-wide"}
+    args = [arg for arg in sys.argv[1:] if arg not in flags]
+    main(
+        int(args[0]) if args else 1_000_000,
+        "--no-external" not in sys.argv[1:],
+        "--no-wide" not in sys.argv[1:],
+    )

@@ -260,7 +260,8 @@ def _decide(tested: list[Tested], opts: DriftOptions, correction: str) -> list[F
     for t in tested:
         r = t.result
         big_enough = t.effect is None or t.effect >= t.floor
-        details = copy.deepcopy(r.details)
+        # Only a caller's own (``extra``) result is shared; this call made the others.
+        details = copy.deepcopy(r.details) if t.kind == "extra" else dict(r.details)
         details.update(significant=bool(decisions[t.name]), effect_size_floor=t.floor)
         drifted = (decisions[t.name] and big_enough) or r.test == "all-missing"
         features.append(

@@ -10,6 +10,7 @@ scipy's, so they are bit-for-bit equal (checked in ``tests/unit/test_drift_fast.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Merged", "ks_and_wasserstein", "ks_statistic", "merge", "wasserstein_distance"]
+__all__ = [
+    "Merged",
+    "ks_and_wasserstein",
+    "ks_and_wasserstein_blocks",
+    "ks_and_wasserstein_sorted",
+    "ks_statistic",
+    "merge",
+    "wasserstein_distance",
+]
 
 
 @dataclass(frozen=True)
@@ -181,20 +190,71 @@ def _statistic(
     return max_s, high_at, 1, distance
 
 
+@functools.lru_cache(maxsize=8)
+def _cdf_steps(n: int) -> NDArray[np.float64]:
+    """``arange(n + 1) / n``, read-only: the ECDF values of a sample of size ``n``."""
+    steps = np.arange(n + 1) / n
+    steps.setflags(write=False)
+    return steps
+
+
+@functools.cache
+def _kernel() -> Any:
+    """The compiled merge (``drift.merge_kernel``), or None where numba is not installed."""
+    try:
+        from driftloop.drift.merge_kernel import merge_gaps
+    except ImportError:  # pragma: no cover - numba is a dependency; this keeps numpy's merge
+        return None
+    return merge_gaps
+
+
 def ks_and_wasserstein_sorted(
+    reference_sorted: NDArray[np.float64], batch_sorted: NDArray[np.float64], chunk: int = CHUNK
+) -> tuple[float, float, int, float]:
+    """``ks_and_wasserstein(merge(reference, batch))`` for a sorted batch, in one linear pass.
+
+    The compiled merge writes every pooled position's absolute CDF gap and value step into
+    global arrays (so the weighted sum rounds exactly as scipy's) and finds the KS extremes
+    on the way; with ties, or without numba (then ``ks_and_wasserstein_blocks`` with
+    ``chunk``), the numpy merges are used.
+
+    Examples
+    --------
+    >>> ks_and_wasserstein_sorted(np.arange(10.0), np.arange(5.0, 15.0))
+    (0.5, 4.0, 1, 5.0)
+    """
+    n_ref, n_batch = int(reference_sorted.size), int(batch_sorted.size)
+    n = n_ref + n_batch
+    kernel = _kernel()
+    if n_ref < 1 or n_batch < 1 or n >= 2**31 - 1 or kernel is None:
+        return ks_and_wasserstein_blocks(reference_sorted, batch_sorted, chunk)
+    gaps, deltas = _scratch(n)
+    reference = np.ascontiguousarray(reference_sorted, dtype=np.float64)
+    batch = np.ascontiguousarray(batch_sorted, dtype=np.float64)
+    zeros, high, high_at, low, low_at = kernel(
+        reference, batch, _cdf_steps(n_ref), _cdf_steps(n_batch), gaps, deltas
+    )
+    if zeros:  # ties: only run ends count for KS
+        return ks_and_wasserstein(merge(reference_sorted, batch_sorted))
+    top = max(float(reference[-1]), float(batch[-1]))
+    distance = _weighted_sum(gaps[: n - 1], deltas[: n - 1])
+    return _statistic(float(high), float(high_at), float(low), float(low_at), top, distance)
+
+
+def ks_and_wasserstein_blocks(
     reference_sorted: NDArray[np.float64], batch_sorted: NDArray[np.float64], chunk: int = CHUNK
 ) -> tuple[float, float, int, float]:
     """``ks_and_wasserstein(merge(reference, batch))`` for a sorted batch, merged block by block.
 
-    Blocks split both samples at the same reference value, so concatenating the blocks'
-    merges gives the global merge. Each block's CDF gaps and value steps land in the very
-    same global arrays (so the final weighted sum rounds exactly as scipy's), while the
-    extremes, the tie check and the absolute values are done on the block, in cache. With
-    ties the plain merge is used.
+    The numpy merge, used where numba is not installed. Blocks split both samples at the
+    same reference value, so concatenating the blocks' merges gives the global merge. Each
+    block's CDF gaps and value steps land in the very same global arrays (so the final
+    weighted sum rounds exactly as scipy's), while the extremes, the tie check and the
+    absolute values are done on the block, in cache. With ties the plain merge is used.
 
     Examples
     --------
-    >>> ks_and_wasserstein_sorted(np.arange(10.0), np.arange(5.0, 15.0), chunk=3)
+    >>> ks_and_wasserstein_blocks(np.arange(10.0), np.arange(5.0, 15.0), chunk=3)
     (0.5, 4.0, 1, 5.0)
     """
     n_ref, n_batch = int(reference_sorted.size), int(batch_sorted.size)

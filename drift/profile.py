@@ -41,7 +41,8 @@ def _frozen_array(values: object, feature: str) -> NDArray[np.float64]:
             f"numeric feature {feature!r}: reference values must be a non-empty list of finite "
             "numbers; rebuild the profile with build_profile()"
         )
-    array.sort()
+    if array.size > 1 and bool(np.any(array[1:] < array[:-1])):
+        array.sort()  # build_profile's samples are sorted already: one pass checks that
     array.setflags(write=False)
     return array
 

@@ -72,27 +72,52 @@ def fit(
 
     Returns (epochs run by this call, epoch it started at: above 0 after a resume).
     """
+    y_train = encode_target(train[meta["target"]], meta, "training data")
+    y_valid = encode_target(valid[meta["target"]], meta, "validation data")
+    return fit_tensors(
+        model,
+        (to_tensors(frame_to_inputs(train, meta)), y_train),
+        (to_tensors(frame_to_inputs(valid, meta)), y_valid),
+        Schedule(epochs, batch_size, patience, seed),
+        callbacks,
+    )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How long and in which order a fit runs: epochs, batch size, patience, shuffle seed."""
+
+    epochs: int
+    batch_size: int
+    patience: int
+    seed: int
+
+
+def fit_tensors(
+    model: Any,
+    train: tuple[Any, Any],
+    valid: tuple[Any, Any],
+    schedule: Schedule,
+    callbacks: Sequence[Any] = (),
+) -> tuple[int, int]:
+    """``fit`` on (inputs, targets) pairs already converted to tensors."""
     import tensorflow as tf
 
     keras = keras_module()
-    y_train = encode_target(train[meta["target"]], meta, "training data")
-    y_valid = encode_target(valid[meta["target"]], meta, "validation data")
     train_ds = (
-        tf.data.Dataset.from_tensor_slices((to_tensors(frame_to_inputs(train, meta)), y_train))
-        .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
+        tf.data.Dataset.from_tensor_slices(train)
+        .shuffle(len(train[1]), seed=schedule.seed, reshuffle_each_iteration=True)
+        .batch(schedule.batch_size)
     )
-    valid_ds = tf.data.Dataset.from_tensor_slices(
-        (to_tensors(frame_to_inputs(valid, meta)), y_valid)
-    ).batch(4096)
+    valid_ds = tf.data.Dataset.from_tensor_slices(valid).batch(4096)
     stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=patience, min_delta=1e-3, restore_best_weights=True
+        monitor="val_loss", patience=schedule.patience, min_delta=1e-3, restore_best_weights=True
     )
     first = _FirstEpoch()
     history = model.fit(
         train_ds,
         validation_data=valid_ds,
-        epochs=epochs,
+        epochs=schedule.epochs,
         callbacks=[*callbacks, stop, first.callback()],
         verbose=0,
         shuffle=False,

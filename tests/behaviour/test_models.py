@@ -50,3 +50,40 @@ def test_training_is_reproducible_and_learns_the_rule(tmp_path) -> None:
     assert tuned.metrics["replay_rows"] == round(len(fit_part) * 0.3 / 0.7)
     after = accuracy(tuned.model, holdout, a.meta)
     assert before < 0.6 and after > before + 0.2
+
+
+def test_finetuning_the_head_on_encoded_rows_equals_finetuning_the_whole_model(
+    tmp_path, monkeypatch
+) -> None:
+    import importlib
+
+    import keras
+
+    finetune_module = importlib.import_module("driftloop.models.finetune")  # not the function
+
+    stream = make_stream(seed=2, rows=500)
+    a = train_from_scratch(stream.bootstrap, OPTS.spec, OPTS.train)
+    a.model.save(tmp_path / "m.keras")
+    fit_part, _ = split_frame(stream.batches[10].frame, 0.3, 0)
+    head = finetune(
+        keras.saving.load_model(tmp_path / "m.keras"),
+        a.meta,
+        fit_part,
+        stream.bootstrap,
+        OPTS.finetune,
+        OPTS.replay.fraction,
+    )
+    monkeypatch.setattr(finetune_module, "ENCODED_LIMIT_BYTES", 0)  # the whole model trains
+    whole = finetune(
+        keras.saving.load_model(tmp_path / "m.keras"),
+        a.meta,
+        fit_part,
+        stream.bootstrap,
+        OPTS.finetune,
+        OPTS.replay.fraction,
+    )
+    assert head.epochs_run == whole.epochs_run > 1
+    assert int(head.model.optimizer.iterations) == int(whole.model.optimizer.iterations)
+    for wh, ww in zip(head.model.get_weights(), whole.model.get_weights(), strict=True):
+        np.testing.assert_allclose(wh, ww, rtol=1e-5, atol=1e-6)
+    assert head.metrics == pytest.approx(whole.metrics, abs=1e-6)

@@ -161,3 +161,51 @@ def test_wasserstein_in_one_blas_thread_equals_scipys_in_one_blas_thread() -> No
     with threadpool_limits(1, "blas"):
         assert ours == stats.wasserstein_distance(reference, batch)
     assert ours == pytest.approx(stats.wasserstein_distance(reference, batch), rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("n_ref", "n_batch", "shift"),
+    [
+        (1, 2, 0.0),
+        (2, 3, 5.0),
+        (3, 2, -5.0),
+        (17, 6, 0.3),
+        (50_001, 30_003, 0.02),
+        (20_000, 25_000, -30.0),
+        (20_000, 25_000, 30.0),
+        (100_003, 99_998, 0.0),
+    ],
+)
+def test_compiled_merge_equals_the_numpy_merges_and_scipy_bit_for_bit(
+    n_ref: int, n_batch: int, shift: float
+) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from driftloop.drift import ecdf
+
+    assert ecdf._kernel() is not None  # numba is installed: the compiled merge is the one tested
+    rng = np.random.default_rng(n_ref + n_batch)
+    reference = np.sort(rng.normal(size=n_ref))
+    batch = np.sort(rng.normal(shift, 1.0, size=n_batch))
+    with threadpool_limits(1, "blas"):
+        compiled = ecdf.ks_and_wasserstein_sorted(reference, batch)
+        assert compiled == ecdf.ks_and_wasserstein_blocks(reference, batch, chunk=4096)
+        assert compiled == ecdf.ks_and_wasserstein(merge(reference, batch))
+        scipy_ks = stats.ks_2samp(reference, batch, method="asymp")  # exact rounds apart
+        assert compiled[:3] == (
+            scipy_ks.statistic,
+            scipy_ks.statistic_location,
+            scipy_ks.statistic_sign,
+        )
+        assert compiled[3] == stats.wasserstein_distance(reference, batch)
+
+
+def test_compiled_merge_hands_ties_to_the_plain_merge() -> None:
+    from driftloop.drift.ecdf import ks_and_wasserstein, ks_and_wasserstein_sorted
+
+    rng = np.random.default_rng(13)
+    reference = np.sort(np.round(rng.normal(size=40_000), 2))
+    batch = np.sort(np.round(rng.normal(0.05, 1.0, size=30_000), 2))
+    expected = ks_and_wasserstein(merge(reference, batch))
+    assert ks_and_wasserstein_sorted(reference, batch) == expected
+    assert expected[0] == stats.ks_2samp(reference, batch).statistic

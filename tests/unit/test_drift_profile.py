@@ -197,3 +197,22 @@ def test_load_profile_errors_are_profile_errors(tmp_path) -> None:
     with pytest.raises(ProfileError, match="cannot read"):
         load_profile(bad)
     assert issubclass(ProfileError, DriftError)
+
+
+def test_joint_sample_keeps_the_complete_rows_drawn_from_the_whole_matrix() -> None:
+    from driftloop.drift.profile_rows import joint_sample
+
+    rng = np.random.default_rng(21)
+    frame = pd.DataFrame({f"x{i}": rng.normal(size=3_000) for i in range(4)})
+    frame.loc[rng.choice(3_000, size=400, replace=False), "x2"] = np.nan
+    frame.loc[rng.choice(3_000, size=100, replace=False), "x0"] = np.inf
+    names = list(frame.columns)
+    matrix = frame[names].to_numpy()
+    complete = matrix[np.all(np.isfinite(matrix), axis=1)]
+    expected = complete[np.sort(np.random.default_rng(8).choice(len(complete), 500, False))]
+    got = joint_sample(frame, names, 500, np.random.default_rng(8))
+    assert got is not None
+    np.testing.assert_array_equal(got, expected)
+    whole = joint_sample(frame, names, 10_000, np.random.default_rng(8))
+    assert whole is not None
+    np.testing.assert_array_equal(whole, complete)
