@@ -34,16 +34,31 @@ from driftloop.models.evaluate import errors, metric_name, summary
 from driftloop.models.finetune import finetune
 from driftloop.models.gate import GateDecision, decision_metrics, describe, judge
 from driftloop.models.history import count_rejection, rejections
-from driftloop.models.options import ModelOptions
+from driftloop.models.options import GateRules, ModelOptions
 from driftloop.models.performance import performance_test
 from driftloop.models.recall import Recalled, recall
 from driftloop.models.reference import profile_with_predictions
-from driftloop.models.registry import CHAMPION, TAG, alias_version, log_version, promote, smoke_test
+from driftloop.models.registry import (
+    CHAMPION,
+    VersionInputs,
+    alias_version,
+    log_version,
+    promote,
+    smoke_test,
+)
 from driftloop.models.replay import ReplayBuffer, replay_sample
 from driftloop.models.replay_store import load_live, restart_live
 from driftloop.models.serving import is_classifier
 from driftloop.models.tracking import log_dir_to_run, log_to_run
 from driftloop.models.train import TrainedModel, train_from_scratch
+from driftloop.models.version_record import (
+    TAG,
+    GateRecord,
+    Lineage,
+    read_record,
+    with_gate,
+    write_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -231,22 +246,20 @@ def _register(
     new_buffer = kept.add(
         rows.fit, spec.target, rp.rows, opts.train.seed, is_classifier(trained.meta)
     )
-    tags = {
-        "batch_sha256": req.batch_sha256,
-        "batch": req.batch,
-        "trigger": req.trigger,
-        "kind": kind,
-        "parent_version": champion.version,
-        "replay_seen": new_buffer.seen_json(),
-        "escalated": str(escalated).lower(),
-        "concept_changed": str(rows.changed).lower(),
-    }
+    lineage = Lineage(
+        kind=kind,
+        batch=req.batch,
+        batch_sha256=req.batch_sha256,
+        trigger=req.trigger,
+        parent_version=champion.version,
+        escalated=escalated,
+        concept_changed=rows.changed,
+    )
     reference = profile_with_predictions(
         profile, trained, frame, opts.profile.max_values, opts.train.seed
     )
-    mv = log_version(
-        client, spec.name, trained, reference, new_buffer.frame, chall_errors, tags, req.run_id
-    )
+    made = VersionInputs(lineage, new_buffer, chall_errors, rows.fit)
+    mv, _ = log_version(client, spec.name, trained, reference, made, req.run_id)
     return str(mv.version)
 
 
@@ -294,11 +307,13 @@ def _record(
     req: ChallengeRequest,
     moved: bool,
     parent: str,
+    thresholds: GateRules,
 ) -> None:
-    """The decision as version tags, description and run metrics; the rejections counted."""
+    """The decision in the version's record, tag and description, and as run metrics."""
     verdict = "promoted" if d.promote else "rejected"
-    for key, value in {"gate": verdict, **d.as_tags()}.items():
-        client.set_model_version_tag(name, version, TAG + key, value[:5000])
+    mv = client.get_model_version(name, version)
+    gate = GateRecord.of(d, thresholds.min_improvement, thresholds.max_forgetting)
+    write_record(client, with_gate(read_record(client, mv), gate))
     made = _made(kind, parent, req.batch)
     client.update_model_version(name, version, description=describe(d, made)[:5000])
     run_id = req.run_id
@@ -353,7 +368,7 @@ def challenge(
     moved = False
     if decision.promote:
         decision, moved = _promote(client, name, version, champion.version, req, decision)
-    _record(client, name, version, kind, decision, trained, req, moved, champion.version)
+    _record(client, name, version, kind, decision, trained, req, moved, champion.version, opts.gate)
     if decision.promote and rows.changed:
         restart_live(opts.replay, opts.spec.target, champion, frame, req.batch_sha256)
     new_champion = version if decision.promote else champion.version
