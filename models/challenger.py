@@ -33,8 +33,9 @@ from driftloop.models.data import split_frame, split_positions
 from driftloop.models.evaluate import errors, metric_name, summary
 from driftloop.models.finetune import finetune
 from driftloop.models.gate import GateDecision, decision_metrics, describe, judge
+from driftloop.models.gate_evaluation import GateEvaluation, evaluate_gate, holdout_frame
 from driftloop.models.history import count_rejection, rejections
-from driftloop.models.options import GateRules, ModelOptions
+from driftloop.models.options import ModelOptions
 from driftloop.models.performance import performance_test
 from driftloop.models.recall import Recalled, recall
 from driftloop.models.reference import profile_with_predictions
@@ -48,7 +49,7 @@ from driftloop.models.registry import (
 )
 from driftloop.models.replay import ReplayBuffer, replay_sample
 from driftloop.models.replay_store import load_live, restart_live
-from driftloop.models.serving import is_classifier
+from driftloop.models.serving import is_classifier, predict_outputs
 from driftloop.models.tracking import log_dir_to_run, log_to_run
 from driftloop.models.train import TrainedModel, train_from_scratch
 from driftloop.models.version_record import (
@@ -263,6 +264,28 @@ def _register(
     return str(mv.version)
 
 
+def _in_mlflow(
+    client: MlflowClient,
+    champion: Champion,
+    trained: TrainedModel,
+    rows: _Rows,
+    opts: ModelOptions,
+    run_id: str,
+    version: str,
+) -> GateEvaluation:
+    """Both models on the holdout as MLflow evaluations, validated against each other."""
+    hold = rows.holdout
+    ours = holdout_frame(predict_outputs(trained.model, hold, trained.meta), hold, trained.meta)
+    theirs = holdout_frame(
+        predict_outputs(champion.model, hold, champion.meta), hold, champion.meta
+    )
+    model_id = client.get_model_version(opts.spec.name, version).model_id
+    classifier = is_classifier(trained.meta)
+    return evaluate_gate(
+        client, run_id, ours, theirs, classifier, opts.gate.min_improvement, model_id
+    )
+
+
 def _servable(
     client: MlflowClient, name: str, version: str, sample: pd.DataFrame, d: GateDecision
 ) -> GateDecision:
@@ -299,7 +322,6 @@ def _made(kind: str, parent: str, batch: str) -> str:
 
 def _record(
     client: MlflowClient,
-    name: str,
     version: str,
     kind: str,
     d: GateDecision,
@@ -307,12 +329,15 @@ def _record(
     req: ChallengeRequest,
     moved: bool,
     parent: str,
-    thresholds: GateRules,
+    opts: ModelOptions,
+    checked: GateEvaluation,
 ) -> None:
     """The decision in the version's record, tag and description, and as run metrics."""
+    name, thresholds = opts.spec.name, opts.gate
     verdict = "promoted" if d.promote else "rejected"
     mv = client.get_model_version(name, version)
-    gate = GateRecord.of(d, thresholds.min_improvement, thresholds.max_forgetting)
+    validation = "passed" if checked.passed else f"failed: {checked.message}"
+    gate = GateRecord.of(d, thresholds.min_improvement, thresholds.max_forgetting, validation)
     write_record(client, with_gate(read_record(client, mv), gate))
     made = _made(kind, parent, req.batch)
     client.update_model_version(name, version, description=describe(d, made)[:5000])
@@ -361,6 +386,7 @@ def challenge(
     version = _register(
         client, champion, trained, rows, frame, profile, opts, req, kind, escalated, chall_errors
     )
+    checked = _in_mlflow(client, champion, trained, rows, opts, req.run_id, version)
     if decision.promote:
         decision = _servable(
             client, name, version, rows.holdout[opts.spec.features].head(20), decision
@@ -368,7 +394,7 @@ def challenge(
     moved = False
     if decision.promote:
         decision, moved = _promote(client, name, version, champion.version, req, decision)
-    _record(client, name, version, kind, decision, trained, req, moved, champion.version, opts.gate)
+    _record(client, version, kind, decision, trained, req, moved, champion.version, opts, checked)
     if decision.promote and rows.changed:
         restart_live(opts.replay, opts.spec.target, champion, frame, req.batch_sha256)
     new_champion = version if decision.promote else champion.version

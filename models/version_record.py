@@ -20,6 +20,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from driftloop.core.redact import redact
 from driftloop.models.gate import GateDecision
 
 TAG = "driftloop."
@@ -28,6 +29,7 @@ RECORD_DIR = "driftloop"
 SEARCHABLE = (
     "gate",
     "kind",
+    "trigger",
     "batch",
     "batch_sha256",
     "parent_version",
@@ -83,10 +85,15 @@ class GateRecord:
     checks: dict[str, str] = field(default_factory=dict)
     min_improvement: float | None = None
     max_forgetting: float | None = None
+    mlflow_validation: str = ""  # what mlflow.validate_evaluation_results said (gate_evaluation)
 
     @classmethod
     def of(
-        cls, d: GateDecision, min_improvement: float | None, max_forgetting: float | None
+        cls,
+        d: GateDecision,
+        min_improvement: float | None,
+        max_forgetting: float | None,
+        mlflow_validation: str = "",
     ) -> GateRecord:
         """The record of a challenger's gate decision, with the thresholds it was held to."""
         return cls(
@@ -102,6 +109,7 @@ class GateRecord:
             checks=dict(d.checks),
             min_improvement=min_improvement,
             max_forgetting=max_forgetting,
+            mlflow_validation=mlflow_validation,
         )
 
 
@@ -124,6 +132,7 @@ class VersionRecord:
         values = {
             "gate": g.decision if g else "",
             "kind": r.kind,
+            "trigger": r.trigger,
             "batch": r.batch,
             "batch_sha256": r.batch_sha256,
             "parent_version": r.parent_version,
@@ -162,10 +171,10 @@ def write_record(client: MlflowClient, record: VersionRecord) -> None:
     """Store the record on its run and set the version's searchable tags from it."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(record_path(record.version)).name
-        path.write_text(record.to_json(), "utf-8")
+        path.write_text(redact(record.to_json()), "utf-8")
         client.log_artifact(record.run_id, str(path), RECORD_DIR)
     for key, value in record.tags().items():
-        client.set_model_version_tag(record.model, record.version, TAG + key, value)
+        client.set_model_version_tag(record.model, record.version, TAG + key, redact(value))
 
 
 def read_record(client: MlflowClient, mv: ModelVersion) -> VersionRecord:

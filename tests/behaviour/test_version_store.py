@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import mlflow
 import pandas as pd
+from pytest import approx
 
 from driftloop.app.stream import CATEGORICAL, NUMERIC, TARGET, make_stream
 from driftloop.core.config import Config, config_from_dict
@@ -84,12 +85,24 @@ def test_a_version_keeps_replay_rows_on_its_run_and_the_rest_in_its_record(tmp_p
     mv = client.get_model_version("m", "2")
     record = read_record(client, mv)
     assert set(mv.tags) == {TAG + k for k in SEARCHABLE}
+    found = client.search_model_versions("name = 'm' and tags.`driftloop.parent_version` = '1'")
+    assert [v.version for v in found] == ["2"]
     assert mv.tags[TAG + "gate"] == ("promoted" if out.decision.promote else "rejected")
     assert mv.tags[TAG + "parent_version"] == "1" and mv.tags[TAG + "batch"] == "shifted.csv"
     assert record.lineage.kind == "finetune" and record.lineage.trigger == "manual"
     assert record.gate is not None and record.gate.checks == out.decision.checks
     assert record.gate.reason == out.decision.reason and record.gate.max_forgetting == 0.02
     assert record.gate.challenger_new == out.decision.challenger_new
+    # The same comparison as MLflow evaluations on the run, validated by MLflow's thresholds.
+    metrics = client.get_run(mv.run_id).data.metrics
+    assert metrics["challenger_holdout_accuracy"] == approx(out.decision.challenger_new)
+    assert metrics["champion_holdout_accuracy"] == approx(out.decision.champion_new)
+    logged = client.get_logged_model(mv.model_id)
+    assert {m.key: m.value for m in logged.metrics}["challenger_holdout_accuracy"] == approx(
+        out.decision.challenger_new
+    )
+    assert out.decision.checks["improvement"] == "pass"
+    assert record.gate.mlflow_validation == "passed"
     assert record.replay.artifact == replay_path("2") == "replay/version-2.parquet"
     artifacts = {a.path for a in client.list_artifacts(mv.run_id, "replay")}
     assert artifacts == {"replay/version-2.parquet"}
