@@ -90,6 +90,9 @@ def demo_reports(folder: Path | None) -> Path:
     return target / "reports"
 
 
+UI_HOST = "mlflow.driftloop.test"  # resolved to 127.0.0.1 by Chromium itself, not by DNS
+
+
 def _free_port() -> int:
     """A TCP port nothing listens on now."""
     with socket.socket() as sock:
@@ -127,17 +130,20 @@ def shoot_mlflow_version(demo: Path, png: Path) -> Path:
     name = cfg.model.name
     version = alias_version(connect(model_options(cfg).store), name, CHAMPION)
     port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     mlflow = Path(sys.executable).with_name("mlflow")
     command = [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--backend-store-uri", cfg.mlflow_uri, "--workers", "1"]
     command += ["--default-artifact-root", str(cfg.artifact_location)]
+    command += ["--allowed-hosts", f"{UI_HOST}:{port},127.0.0.1:{port}"]
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _wait_healthy(url, server)
-        page = f"{url}/#/models/{name}/versions/{version}"
-        return shoot(page, png, "1400,1800", ["--virtual-time-budget=20000"])
+        _wait_healthy(f"http://127.0.0.1:{port}", server)
+        # The UI opens its chat assistant over a third of the page when the host is
+        # 127.0.0.1 or localhost; another name for the same address keeps the page whole.
+        page = f"http://{UI_HOST}:{port}/#/models/{name}/versions/{version}"
+        extra = ["--virtual-time-budget=20000", f"--host-resolver-rules=MAP {UI_HOST} 127.0.0.1"]
+        return shoot(page, png, "1400,1500", extra)
     finally:
         server.terminate()
         server.wait(timeout=30)

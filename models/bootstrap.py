@@ -28,7 +28,7 @@ from driftloop.models.replay import ReplayBuffer
 from driftloop.models.serving import is_classifier
 from driftloop.models.tracking import log_to_run, start_batch_run
 from driftloop.models.train import TrainedModel, train_from_scratch
-from driftloop.models.version_record import GateRecord, Lineage
+from driftloop.models.version_record import GateRecord, Lineage, where_recorded
 
 
 def _first_gate(trained: TrainedModel, opts: ModelOptions) -> str:
@@ -122,6 +122,7 @@ def bootstrap_model(
     )
     version, _ = log_version(client, name, trained, reference, made, run_id)
     text = f"First model, trained from scratch on {source}; {reason}."
+    text = f"{text} {where_recorded(str(version.version))}"
     client.update_model_version(name, str(version.version), description=text)
     promote(client, name, str(version.version), trigger=f"bootstrap:{source}", reason=reason)
     count_rejection(client, name, rejected=False)

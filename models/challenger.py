@@ -57,6 +57,7 @@ from driftloop.models.version_record import (
     GateRecord,
     Lineage,
     read_record,
+    where_recorded,
     with_gate,
     write_record,
 )
@@ -340,7 +341,8 @@ def _record(
     gate = GateRecord.of(d, thresholds.min_improvement, thresholds.max_forgetting, validation)
     write_record(client, with_gate(read_record(client, mv), gate))
     made = _made(kind, parent, req.batch)
-    client.update_model_version(name, version, description=describe(d, made)[:5000])
+    text = f"{describe(d, made)[:4500]} {where_recorded(version)}"
+    client.update_model_version(name, version, description=text)
     run_id = req.run_id
     log_to_run(
         client,

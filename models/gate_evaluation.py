@@ -29,6 +29,7 @@ from driftloop.models.tracking import at_store
 
 TINY_CHANGE = 1e-10  # MLflow wants a positive change; the gate's rule is "gain > min_improvement"
 LABEL, PREDICTION = "label", "prediction"
+DATASET = "gate-holdout"
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,18 @@ def _metric(classifier: bool) -> Any:
 
 
 def _evaluate(frame: pd.DataFrame, metric: Any, prefix: str, model_id: str | None) -> Any:
-    """One static-frame evaluation in the active run, with only the gate's metric."""
+    """One static-frame evaluation in the active run, with only the gate's metric.
+
+    The frame is logged as the run's dataset `gate-holdout` in the context `challenger_` or
+    `champion_` (the prefix), beside the batch's own dataset (context `batch`).
+    """
+    from mlflow.data.pandas_dataset import from_pandas
+
     with warnings.catch_warnings():  # "model type looks like None": no default metric set
         warnings.simplefilter("ignore")
+        data = from_pandas(frame, name=DATASET, targets=LABEL, predictions=PREDICTION)
         return mlflow.models.evaluate(
-            data=frame,
-            targets=LABEL,
-            predictions=PREDICTION,
+            data=data,
             extra_metrics=[metric],
             evaluators="default",
             evaluator_config={"metric_prefix": prefix},
@@ -108,7 +114,8 @@ def evaluate_gate(
     )
     try:
         mlflow.validate_evaluation_results({name: rule}, ours, theirs)
-        passed, message = True, f"{name}: challenger beats champion by more than {change:g}"
+        by = f"{change:g}" if classifier else f"{change:g} of the champion's"
+        passed, message = True, f"{name}: the challenger is better by at least {by}"
     except MlflowException as err:
         passed, message = False, err.message.strip()
     return GateEvaluation(name, ours.metrics[name], theirs.metrics[name], passed, message)

@@ -31,7 +31,6 @@ SEARCHABLE = (
     "kind",
     "trigger",
     "batch",
-    "batch_sha256",
     "parent_version",
     "reference_metric",
     "reference_score",
@@ -134,7 +133,6 @@ class VersionRecord:
             "kind": r.kind,
             "trigger": r.trigger,
             "batch": r.batch,
-            "batch_sha256": r.batch_sha256,
             "parent_version": r.parent_version,
             "reference_metric": self.reference.metric,
             "reference_score": f"{self.reference.score:.6f}",
@@ -165,6 +163,14 @@ class VersionRecord:
 def record_path(version: str) -> str:
     """The run artifact path of a version's record."""
     return f"{RECORD_DIR}/version-{version}.json"
+
+
+def where_recorded(version: str) -> str:
+    """The sentence a version's description ends with: where the rest of it is stored."""
+    return (
+        f"Lineage, gate scores and thresholds: {record_path(version)}; replay rows: "
+        f"replay/version-{version}.parquet (none when replay_rows = 0); both on the source run."
+    )
 
 
 def write_record(client: MlflowClient, record: VersionRecord) -> None:

@@ -86,7 +86,7 @@ def test_a_version_keeps_replay_rows_on_its_run_and_the_rest_in_its_record(tmp_p
     record = read_record(client, mv)
     assert set(mv.tags) == {TAG + k for k in SEARCHABLE}
     found = client.search_model_versions("name = 'm' and tags.`driftloop.parent_version` = '1'")
-    assert [v.version for v in found] == ["2"]
+    assert [str(v.version) for v in found] == ["2"]
     assert mv.tags[TAG + "gate"] == ("promoted" if out.decision.promote else "rejected")
     assert mv.tags[TAG + "parent_version"] == "1" and mv.tags[TAG + "batch"] == "shifted.csv"
     assert record.lineage.kind == "finetune" and record.lineage.trigger == "manual"
@@ -111,8 +111,10 @@ def test_a_version_keeps_replay_rows_on_its_run_and_the_rest_in_its_record(tmp_p
     model_root = _model_root(client, mv)
     example = json.loads((model_root / "input_example.json").read_text())
     assert example["columns"] == [*NUMERIC, *CATEGORICAL] and len(example["data"]) == 5
+    where_rows = "replay/version-2.parquet (none when replay_rows = 0); both on the source run."
     made = "Fine-tuned from version 1 on shifted.csv plus replayed rows. Gate: "
     assert mv.description.startswith(made)
+    assert mv.description.endswith("driftloop/version-2.json; replay rows: " + where_rows)
 
 
 def test_loading_the_champion_downloads_no_replay_rows_until_they_are_replayed(tmp_path) -> None:
