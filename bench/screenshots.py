@@ -14,7 +14,8 @@ palette to stay small. Chromium: ``/usr/bin/chromium`` (Debian:
 network: the pages are self-contained and Chromium runs with its background traffic off.
 
 ``--mlflow`` also shoots the MLflow UI's page of the demo's champion version
-(``bench/screenshots/mlflow-model-version.png``) from an ``mlflow server`` started on the
+(``bench/screenshots/mlflow-model-version.png``) and of its logged model
+(``bench/screenshots/mlflow-logged-model.png``) from an ``mlflow server`` started on the
 demo's store at 127.0.0.1 (``--only-mlflow``: that page alone).
 """
 
@@ -115,20 +116,26 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90
     raise RuntimeError(f"mlflow server at {url} did not answer /health in {timeout:.0f} s")
 
 
-def shoot_mlflow_version(demo: Path, png: Path) -> Path:
-    """The MLflow UI's page of the demo's champion version (description, tags, source run).
+def shoot_mlflow_version(demo: Path, out: Path) -> list[Path]:
+    """The MLflow UI's pages of the demo's champion version and of its model (LoggedModel).
 
     Starts `mlflow server` on the demo's store (sqlite database, local artifact folder) on a
-    free port with one worker, renders the model version page (a JavaScript app: Chromium
-    gets a virtual time budget to run it) and stops the server.
+    free port with one worker, renders the model version page (description, tags, source
+    run, schema) and the logged model's page (the gate's holdout metrics with their dataset,
+    the artifacts with the input example) into ``out`` (a JavaScript app: Chromium gets a
+    virtual time budget to run it), and stops the server.
     """
     from driftloop.core.config import load_config
     from driftloop.flows.options import model_options
-    from driftloop.models.registry import CHAMPION, alias_version, connect
+    from driftloop.models.registry import CHAMPION, alias_version, connect, logged_model_id
 
     cfg = load_config(demo / "driftloop.toml")
     name = cfg.model.name
-    version = alias_version(connect(model_options(cfg).store), name, CHAMPION)
+    client = connect(model_options(cfg).store)
+    version = alias_version(client, name, CHAMPION) or "1"
+    mv = client.get_model_version(name, version)
+    experiment = client.get_run(mv.run_id).info.experiment_id
+    model_id = logged_model_id(mv)
     port = _free_port()
     mlflow = Path(sys.executable).with_name("mlflow")
     command = [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port)]
@@ -141,9 +148,13 @@ def shoot_mlflow_version(demo: Path, png: Path) -> Path:
         _wait_healthy(f"http://127.0.0.1:{port}", server)
         # The UI opens its chat assistant over a third of the page when the host is
         # 127.0.0.1 or localhost; another name for the same address keeps the page whole.
-        page = f"http://{UI_HOST}:{port}/#/models/{name}/versions/{version}"
+        base = f"http://{UI_HOST}:{port}/#"
         extra = ["--virtual-time-budget=20000", f"--host-resolver-rules=MAP {UI_HOST} 127.0.0.1"]
-        return shoot(page, png, "1400,1500", extra)
+        pages = {
+            "mlflow-model-version.png": f"{base}/models/{name}/versions/{version}",
+            "mlflow-logged-model.png": f"{base}/experiments/{experiment}/models/{model_id}",
+        }
+        return [shoot(page, out / png, "1400,1500", extra) for png, page in pages.items()]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -161,8 +172,8 @@ def main() -> None:
     args = p.parse_args()
     reports = demo_reports(args.demo_dir)
     if args.mlflow or args.only_mlflow:
-        png = args.out / "mlflow-model-version.png"
-        print(shrink(shoot_mlflow_version(reports.parent, png)))
+        for png in shoot_mlflow_version(reports.parent, args.out):
+            print(shrink(png))
     if args.only_mlflow:
         return
     page = reports / "drift-over-time.html"

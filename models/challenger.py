@@ -44,6 +44,7 @@ from driftloop.models.registry import (
     VersionInputs,
     alias_version,
     log_version,
+    logged_model_id,
     promote,
     smoke_test,
 )
@@ -280,7 +281,7 @@ def _in_mlflow(
     theirs = holdout_frame(
         predict_outputs(champion.model, hold, champion.meta), hold, champion.meta
     )
-    model_id = client.get_model_version(opts.spec.name, version).model_id
+    model_id = logged_model_id(client.get_model_version(opts.spec.name, version))
     classifier = is_classifier(trained.meta)
     return evaluate_gate(
         client, run_id, ours, theirs, classifier, opts.gate.min_improvement, model_id

@@ -182,6 +182,14 @@ def log_version(
     return client.get_model_version(name, version), record
 
 
+def logged_model_id(mv: ModelVersion) -> str | None:
+    """The id of the LoggedModel behind a version (its source `models:/<id>`), if it has one."""
+    if mv.model_id:
+        return str(mv.model_id)
+    source = mv.source or ""
+    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
+
+
 def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
     """The version an alias points at, or None if the alias (or the model) does not exist."""
     try:

@@ -97,7 +97,7 @@ def test_a_version_keeps_replay_rows_on_its_run_and_the_rest_in_its_record(tmp_p
     metrics = client.get_run(mv.run_id).data.metrics
     assert metrics["challenger_holdout_accuracy"] == approx(out.decision.challenger_new)
     assert metrics["champion_holdout_accuracy"] == approx(out.decision.champion_new)
-    logged = client.get_logged_model(mv.model_id)
+    logged = client.get_logged_model(mv.source.removeprefix("models:/"))
     assert {m.key: m.value for m in logged.metrics}["challenger_holdout_accuracy"] == approx(
         out.decision.challenger_new
     )
