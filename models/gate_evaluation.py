@@ -68,20 +68,24 @@ def _evaluate(frame: pd.DataFrame, metric: Any, prefix: str, model_id: str | Non
     """One static-frame evaluation in the active run, with only the gate's metric.
 
     The frame is logged as the run's dataset `gate-holdout` in the context `challenger_` or
-    `champion_` (the prefix), beside the batch's own dataset (context `batch`).
+    `champion_` (the prefix), beside the batch's own dataset (context `batch`). The metric
+    is linked to the LoggedModel `model_id` here rather than by `evaluate(model_id=...)`,
+    which links it twice (the model's page then lists it twice).
     """
     from mlflow.data.pandas_dataset import from_pandas
 
     with warnings.catch_warnings():  # "model type looks like None": no default metric set
         warnings.simplefilter("ignore")
         data = from_pandas(frame, name=DATASET, targets=LABEL, predictions=PREDICTION)
-        return mlflow.models.evaluate(
+        result = mlflow.models.evaluate(
             data=data,
             extra_metrics=[metric],
             evaluators="default",
             evaluator_config={"metric_prefix": prefix},
-            model_id=model_id,
         )
+        if model_id:
+            mlflow.log_metrics(dict(result.metrics), dataset=data, model_id=model_id)
+    return result
 
 
 def evaluate_gate(

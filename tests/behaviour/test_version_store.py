@@ -98,9 +98,10 @@ def test_a_version_keeps_replay_rows_on_its_run_and_the_rest_in_its_record(tmp_p
     assert metrics["challenger_holdout_accuracy"] == approx(out.decision.challenger_new)
     assert metrics["champion_holdout_accuracy"] == approx(out.decision.champion_new)
     logged = client.get_logged_model(mv.source.removeprefix("models:/"))
-    assert {m.key: m.value for m in logged.metrics}["challenger_holdout_accuracy"] == approx(
-        out.decision.challenger_new
-    )
+    assert [(m.key, m.dataset_name) for m in logged.metrics] == [
+        ("challenger_holdout_accuracy", "gate-holdout")
+    ]
+    assert logged.metrics[0].value == approx(out.decision.challenger_new)
     assert out.decision.checks["improvement"] == "pass"
     assert record.gate.mlflow_validation == "passed"
     assert record.replay.artifact == replay_path("2") == "replay/version-2.parquet"
