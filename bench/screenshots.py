@@ -12,6 +12,11 @@ report of the first promoted batch), cropped to their content and stored with a 
 palette to stay small. Chromium: ``/usr/bin/chromium`` (Debian:
 ``apt-get install -y chromium``), or the path in ``$CHROMIUM``. Nothing is fetched from a
 network: the pages are self-contained and Chromium runs with its background traffic off.
+
+``--mlflow`` also shoots the MLflow UI's page of the demo's champion version
+(``bench/screenshots/mlflow-model-version.png``) and of its logged model
+(``bench/screenshots/mlflow-logged-model.png``) from an ``mlflow server`` started on the
+demo's store at 127.0.0.1 (``--only-mlflow``: that page alone).
 """
 
 from __future__ import annotations
@@ -19,8 +24,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import socket
 import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 FLAGS = [
@@ -35,8 +44,8 @@ FLAGS = [
 ]
 
 
-def shoot(page: Path, png: Path, size: str) -> Path:
-    """Render ``page`` into ``png`` at the window ``size`` ("W,H") and return ``png``."""
+def shoot(page: Path | str, png: Path, size: str, extra: list[str] | None = None) -> Path:
+    """Render ``page`` (a file, or a URL) into ``png`` at the window ``size`` ("W,H")."""
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="driftloop-chromium-") as profile:
@@ -47,7 +56,8 @@ def shoot(page: Path, png: Path, size: str) -> Path:
                 f"--user-data-dir={profile}",
                 f"--screenshot={png}",
                 f"--window-size={size}",
-                page.resolve().as_uri(),
+                *(extra or []),
+                page if isinstance(page, str) else page.resolve().as_uri(),
             ],
             check=True,
             capture_output=True,
@@ -81,13 +91,91 @@ def demo_reports(folder: Path | None) -> Path:
     return target / "reports"
 
 
+UI_HOST = "mlflow.driftloop.test"  # resolved to 127.0.0.1 by Chromium itself, not by DNS
+
+
+def _free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    """Wait until the MLflow server answers /health (or fail when it exits or times out)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if server.poll() is not None:
+            raise RuntimeError(f"mlflow server exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"mlflow server at {url} did not answer /health in {timeout:.0f} s")
+
+
+def shoot_mlflow_version(demo: Path, out: Path) -> list[Path]:
+    """The MLflow UI's pages of the demo's champion version and of its model (LoggedModel).
+
+    Starts `mlflow server` on the demo's store (sqlite database, local artifact folder) on a
+    free port with one worker, renders the model version page (description, tags, source
+    run, schema) and the logged model's page (the gate's holdout metrics with their dataset,
+    the artifacts with the input example) into ``out`` (a JavaScript app: Chromium gets a
+    virtual time budget to run it), and stops the server.
+    """
+    from driftloop.core.config import load_config
+    from driftloop.flows.options import model_options
+    from driftloop.models.registry import CHAMPION, alias_version, connect, logged_model_id
+
+    cfg = load_config(demo / "driftloop.toml")
+    name = cfg.model.name
+    client = connect(model_options(cfg).store)
+    version = alias_version(client, name, CHAMPION) or "1"
+    mv = client.get_model_version(name, version)
+    experiment = client.get_run(mv.run_id).info.experiment_id
+    model_id = logged_model_id(mv)
+    port = _free_port()
+    mlflow = Path(sys.executable).with_name("mlflow")
+    command = [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--backend-store-uri", cfg.mlflow_uri, "--workers", "1"]
+    command += ["--default-artifact-root", str(cfg.artifact_location)]
+    command += ["--allowed-hosts", f"{UI_HOST}:{port},127.0.0.1:{port}"]
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", server)
+        # The UI opens its chat assistant over a third of the page when the host is
+        # 127.0.0.1 or localhost; another name for the same address keeps the page whole.
+        base = f"http://{UI_HOST}:{port}/#"
+        extra = ["--virtual-time-budget=20000", f"--host-resolver-rules=MAP {UI_HOST} 127.0.0.1"]
+        pages = {
+            "mlflow-model-version.png": f"{base}/models/{name}/versions/{version}",
+            "mlflow-logged-model.png": f"{base}/experiments/{experiment}/models/{model_id}",
+        }
+        return [shoot(page, out / png, "1400,1500", extra) for png, page in pages.items()]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
-    """Render both screenshots."""
+    """Render the screenshots (the MLflow model version page too with --mlflow)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--demo-dir", type=Path, help="an existing demo folder (default: run one)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "screenshots")
+    p.add_argument(
+        "--mlflow", action="store_true", help="also the MLflow UI's page of the champion version"
+    )
+    p.add_argument("--only-mlflow", action="store_true", help="only the MLflow version page")
     args = p.parse_args()
     reports = demo_reports(args.demo_dir)
+    if args.mlflow or args.only_mlflow:
+        for png in shoot_mlflow_version(reports.parent, args.out):
+            print(shrink(png))
+    if args.only_mlflow:
+        return
     page = reports / "drift-over-time.html"
     text = page.read_text(encoding="utf-8")
     rows = text.split("<tr class='batch")[1:]

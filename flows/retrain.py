@@ -18,7 +18,6 @@ from driftloop.ingest import Ledger, Zone
 from driftloop.ingest.admit import read_validated
 from driftloop.ingest.read import TEXT_FORMATS, batch_format
 from driftloop.models.evaluate import metric_name
-from driftloop.models.registry import TAG
 from driftloop.models.tracking import start_batch_run
 
 
@@ -108,7 +107,7 @@ def retrain(
     frame, rows = read_validated(ctx.zone, path, name, fp, cfg)  # a sample of a large batch
     with retrain_slot(*slot_options(cfg)):
         champion = io(load_champion_task, cfg)(ctx)
-        if champion.tags.get(TAG + "batch_sha256") == sha and not force:
+        if champion.record.lineage.batch_sha256 == sha and not force:
             raise DriftloopError(
                 f"champion version {champion.version} was already trained on {name}; pass "
                 "--force (force=true) to fine-tune on it again."

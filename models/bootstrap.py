@@ -18,11 +18,19 @@ from driftloop.models.history import count_rejection
 from driftloop.models.memory import estimate_training_memory, require_memory_budget
 from driftloop.models.options import ModelOptions
 from driftloop.models.reference import profile_with_predictions
-from driftloop.models.registry import CHAMPION, alias_version, connect, log_version, promote
+from driftloop.models.registry import (
+    CHAMPION,
+    VersionInputs,
+    alias_version,
+    connect,
+    log_version,
+    promote,
+)
 from driftloop.models.replay import ReplayBuffer
 from driftloop.models.serving import is_classifier
 from driftloop.models.tracking import log_to_run, start_batch_run
 from driftloop.models.train import TrainedModel, train_from_scratch
+from driftloop.models.version_record import GateRecord, Lineage, where_recorded
 
 
 def _first_gate(trained: TrainedModel, opts: ModelOptions) -> str:
@@ -107,27 +115,18 @@ def bootstrap_model(
     if trained.validation_errors is None:
         raise TrainingError("training returned no validation errors; cannot set a reference")
     reference = profile_with_predictions(profile, trained, frame, opts.profile.max_values, t.seed)
-    tags = {
-        "kind": "initial",
-        "parent_version": "",
-        "batch_sha256": sha256,
-        "replay_seen": buffer.seen_json(),
-        "gate": "promoted",
-        "gate_reason": reason,
-    }
     _, valid = split_frame(frame, t.validation_fraction, t.seed)  # the rows of its errors
-    version = log_version(
-        client,
-        name,
-        trained,
-        reference,
-        buffer.frame,
-        np.asarray(trained.validation_errors),
-        tags,
-        run_id,
-        calibration_of(trained.model, valid, trained.meta),
+    made = VersionInputs(
+        lineage=Lineage("initial", source, sha256, f"bootstrap:{source}"),
+        buffer=buffer,
+        reference_errors=np.asarray(trained.validation_errors),
+        example=frame,
+        gate=GateRecord("promoted", reason, metric_name(trained.meta)),
+        calibration=calibration_of(trained.model, valid, trained.meta),
     )
+    version, _ = log_version(client, name, trained, reference, made, run_id)
     text = f"First model, trained from scratch on {source}; {reason}."
+    text = f"{text} {where_recorded(str(version.version))}"
     client.update_model_version(name, str(version.version), description=text)
     promote(client, name, str(version.version), trigger=f"bootstrap:{source}", reason=reason)
     count_rejection(client, name, rejected=False)

@@ -39,17 +39,35 @@ from driftloop.models.data import split_frame, split_positions
 from driftloop.models.evaluate import errors, errors_of, metric_name, summary
 from driftloop.models.finetune import finetune
 from driftloop.models.gate import GateDecision, decision_metrics, describe, judge
+from driftloop.models.gate_evaluation import GateEvaluation, evaluate_gate, holdout_frame
 from driftloop.models.history import count_rejection, rejections
 from driftloop.models.options import ModelOptions
 from driftloop.models.performance import performance_test
 from driftloop.models.recall import Recalled, recall
 from driftloop.models.reference import profile_with_predictions
-from driftloop.models.registry import CHAMPION, TAG, alias_version, log_version, promote, smoke_test
+from driftloop.models.registry import (
+    CHAMPION,
+    VersionInputs,
+    alias_version,
+    log_version,
+    logged_model_id,
+    promote,
+    smoke_test,
+)
 from driftloop.models.replay import ReplayBuffer, replay_sample
 from driftloop.models.replay_store import load_live, restart_live
 from driftloop.models.serving import is_classifier, predict_outputs
 from driftloop.models.tracking import log_dir_to_run, log_to_run
 from driftloop.models.train import TrainedModel, train_from_scratch
+from driftloop.models.version_record import (
+    TAG,
+    GateRecord,
+    Lineage,
+    read_record,
+    where_recorded,
+    with_gate,
+    write_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -280,33 +298,45 @@ def _register(
     new_buffer = kept.add(
         rows.fit, spec.target, rp.rows, opts.train.seed, is_classifier(trained.meta)
     )
-    tags = {
-        "batch_sha256": req.batch_sha256,
-        "batch": req.batch,
-        "trigger": req.trigger,
-        "kind": kind,
-        "parent_version": champion.version,
-        "replay_seen": new_buffer.seen_json(),
-        "escalated": str(escalated).lower(),
-        "concept_changed": str(rows.changed).lower(),
-        "concept_reason": rows.concept.reason,
-    }
+    lineage = Lineage(
+        kind=kind,
+        batch=req.batch,
+        batch_sha256=req.batch_sha256,
+        trigger=req.trigger,
+        parent_version=champion.version,
+        escalated=escalated,
+        concept_changed=rows.changed,
+        concept_reason=rows.concept.reason,
+    )
     reference = profile_with_predictions(
         profile, trained, frame, opts.profile.max_values, opts.train.seed
     )
     calibration = calibration_of(trained.model, rows.holdout, trained.meta)
-    mv = log_version(
-        client,
-        spec.name,
-        trained,
-        reference,
-        new_buffer.frame,
-        chall_errors,
-        tags,
-        req.run_id,
-        calibration,
-    )
+    made = VersionInputs(lineage, new_buffer, chall_errors, rows.fit, calibration=calibration)
+    mv, _ = log_version(client, spec.name, trained, reference, made, req.run_id)
     return str(mv.version)
+
+
+def _in_mlflow(
+    client: MlflowClient,
+    champion: Champion,
+    trained: TrainedModel,
+    rows: _Rows,
+    opts: ModelOptions,
+    run_id: str,
+    version: str,
+) -> GateEvaluation:
+    """Both models on the holdout as MLflow evaluations, validated against each other."""
+    hold = rows.holdout
+    ours = holdout_frame(predict_outputs(trained.model, hold, trained.meta), hold, trained.meta)
+    theirs = holdout_frame(
+        predict_outputs(champion.model, hold, champion.meta), hold, champion.meta
+    )
+    model_id = logged_model_id(client.get_model_version(opts.spec.name, version))
+    classifier = is_classifier(trained.meta)
+    return evaluate_gate(
+        client, run_id, ours, theirs, classifier, opts.gate.min_improvement, model_id
+    )
 
 
 def _servable(
@@ -345,7 +375,6 @@ def _made(kind: str, parent: str, batch: str) -> str:
 
 def _record(
     client: MlflowClient,
-    name: str,
     version: str,
     kind: str,
     d: GateDecision,
@@ -353,13 +382,19 @@ def _record(
     req: ChallengeRequest,
     moved: bool,
     parent: str,
+    opts: ModelOptions,
+    checked: GateEvaluation,
 ) -> None:
-    """The decision as version tags, description and run metrics; the rejections counted."""
+    """The decision in the version's record, tag and description, and as run metrics."""
+    name, thresholds = opts.spec.name, opts.gate
     verdict = "promoted" if d.promote else "rejected"
-    for key, value in {"gate": verdict, **d.as_tags()}.items():
-        client.set_model_version_tag(name, version, TAG + key, value[:5000])
+    mv = client.get_model_version(name, version)
+    validation = "passed" if checked.passed else f"failed: {checked.message}"
+    gate = GateRecord.of(d, thresholds.min_improvement, thresholds.max_forgetting, validation)
+    write_record(client, with_gate(read_record(client, mv), gate))
     made = _made(kind, parent, req.batch)
-    client.update_model_version(name, version, description=describe(d, made)[:5000])
+    text = f"{describe(d, made)[:4500]} {where_recorded(version)}"
+    client.update_model_version(name, version, description=text)
     run_id = req.run_id
     log_to_run(
         client,
@@ -405,6 +440,7 @@ def challenge(
     version = _register(
         client, champion, trained, rows, frame, profile, opts, req, kind, escalated, chall_errors
     )
+    checked = _in_mlflow(client, champion, trained, rows, opts, req.run_id, version)
     if decision.promote:
         decision = _servable(
             client, name, version, rows.holdout[opts.spec.features].head(20), decision
@@ -412,7 +448,7 @@ def challenge(
     moved = False
     if decision.promote:
         decision, moved = _promote(client, name, version, champion.version, req, decision)
-    _record(client, name, version, kind, decision, trained, req, moved, champion.version)
+    _record(client, version, kind, decision, trained, req, moved, champion.version, opts, checked)
     if decision.promote and rows.changed:
         restart_live(opts.replay, opts.spec.target, champion, frame, req.batch_sha256)
     new_champion = version if decision.promote else champion.version

@@ -7,7 +7,9 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,43 +23,54 @@ from driftloop.core.errors import RegistryError
 from driftloop.core.redact import redact
 from driftloop.models._keras import keras_module
 from driftloop.models.options import Store
-from driftloop.models.registry import CHAMPION, PROFILE_FILE, REPLAY_FILE, TAG, alias_version
+from driftloop.models.registry import CHAMPION, PROFILE_FILE, alias_version
 from driftloop.models.replay import ReplayBuffer
+from driftloop.models.replay_artifact import load_replay
 from driftloop.models.tracking import at_uri
+from driftloop.models.version_record import VersionRecord, read_record
 
 
 @dataclass
 class Champion:
-    """A registered version (usually the one serving), with everything stored beside it."""
+    """A registered version (usually the one serving), with everything stored beside it.
+
+    The replay rows are fetched from the version's run on first use of `replay`, so loading
+    a version to serve or score it downloads no training rows.
+    """
 
     name: str
     version: str
     model: Any
     meta: dict[str, Any]
     profile: dict[str, Any]
-    replay: pd.DataFrame
     run_id: str
-    tags: dict[str, str]
+    record: VersionRecord
     folder: Path
+    load_rows: Callable[[], pd.DataFrame] = field(repr=False)
 
     def fresh_model(self) -> Any:
         """A new copy of the Keras model, optimizer state included, to fine-tune."""
         return keras_module().saving.load_model(self.folder / serving.KERAS_FILE)
 
+    @cached_property
+    def replay(self) -> pd.DataFrame:
+        """The replay rows the version was made with (none when `replay_rows` is 0)."""
+        return self.load_rows()
+
     @property
     def replay_buffer(self) -> ReplayBuffer:
         """The replay rows with the counts of rows each reservoir has seen."""
-        return ReplayBuffer.from_json(self.replay, self.tags.get(TAG + "replay_seen", ""))
+        return ReplayBuffer.from_json(self.replay, json.dumps(self.record.replay.seen))
 
     @property
     def reference_score(self) -> float:
         """Accuracy or RMSE measured when the version was made, on data it was not trained on."""
-        return float(self.tags[TAG + "reference_score"])
+        return self.record.reference.score
 
     @property
     def reference_accuracy(self) -> float:
         """Accuracy measured when the version was made (classifiers only)."""
-        return float(self.tags[TAG + "reference_accuracy"])
+        return self.record.reference.score
 
     @property
     def reference_errors(self) -> np.ndarray:
@@ -66,15 +79,14 @@ class Champion:
 
     @property
     def reference_rows(self) -> int:
-        """Number of rows behind reference_accuracy."""
-        return int(self.tags[TAG + "reference_rows"])
+        """Number of rows behind reference_score."""
+        return self.record.reference.rows
 
 
 def version_folder(store: Store, name: str, version: str) -> Path:
-    """Local copy of a version's artifacts (downloaded once, kept in the store's cache folder)."""
-    key = hashlib.sha1(store.tracking_uri.encode()).hexdigest()[:10]
-    folder = store.cache / key / name / version
-    if not (folder / REPLAY_FILE).is_file():
+    """Local copy of a version's model artifacts (downloaded once, kept in the store's cache)."""
+    folder = _cache(store, name) / version
+    if not (folder / serving.META_FILE).is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         # models:/ URIs resolve through the global registry URI, whatever is passed here.
         with tempfile.TemporaryDirectory(dir=folder.parent) as tmp, at_uri(store.tracking_uri):
@@ -94,20 +106,31 @@ def version_folder(store: Store, name: str, version: str) -> Path:
     return folder
 
 
+def _cache(store: Store, name: str) -> Path:
+    """The store's cache folder of a model's versions."""
+    return store.cache / hashlib.sha1(store.tracking_uri.encode()).hexdigest()[:10] / name
+
+
 def load_version(store: Store, client: MlflowClient, name: str, version: str) -> Champion:
-    """Load one registered version: Keras model, metadata, profile, replay rows and tags."""
+    """Load one registered version: Keras model, metadata, profile and record (rows lazily)."""
     mv = client.get_model_version(name, version)
     folder = version_folder(store, name, version)
+    record = read_record(client, mv)
+    meta = json.loads((folder / serving.META_FILE).read_text("utf-8"))
+    columns = [*meta["numeric"], *meta["categorical"], meta["target"]]
+    cache = _cache(store, name) / f"{version}-replay.parquet"
     return Champion(
         name=name,
         version=version,
         model=keras_module().saving.load_model(folder / serving.KERAS_FILE),
-        meta=json.loads((folder / serving.META_FILE).read_text("utf-8")),
+        meta=meta,
         profile=json.loads((folder / PROFILE_FILE).read_text("utf-8")),
-        replay=pd.read_parquet(folder / REPLAY_FILE),
         run_id=mv.run_id or "",
-        tags=dict(mv.tags),
+        record=record,
         folder=folder,
+        load_rows=lambda: load_replay(
+            client, record.run_id, record.replay.artifact, cache, folder, columns
+        ),
     )
 
 

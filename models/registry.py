@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,25 @@ from driftloop.core.redact import redact
 from driftloop.models.evaluate import metric_name, summary
 from driftloop.models.history import list_moves, record_move
 from driftloop.models.options import Store
+from driftloop.models.replay import ReplayBuffer
+from driftloop.models.replay_artifact import log_replay
 from driftloop.models.tracking import at_store
 from driftloop.models.train import TrainedModel
+from driftloop.models.version_record import (
+    TAG,
+    GateRecord,
+    Lineage,
+    Reference,
+    ReplayInfo,
+    VersionRecord,
+    write_record,
+)
 
 log = logging.getLogger(__name__)
 
 CHAMPION = "champion"
 PREVIOUS = "previous"
-TAG = "driftloop."
 PROFILE_FILE = "reference_profile.json"
-REPLAY_FILE = "replay.parquet"
 REFERENCE_ERRORS = 2000
 EXAMPLE_ROWS = 5
 SERVING_CODE = str(Path(serving.__file__))
@@ -45,6 +55,18 @@ PIP_REQUIREMENTS = [
     "pandas",
     "numpy",
 ]
+
+
+@dataclass(frozen=True)
+class VersionInputs:
+    """What a new version is registered with besides the model: lineage, replay, reference."""
+
+    lineage: Lineage
+    buffer: ReplayBuffer  # the replay rows the version was made with (stored on the run)
+    reference_errors: np.ndarray
+    example: pd.DataFrame  # rows to take the input example's features from
+    gate: GateRecord | None = None
+    calibration: dict[str, Any] | None = None  # a classifier's confidence map (calibration.py)
 
 
 def connect(store: Store) -> MlflowClient:
@@ -97,7 +119,7 @@ def _meta_with_reference(meta: dict[str, Any], errs: np.ndarray) -> tuple[dict[s
     return {**meta, "reference": reference}, value
 
 
-def _log_model(folder: Path, meta: dict[str, Any], name: str, replay: pd.DataFrame) -> Any:
+def _log_model(folder: Path, meta: dict[str, Any], name: str, example: pd.DataFrame) -> Any:
     """Log the pyfunc model from the files in `folder` to the active run; register it."""
     return mlflow.pyfunc.log_model(
         name="model",
@@ -106,17 +128,16 @@ def _log_model(folder: Path, meta: dict[str, Any], name: str, replay: pd.DataFra
             "keras_model": str(folder / serving.KERAS_FILE),
             "meta": str(folder / serving.META_FILE),
             "profile": str(folder / PROFILE_FILE),
-            "replay": str(folder / REPLAY_FILE),
         },
         signature=_signature(meta),
-        input_example=_input_example(replay, meta),
+        input_example=_input_example(example, meta),
         pip_requirements=PIP_REQUIREMENTS,
         registered_model_name=name,
     )
 
 
 def _input_example(rows: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame | None:
-    """A few feature rows (from the replay rows stored with the version anyway), or None."""
+    """A few feature rows (no target) of the data the version was made from, or None."""
     features = [*meta["numeric"], *meta["categorical"]]
     if rows.empty or any(c not in rows.columns for c in features):
         return None
@@ -128,42 +149,48 @@ def log_version(
     name: str,
     trained: TrainedModel,
     profile: dict[str, Any],
-    replay: pd.DataFrame,
-    reference_errors: np.ndarray,
-    tags: dict[str, str],
+    made: VersionInputs,
     run_id: str,
-    calibration: dict[str, Any] | None = None,
-) -> ModelVersion:
-    """Log the model (pyfunc: Keras file, profile, replay rows) and register a version.
+) -> tuple[ModelVersion, VersionRecord]:
+    """Log the model (pyfunc: Keras file, metadata, profile), register a version, record it.
 
-    `reference_errors` are the per-row errors on data the model was not trained on; their
-    summary (accuracy or RMSE) and a sample are stored for performance-drift tests, with a
-    classifier's confidence `calibration` on those rows (`models/calibration.py`).
+    The replay rows go to the run (`replay_artifact`), not into the model, and the rest of
+    what driftloop knows about the version to its record (`version_record`). The reference
+    errors (per row, on data the model was not trained on) give the reference score.
     """
-    errs = np.asarray(reference_errors, dtype="float64")
+    errs = np.asarray(made.reference_errors, dtype="float64")
     meta, value = _meta_with_reference(trained.meta, errs)
-    if calibration is not None:
-        meta["reference"]["calibration"] = calibration
+    if made.calibration is not None:
+        meta["reference"]["calibration"] = made.calibration
     with tempfile.TemporaryDirectory() as tmp, at_store(client), mlflow.start_run(run_id=run_id):
         folder = Path(tmp)
         trained.model.save(folder / serving.KERAS_FILE)
         (folder / serving.META_FILE).write_text(json.dumps(meta, indent=2), "utf-8")
         (folder / PROFILE_FILE).write_text(json.dumps(profile), "utf-8")
-        replay.to_parquet(folder / REPLAY_FILE, index=False)
-        info = _log_model(folder, trained.meta, name, replay)
+        info = _log_model(folder, trained.meta, name, made.example)
     version = str(info.registered_model_version)
-    metric = meta["reference"]["metric"]
-    all_tags = {
-        **tags,
-        "run_id": run_id,
-        "reference_metric": metric,
-        "reference_score": f"{value:.6f}",
-        f"reference_{metric}": f"{value:.6f}",
-        "reference_rows": str(len(errs)),
-    }
-    for key, text in all_tags.items():
-        client.set_model_version_tag(name, version, TAG + key, text)
-    return client.get_model_version(name, version)
+    buffer = made.buffer
+    record = VersionRecord(
+        model=name,
+        version=version,
+        run_id=run_id,
+        lineage=made.lineage,
+        reference=Reference(meta["reference"]["metric"], value, len(errs)),
+        replay=ReplayInfo(
+            len(buffer.frame), buffer.seen, log_replay(client, run_id, version, buffer.frame)
+        ),
+        gate=made.gate,
+    )
+    write_record(client, record)
+    return client.get_model_version(name, version), record
+
+
+def logged_model_id(mv: ModelVersion) -> str | None:
+    """The id of the LoggedModel behind a version (its source `models:/<id>`), if it has one."""
+    if mv.model_id:
+        return str(mv.model_id)
+    source = mv.source or ""
+    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
 
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from driftloop.core.config import Config
@@ -15,7 +16,8 @@ def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
     from mlflow.tracking import MlflowClient
 
     from driftloop.flows.options import model_options
-    from driftloop.models.registry import CHAMPION, PREVIOUS, TAG, alias_version, connect
+    from driftloop.models.registry import CHAMPION, PREVIOUS, alias_version, connect
+    from driftloop.models.version_record import TAG, read_record
 
     client: MlflowClient = connect(model_options(cfg).store)
     name = cfg.model.name
@@ -35,6 +37,7 @@ def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
             "version": champion,
             "run_id": mv.run_id,
             "tags": tags,
+            "record": asdict(read_record(client, mv)),
             "metrics": metrics,
         }
     info["batches"] = [_batch_line(e) for e in open_ledger(cfg).recent(limit)]
@@ -64,12 +67,11 @@ def format_status(info: dict[str, Any]) -> str:
     if ch is None:
         lines.append("  no champion yet: run `driftloop bootstrap --data FILE`")
     else:
-        tags = ch["tags"]
+        made, ref = ch["record"]["lineage"], ch["record"]["reference"]
         lines.append(
-            f"  champion: version {ch['version']} ({tags.get('kind', '?')}, parent "
-            f"{tags.get('parent_version') or '-'}), reference {tags.get('reference_metric', '')} "
-            f"{float(tags.get('reference_score', 'nan')):.4f} on "
-            f"{tags.get('reference_rows', '?')} rows"
+            f"  champion: version {ch['version']} ({made['kind']}, parent "
+            f"{made['parent_version'] or '-'}), reference {ref['metric']} "
+            f"{ref['score']:.4f} on {ref['rows']} rows"
         )
         lines.append(f"  previous: version {info['previous_version'] or '-'}")
     lines.append(f"last {len(info['batches'])} batch(es), newest first:")

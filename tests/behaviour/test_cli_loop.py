@@ -15,6 +15,7 @@ from mlflow.tracking import MlflowClient
 
 from driftloop.core.config import load_config
 from driftloop.ingest import Ledger, sha256_of
+from driftloop.models.version_record import read_record
 from tests.helpers import Project, cli
 
 
@@ -42,10 +43,13 @@ def test_bootstrap_registers_a_champion_a_plain_client_can_use(project: Project)
     assert "registered test-model version 1 as champion" in res.out
     assert _aliases(project) == {"champion": "1"}
     mv = _client(project).get_model_version("test-model", "1")
-    assert mv.tags["driftloop.kind"] == "initial"
-    assert mv.tags["driftloop.batch_sha256"] == sha256_of(project.bootstrap_csv)
-    assert mv.tags["driftloop.run_id"] == mv.run_id
-    assert float(mv.tags["driftloop.reference_accuracy"]) > 0.8
+    record = read_record(_client(project), mv)
+    assert mv.tags["driftloop.kind"] == record.lineage.kind == "initial"
+    sha = sha256_of(project.bootstrap_csv)
+    assert record.lineage.batch_sha256 == sha and mv.tags["driftloop.batch"] == "bootstrap.csv"
+    assert record.run_id == mv.run_id
+    assert record.reference.metric == "accuracy" and record.reference.score > 0.8
+    assert mv.tags["driftloop.reference_score"] == f"{record.reference.score:.6f}"
     again = cli("bootstrap", "--config", str(project.config), "--data", str(project.bootstrap_csv))
     assert again.code == 2 and "already has a champion (version 1)" in again.err
 
@@ -166,11 +170,11 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
     v2 = client.get_model_version("test-model", "2")
     assert v2.tags["driftloop.parent_version"] == "1"
     assert (
-        v2.tags["driftloop.batch_sha256"]
+        read_record(client, v2).lineage.batch_sha256
         == co["sha256"]
         == sha256_of(work / "processed" / "concept.csv")
     )
-    assert v2.tags["driftloop.run_id"] == v2.run_id == co["mlflow_run_id"]
+    assert read_record(client, v2).run_id == v2.run_id == co["mlflow_run_id"]
     assert v2.tags["driftloop.gate"] == "promoted"
     run = client.get_run(co["mlflow_run_id"])
     assert run.data.tags["driftloop.action"] == "promoted"
@@ -211,7 +215,8 @@ def test_the_whole_loop_through_every_verb(project: Project) -> None:
     out = json.loads(rt.out)
     assert out["batch"] == "concept.csv" and out["previous_champion"] == "1"
     assert out["action"] == "promoted" and out["champion_version"] == "3"
-    assert client.get_model_version("test-model", "3").tags["driftloop.trigger"] == "manual"
+    v3 = read_record(client, client.get_model_version("test-model", "3"))
+    assert v3.lineage.trigger == "manual"
     refused = cli("retrain", "--config", cfg_path)
     assert refused.code == 2 and "already trained on concept.csv" in refused.err
     forced = cli("retrain", "--config", cfg_path, "--force", "--json")

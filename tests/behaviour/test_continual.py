@@ -33,6 +33,7 @@ from driftloop.models.data import split_frame
 from driftloop.models.finetune import finetune
 from driftloop.models.replay_store import load_live
 from driftloop.models.tracking import start_batch_run
+from driftloop.models.version_record import read_record
 
 TINY = {
     "training": {"hidden_units": [16], "epochs": 25, "patience": 3, "seed": 7},
@@ -93,10 +94,13 @@ def test_gate_rejects_a_challenger_trained_on_shuffled_labels(tmp_path: Path) ->
     assert not d.promote and out.challenger_version == "2" and out.champion_version == "1"
     assert d.checks["improvement"] == "fail"
     assert _aliases(cfg) == {"champion": "1"}
-    tags = _client(cfg).get_model_version("m", "2").tags
+    mv = _client(cfg).get_model_version("m", "2")
+    tags, record = mv.tags, read_record(_client(cfg), mv)
     assert tags["driftloop.gate"] == "rejected" and tags["driftloop.parent_version"] == "1"
-    assert tags["driftloop.gate_check_improvement"] == "fail"
-    run = _client(cfg).get_run(tags["driftloop.run_id"])
+    assert record.gate is not None and record.gate.checks["improvement"] == "fail"
+    assert record.gate.mlflow_validation.startswith("failed: ")  # MLflow's validation agrees
+    assert "holdout_accuracy" in record.gate.mlflow_validation
+    run = _client(cfg).get_run(record.run_id)
     assert run.data.metrics["gate_promoted"] == 0.0
     assert "gate_accuracy_new_challenger" in run.data.metrics
     assert any(a.path == "tensorboard" for a in _client(cfg).list_artifacts(run.info.run_id))
@@ -171,9 +175,10 @@ def test_promotion_is_refused_when_the_champion_moved_meanwhile(tmp_path: Path) 
     assert "moved from version 1 to 2 while version 3 was being made" in d.reason
     assert (out.challenger_version, out.champion_version) == ("3", "2")
     assert _aliases(cfg)["champion"] == "2"
-    v3 = _client(cfg).get_model_version("m", "3").tags
-    assert v3["driftloop.gate"] == "rejected" and v3["driftloop.parent_version"] == "1"
-    assert v3["driftloop.gate_check_champion_unchanged"] == "fail"
+    v3 = _client(cfg).get_model_version("m", "3")
+    assert v3.tags["driftloop.gate"] == "rejected" and v3.tags["driftloop.parent_version"] == "1"
+    gate = read_record(_client(cfg), v3).gate
+    assert gate is not None and gate.checks["champion_unchanged"] == "fail"
     assert all(m.to_version != "3" for m in list_moves(_client(cfg), "m"))
 
 
@@ -212,8 +217,9 @@ def test_rejections_in_a_row_escalate_to_a_retrain_from_scratch(tmp_path: Path) 
     _bootstrap(cfg, stream.bootstrap)
     kinds = [_challenge(cfg, stream.batches[i].frame, f"b{i}").kind for i in (1, 2, 3)]
     assert kinds == ["finetune", "finetune", "scratch"]
-    tags = _client(cfg).get_model_version("m", "4").tags
-    assert tags["driftloop.kind"] == "scratch" and tags["driftloop.escalated"] == "true"
+    v4 = _client(cfg).get_model_version("m", "4")
+    assert v4.tags["driftloop.kind"] == "scratch"
+    assert read_record(_client(cfg), v4).lineage.escalated is True
 
 
 def test_a_killed_finetune_resumes_from_its_checkpoint(tmp_path: Path) -> None:

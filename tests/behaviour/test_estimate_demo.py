@@ -23,6 +23,7 @@ from driftloop.models.challenger import champion_concept
 from driftloop.models.evaluate import accuracy, predicted
 from driftloop.models.replay_store import add_batch
 from driftloop.models.tracking import start_batch_run
+from driftloop.models.version_record import read_record
 
 
 def test_demo_covariate_shift_keeps_the_forgetting_guard_and_the_old_accuracy(
@@ -51,9 +52,11 @@ def test_demo_covariate_shift_keeps_the_forgetting_guard_and_the_old_accuracy(
     d = out.decision
     assert not out.concept_changed
     assert d.checks["forgetting"] in ("pass", "fail") and d.past_rows > 0
-    tags = client.get_model_version(cfg.model.name, out.challenger_version).tags
-    assert tags["driftloop.concept_changed"] == "false"
-    assert tags["driftloop.concept_reason"].startswith("no concept change (the rule holds)")
+    lineage = read_record(
+        client, client.get_model_version(cfg.model.name, out.challenger_version)
+    ).lineage
+    assert lineage.concept_changed is False
+    assert lineage.concept_reason.startswith("no concept change (the rule holds)")
     assert d.promote and out.champion_version == "2"
     assert d.champion_past is not None and d.challenger_past is not None
     assert d.champion_past - d.challenger_past <= cfg.gate.max_forgetting + 1e-12

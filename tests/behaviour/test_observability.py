@@ -98,7 +98,11 @@ def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: 
         for name, r in (("stable", stable), ("concept", concept))
     }
     assert steps == {"stable": [1], "concept": [2]}
-    (dataset,) = client.get_run(run_id).inputs.dataset_inputs
+    inputs = client.get_run(run_id).inputs.dataset_inputs
+    (dataset,) = [d for d in inputs if d.tags[0].value == "batch"]
+    # ... and the gate's holdout, as both models' evaluation datasets (models/gate_evaluation)
+    contexts = sorted(d.tags[0].value for d in inputs if d.dataset.name == "gate-holdout")
+    assert contexts == ["challenger_", "champion_"]
     assert dataset.dataset.name == "concept.csv"
     assert dataset.dataset.source_type == "local"
     assert '"num_rows": 600' in dataset.dataset.profile

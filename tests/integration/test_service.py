@@ -28,6 +28,7 @@ from mlflow.tracking import MlflowClient
 from driftloop.core.config import load_config
 from driftloop.flows.publish import KINDS, artifact_key
 from driftloop.ingest import LedgerEntry, open_ledger
+from driftloop.models.version_record import read_record
 from tests.helpers import TINY_SETTINGS, Project, make_project
 from tests.integration.servers import (
     BIN,
@@ -372,7 +373,8 @@ def test_a_drift_event_triggers_a_retrain_run(svc: Service) -> None:
     assert retrain["created_by"]["type"] == "AUTOMATION", retrain["created_by"]
     versions = svc.mlflow.search_model_versions(f"name = '{MODEL}'")
     made = [v for v in versions if v.tags.get("driftloop.trigger") == "drift-event"]
-    assert len(made) == 1 and made[0].tags["driftloop.batch_sha256"] == entry.sha256
+    assert len(made) == 1
+    assert read_record(svc.mlflow, made[0]).lineage.batch_sha256 == entry.sha256
     assert made[0].tags["driftloop.parent_version"] == before
 
 
