@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 
 from prefect import flow, get_run_logger, tags
 
+from driftloop.core import progress
 from driftloop.core.errors import TrackingUnreachable
 from driftloop.core.faults import system_fault
 from driftloop.core.records import Action, BatchRecord, Status
@@ -57,6 +58,7 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
         run_batch = process_batch.with_options(task_runner=dask_task_runner(cfg))
     records = []
     for i, path in enumerate(waiting):
+        progress.current().step(f"batch {i + 1}/{len(waiting)}: {PurePosixPath(str(path)).name}")
         before = attempt_now(path, cfg, ctx.ledger)
         # The record is the subflow's return value, taken in memory: `return_state=True` then
         # `state.result()` raises MissingResult when the API answers a retried state update

@@ -93,7 +93,16 @@ def finetune(
     how = prepare_strategy(model, meta, opts)
     extra = _callbacks(opts, checkpoint_dir, log_dir, callbacks)
     epochs, first = fit(
-        model, train, valid, meta, opts.epochs, opts.batch_size, opts.patience, opts.seed, extra
+        model,
+        train,
+        valid,
+        meta,
+        opts.epochs,
+        opts.batch_size,
+        opts.patience,
+        opts.seed,
+        extra,
+        label="fine-tuning",
     )
     name = metric_name(meta)
     metrics = {

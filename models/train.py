@@ -16,6 +16,7 @@ from driftloop.models.build import build_model, feature_meta
 from driftloop.models.data import class_list, encode_target, split_frame
 from driftloop.models.evaluate import errors, metric_name, score
 from driftloop.models.options import ModelSpec, TrainOptions
+from driftloop.models.progress import epoch_callback
 from driftloop.models.serving import frame_to_inputs, is_classifier, to_tensors
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,9 @@ def fit(
     patience: int,
     seed: int,
     callbacks: Sequence[Any] = (),
+    label: str = "training",
 ) -> tuple[int, int]:
-    """Fit with EarlyStopping on validation loss (best weights kept).
+    """Fit with EarlyStopping on validation loss (best weights kept), epochs told as `label`.
 
     Returns (epochs run by this call, epoch it started at: above 0 after a resume).
     """
@@ -93,7 +95,7 @@ def fit(
         train_ds,
         validation_data=valid_ds,
         epochs=epochs,
-        callbacks=[*callbacks, stop, first.callback()],
+        callbacks=[*callbacks, stop, first.callback(), epoch_callback(label, epochs)],
         verbose=0,
         shuffle=False,
     )

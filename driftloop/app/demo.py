@@ -12,11 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from driftloop.app.progress import embedded_server
 from driftloop.app.scaffold import write_config
 from driftloop.app.stream import TARGET, Stream, make_stream
 from driftloop.app.table import HEADER, format_row
 from driftloop.core.config import load_config
 from driftloop.core.errors import DriftloopError
+from driftloop.core.progress import current
 from driftloop.core.records import Action, BatchRecord
 from driftloop.core.runtime import prepare_environment
 
@@ -180,6 +182,7 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
         f"(validation accuracy {float(mv.tags['driftloop.reference_score']):.3f})",
         file=out,
     )
+    embedded_server(current())
     print(HEADER, file=out)
     records: list[BatchRecord] = []
     for batch in stream.batches:
