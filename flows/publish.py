@@ -36,15 +36,35 @@ def artifact_key(model: str, kind: str) -> str:
     return f"{slug}-{kind}"
 
 
+def action_taken(record: BatchRecord) -> drift.ActionTaken:
+    """What the batch's report says was done: the record's action, its reason, the challenger."""
+    return drift.ActionTaken(record.action.value, record.reason, record.challenger_version)
+
+
+def report_files(
+    report: drift.DriftReport, batch: str, taken: drift.ActionTaken | None = None
+) -> dict[str, str]:
+    """The batch's report as its MLflow run's markdown and HTML (with the action, if known)."""
+    return {
+        "drift_report.md": drift.report_markdown(report, taken),
+        "drift_report.html": drift.report_html(report, f"Drift report of {batch}", taken),
+    }
+
+
 @task(name="publish-report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 4])
 def publish_task(
-    model: str, report: drift.DriftReport, adm: Admission, run_id: str, run_link: str
+    model: str,
+    report: drift.DriftReport,
+    adm: Admission,
+    run_id: str,
+    run_link: str,
+    taken: drift.ActionTaken | None = None,
 ) -> None:
-    """Publish the drift report (markdown), its per-feature table and a link to the MLflow run."""
+    """Publish the drift report (markdown, with the action), its table and the MLflow run's link."""
     key = {kind: artifact_key(model, kind) for kind in KINDS}
     create_markdown_artifact(
         markdown=f"# {adm.path.name}\n\n"
-        + drift.report_markdown(report)
+        + drift.report_markdown(report, taken)
         + f"\n\nMLflow run: [{run_id}]({run_link})",
         key=key["drift-report"],
         description=f"Drift report of {adm.path.name} (sha256 {adm.sha256[:12]})",

@@ -84,6 +84,8 @@ def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: 
         (keys[0], "Drift report of stable.csv"),
     ]
     assert {a.key for a in arts} == set(keys)
+    report = next(a for a in arts if a.key == keys[0] and "concept.csv" in a.description)
+    assert f"Action: **promoted to v{concept['challenger_version']}** (" in str(report.data)
     link = next(a for a in arts if a.key == keys[2] and "concept.csv" in a.description)
     run_id = concept["mlflow_run_id"]
     assert "http://127.0.0.1:5000/#/experiments/" in str(link.data)
