@@ -16,7 +16,7 @@ from driftloop.flows.events import emit_outcome
 from driftloop.flows.faults import stop_run
 from driftloop.flows.preflight import require_champion
 from driftloop.flows.process_batch import process_batch
-from driftloop.flows.publish import run_tags
+from driftloop.flows.publish import monitor_run_name, run_tags, tag_this_run
 from driftloop.flows.tasks import check_tracking_task, io
 from driftloop.ingest import fail, recover
 from driftloop.ingest.admit import attempt_now
@@ -76,7 +76,7 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
     return records
 
 
-@flow(name="monitor")
+@flow(name="monitor", flow_run_name=monitor_run_name)
 @holds_zone
 def monitor(config_path: str | None = None) -> list[BatchRecord]:
     """Process, once, each batch waiting in the landing folder; return one record per batch.
@@ -88,6 +88,7 @@ def monitor(config_path: str | None = None) -> list[BatchRecord]:
     stops the run with a SystemFault; the attempt is uncounted and every batch stays waiting.
     """
     ctx = RunContext.open(config_path)
+    tag_this_run(run_tags(ctx.cfg.model.name))  # the monitor run too, not only its batches
     logger = get_run_logger()
     for done in recover(ctx.zone, ctx.ledger):
         logger.warning("%s: interrupted move finished: %s", done.batch, done.status)

@@ -17,6 +17,7 @@ from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
 from driftloop import drift
+from driftloop.core.errors import DriftloopError
 from driftloop.core.records import BatchRecord, Status
 from driftloop.ingest import Admission
 
@@ -96,6 +97,25 @@ def batch_run_name() -> str:
     """`process-batch/<file name>`: the name of a batch's flow run in the Prefect UI."""
     path = str(flow_run.parameters.get("path", ""))
     return f"process-batch/{PurePosixPath(path).name}"
+
+
+def monitor_run_name() -> str:
+    """The model's name: a monitor flow run's name in the Prefect UI (not a random word pair)."""
+    from driftloop.core.config import load_config
+
+    try:
+        return load_config(flow_run.parameters.get("config_path")).model.name
+    except (DriftloopError, OSError):  # the flow itself reports the config's problem
+        return "monitor"
+
+
+def tag_this_run(tags: list[str]) -> None:
+    """Add `tags` to the current flow run (the UI's run list shows them and filters by them)."""
+    run_id = flow_run.get_id()
+    if not run_id:
+        return
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(UUID(run_id), tags=sorted({*flow_run.tags, *tags}))
 
 
 def run_tags(model: str) -> list[str]:

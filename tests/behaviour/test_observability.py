@@ -75,6 +75,11 @@ def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: 
         assert {"verdict:drift", "action:promoted"} <= set(
             by_name["process-batch/concept.csv"].tags
         )
+        # The monitor run that started them is named after the model and tagged with it.
+        parent = client.read_task_run(by_name["process-batch/stable.csv"].parent_task_run_id)
+        monitor_run = client.read_flow_run(parent.flow_run_id)
+        assert monitor_run.name == "test-model"
+        assert set(monitor_run.tags) == {"driftloop", "model:test-model"}
         # Artifacts keyed per model and kind: each batch is one more version of the history.
         keys = ["test-model-drift-report", "test-model-drift-features", "test-model-mlflow-run"]
         mine = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids))
