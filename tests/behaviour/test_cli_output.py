@@ -112,3 +112,8 @@ def test_run_prints_one_line_per_batch_when_not_on_a_terminal_and_nothing_with_q
     quiet = cli("run", "--config", cfg, "-q")
     assert (quiet.code, quiet.err) == (0, "")
     assert [line.split()[0] for line in quiet.out.splitlines()[1:]] == ["c.csv"]
+    # What matters still shows with -q: a batch that went to quarantine.
+    project.drop(project.stream.batches[3].frame.drop(columns="x3"), "broken.csv")
+    refused = cli("run", "-q", "--config", cfg)
+    assert refused.code == 3
+    assert refused.err.startswith("driftloop run: 1 batch(es) moved to quarantine: ['broken.csv']")
