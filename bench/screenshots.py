@@ -1,15 +1,19 @@
-"""Screenshots of the drift-over-time page and one batch's report, in headless Chromium.
+"""Screenshots of the drift-over-time page, one batch's report and Prefect's flow-run list.
 
 Usage (from the repository root)::
 
     .venv/bin/python bench/screenshots.py                        # runs `driftloop demo` first
     .venv/bin/python bench/screenshots.py --demo-dir driftloop-demo   # an existing demo folder
 
-It runs the demo (600 rows per batch, seed 0) into a temporary folder unless ``--demo-dir``
-names one that already has ``reports/drift-over-time.html``, then writes
-``bench/screenshots/drift-over-time.png`` and ``bench/screenshots/batch-report.png`` (the
-report of the first promoted batch), cropped to their content and stored with a 64-colour
-palette to stay small. Chromium: ``/usr/bin/chromium`` (Debian:
+It starts a real Prefect server (``prefect server start`` on a free port of 127.0.0.1, its
+home in a temporary folder), runs the demo (600 rows per batch, seed 0) against it into a
+temporary folder, and writes ``bench/screenshots/drift-over-time.png``,
+``bench/screenshots/batch-report.png`` (the report of the first promoted batch) and
+``bench/screenshots/prefect-flow-runs.png`` (the server's Runs page: one run per batch, named
+after it, with its model, verdict and action tags). With ``--demo-dir`` naming a folder that
+has ``reports/drift-over-time.html`` the two reports come from there (the demo still runs
+for the Prefect page). Each PNG is cropped to its content and stored with a 64-colour palette
+to stay small. Chromium: ``/usr/bin/chromium`` (Debian:
 ``apt-get install -y chromium``), or the path in ``$CHROMIUM``. Nothing is fetched from a
 network: the pages are self-contained and Chromium runs with its background traffic off.
 """
@@ -17,10 +21,16 @@ network: the pages are self-contained and Chromium runs with its background traf
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import socket
 import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 FLAGS = [
@@ -35,8 +45,11 @@ FLAGS = [
 ]
 
 
-def shoot(page: Path, png: Path, size: str) -> Path:
-    """Render ``page`` into ``png`` at the window ``size`` ("W,H") and return ``png``."""
+def shoot(page: Path | str, png: Path, size: str, wait_ms: int = 0) -> Path:
+    """Render ``page`` (a file or URL) into ``png`` at the window ``size`` ("W,H").
+
+    ``wait_ms`` lets a JavaScript page run that long (virtual time) before the shot.
+    """
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="driftloop-chromium-") as profile:
@@ -47,7 +60,8 @@ def shoot(page: Path, png: Path, size: str) -> Path:
                 f"--user-data-dir={profile}",
                 f"--screenshot={png}",
                 f"--window-size={size}",
-                page.resolve().as_uri(),
+                *([f"--virtual-time-budget={wait_ms}"] if wait_ms else []),
+                page.resolve().as_uri() if isinstance(page, Path) else page,
             ],
             check=True,
             capture_output=True,
@@ -70,24 +84,74 @@ def shrink(png: Path, margin: int = 24) -> Path:
     return png
 
 
-def demo_reports(folder: Path | None) -> Path:
-    """The reports folder of a demo run (the demo is run first when none is given)."""
-    if folder is not None and (folder / "reports" / "drift-over-time.html").is_file():
-        return folder / "reports"
-    from driftloop.app.demo import run_demo
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    target = folder or Path(tempfile.mkdtemp(prefix="driftloop-shots-")) / "demo"
-    run_demo(target, rows=600, seed=0)
-    return target / "reports"
+
+@contextlib.contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """A real `prefect server start` on a free port, its home under ``home``; yields its URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    # The UI asks the API at port 4200 unless told the server's own address.
+    env["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{port}/api"
+    prefect = Path(sys.executable).parent / "prefect"
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"{url}/api/health", timeout=2).status == 200:
+                    break
+            if server.poll() is not None:
+                raise RuntimeError(f"prefect server exited; see {home / 'server.log'}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()
+
+
+def run_demo_against(api_url: str, folder: Path) -> Path:
+    """`driftloop demo` (600 rows per batch, seed 0) into ``folder``, its runs on ``api_url``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_API_URL=f"{api_url}/api", PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    demo = ["demo", "-q", "--dir", str(folder), "--rows", "600", "--seed", "0"]
+    subprocess.run(
+        [sys.executable, "-m", "driftloop.app.cli", *demo],
+        env=env,
+        check=True,
+        timeout=1800,
+    )
+    return folder / "reports"
 
 
 def main() -> None:
-    """Render both screenshots."""
+    """Render the three screenshots."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--demo-dir", type=Path, help="an existing demo folder (default: run one)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "screenshots")
     args = p.parse_args()
-    reports = demo_reports(args.demo_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="driftloop-shots-"))
+    (tmp / "prefect").mkdir()
+    with prefect_server(tmp / "prefect") as url:
+        reports = run_demo_against(url, tmp / "demo")
+        runs = shoot(f"{url}/runs", args.out / "prefect-flow-runs.png", "1600,1840", 20000)
+    print(shrink(runs))
+    given = args.demo_dir / "reports" if args.demo_dir else None
+    if given is not None and (given / "drift-over-time.html").is_file():
+        reports = given
     page = reports / "drift-over-time.html"
     text = page.read_text(encoding="utf-8")
     rows = text.split("<tr class='batch")[1:]
