@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -122,7 +123,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _champion_before_batches(cfg)
     embedded_server(current())
+    start = time.perf_counter()
     records = monitor(config_path=path)
+    if records:  # ends the redrawn "batch i/n" line on a terminal before the table
+        current().line(f"{len(records)} batch(es) in {time.perf_counter() - start:.0f} s")
     if args.json:
         for r in records:
             print(json.dumps(r.to_dict(), default=str), flush=True)
