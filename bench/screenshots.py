@@ -1,15 +1,19 @@
-"""Screenshots of the drift-over-time page and one batch's report, in headless Chromium.
+"""Screenshots of the drift-over-time page, one batch's report and Prefect's flow-run list.
 
 Usage (from the repository root)::
 
     .venv/bin/python bench/screenshots.py                        # runs `driftloop demo` first
     .venv/bin/python bench/screenshots.py --demo-dir driftloop-demo   # an existing demo folder
 
-It runs the demo (600 rows per batch, seed 0) into a temporary folder unless ``--demo-dir``
-names one that already has ``reports/drift-over-time.html``, then writes
-``bench/screenshots/drift-over-time.png`` and ``bench/screenshots/batch-report.png`` (the
-report of the first promoted batch), cropped to their content and stored with a 64-colour
-palette to stay small. Chromium: ``/usr/bin/chromium`` (Debian:
+It starts a real Prefect server (``prefect server start`` on a free port of 127.0.0.1, its
+home in a temporary folder), runs the demo (600 rows per batch, seed 0) against it into a
+temporary folder, and writes ``bench/screenshots/drift-over-time.png``,
+``bench/screenshots/batch-report.png`` (the report of the first promoted batch) and
+``bench/screenshots/prefect-flow-runs.png`` (the server's Runs page: one run per batch, named
+after it, with its model, verdict and action tags). With ``--demo-dir`` naming a folder that
+has ``reports/drift-over-time.html`` the two reports come from there (the demo still runs
+for the Prefect page). Each PNG is cropped to its content and stored with a 64-colour palette
+to stay small. Chromium: ``/usr/bin/chromium`` (Debian:
 ``apt-get install -y chromium``), or the path in ``$CHROMIUM``. Nothing is fetched from a
 network: the pages are self-contained and Chromium runs with its background traffic off.
 
@@ -22,6 +26,7 @@ demo's store at 127.0.0.1 (``--only-mlflow``: that page alone).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import socket
@@ -30,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 FLAGS = [
@@ -44,8 +50,14 @@ FLAGS = [
 ]
 
 
-def shoot(page: Path | str, png: Path, size: str, extra: list[str] | None = None) -> Path:
-    """Render ``page`` (a file, or a URL) into ``png`` at the window ``size`` ("W,H")."""
+def shoot(
+    page: Path | str, png: Path, size: str, wait_ms: int = 0, extra: list[str] | None = None
+) -> Path:
+    """Render ``page`` (a file or URL) into ``png`` at the window ``size`` ("W,H").
+
+    ``wait_ms`` lets a JavaScript page run that long (virtual time) before the shot; ``extra``:
+    more Chromium flags.
+    """
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="driftloop-chromium-") as profile:
@@ -57,7 +69,8 @@ def shoot(page: Path | str, png: Path, size: str, extra: list[str] | None = None
                 f"--screenshot={png}",
                 f"--window-size={size}",
                 *(extra or []),
-                page if isinstance(page, str) else page.resolve().as_uri(),
+                *([f"--virtual-time-budget={wait_ms}"] if wait_ms else []),
+                page.resolve().as_uri() if isinstance(page, Path) else page,
             ],
             check=True,
             capture_output=True,
@@ -80,25 +93,60 @@ def shrink(png: Path, margin: int = 24) -> Path:
     return png
 
 
-def demo_reports(folder: Path | None) -> Path:
-    """The reports folder of a demo run (the demo is run first when none is given)."""
-    if folder is not None and (folder / "reports" / "drift-over-time.html").is_file():
-        return folder / "reports"
-    from driftloop.app.demo import run_demo
-
-    target = folder or Path(tempfile.mkdtemp(prefix="driftloop-shots-")) / "demo"
-    run_demo(target, rows=600, seed=0)
-    return target / "reports"
-
-
-UI_HOST = "mlflow.driftloop.test"  # resolved to 127.0.0.1 by Chromium itself, not by DNS
-
-
-def _free_port() -> int:
-    """A TCP port nothing listens on now."""
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """A real `prefect server start` on a free port, its home under ``home``; yields its URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    # The UI asks the API at port 4200 unless told the server's own address.
+    env["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{port}/api"
+    prefect = Path(sys.executable).parent / "prefect"
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"{url}/api/health", timeout=2).status == 200:
+                    break
+            if server.poll() is not None:
+                raise RuntimeError(f"prefect server exited; see {home / 'server.log'}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()
+
+
+def run_demo_against(api_url: str, folder: Path) -> Path:
+    """`driftloop demo` (600 rows per batch, seed 0) into ``folder``, its runs on ``api_url``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_API_URL=f"{api_url}/api", PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    demo = ["demo", "-q", "--dir", str(folder), "--rows", "600", "--seed", "0"]
+    subprocess.run(
+        [sys.executable, "-m", "driftloop.app.cli", *demo],
+        env=env,
+        check=True,
+        timeout=1800,
+    )
+    return folder / "reports"
+
+
+UI_HOST = "mlflow.driftloop.test"  # resolved to 127.0.0.1 by Chromium itself, not by DNS
 
 
 def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
@@ -136,7 +184,7 @@ def shoot_mlflow_version(demo: Path, out: Path) -> list[Path]:
     mv = client.get_model_version(name, version)
     experiment = client.get_run(mv.run_id).info.experiment_id
     model_id = logged_model_id(mv)
-    port = _free_port()
+    port = free_port()
     mlflow = Path(sys.executable).with_name("mlflow")
     command = [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--backend-store-uri", cfg.mlflow_uri, "--workers", "1"]
@@ -154,14 +202,14 @@ def shoot_mlflow_version(demo: Path, out: Path) -> list[Path]:
             "mlflow-model-version.png": f"{base}/models/{name}/versions/{version}",
             "mlflow-logged-model.png": f"{base}/experiments/{experiment}/models/{model_id}",
         }
-        return [shoot(page, out / png, "1400,1500", extra) for png, page in pages.items()]
+        return [shoot(page, out / png, "1400,1500", extra=extra) for png, page in pages.items()]
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
 def main() -> None:
-    """Render the screenshots (the MLflow model version page too with --mlflow)."""
+    """Render the screenshots (the MLflow pages too with --mlflow, only them with --only-mlflow)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--demo-dir", type=Path, help="an existing demo folder (default: run one)")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "screenshots")
@@ -170,12 +218,24 @@ def main() -> None:
     )
     p.add_argument("--only-mlflow", action="store_true", help="only the MLflow version page")
     args = p.parse_args()
-    reports = demo_reports(args.demo_dir)
-    if args.mlflow or args.only_mlflow:
+    if args.only_mlflow:
+        if args.demo_dir is None:
+            p.error("--only-mlflow needs --demo-dir: a folder made by `driftloop demo`")
+        for png in shoot_mlflow_version(args.demo_dir, args.out):
+            print(shrink(png))
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="driftloop-shots-"))
+    (tmp / "prefect").mkdir()
+    with prefect_server(tmp / "prefect") as url:
+        reports = run_demo_against(url, tmp / "demo")
+        runs = shoot(f"{url}/runs", args.out / "prefect-flow-runs.png", "1600,1840", 20000)
+    print(shrink(runs))
+    given = args.demo_dir / "reports" if args.demo_dir else None
+    if given is not None and (given / "drift-over-time.html").is_file():
+        reports = given
+    if args.mlflow:
         for png in shoot_mlflow_version(reports.parent, args.out):
             print(shrink(png))
-    if args.only_mlflow:
-        return
     page = reports / "drift-over-time.html"
     text = page.read_text(encoding="utf-8")
     rows = text.split("<tr class='batch")[1:]

@@ -5,6 +5,7 @@ A pure library (pandas, numpy, scipy; matplotlib is not needed): build a
 serialise the ``DriftReport`` (JSON, markdown, self-contained HTML).
 """
 
+from driftloop.drift.action import ActionTaken
 from driftloop.drift.ad import ad_test
 from driftloop.drift.categories import MISSING, OTHER, UNSEEN
 from driftloop.drift.chi2 import chi2_from_counts, chi2_test
@@ -48,6 +49,7 @@ __all__ = [
     "PERFORMANCE_FEATURE",
     "PREDICTION_FEATURE",
     "UNSEEN",
+    "ActionTaken",
     "BatchError",
     "Calibration",
     "DriftError",

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from driftloop.drift.action import ActionTaken
 from driftloop.drift.outcome import DriftReport, FeatureDrift
 from driftloop.drift.signals import column_tests, signal_name, signal_tests, verdict
 from driftloop.drift.svg import BATCH_COLOUR, REF_COLOUR, bars_svg, short
@@ -147,12 +148,13 @@ def _dataset_summary(report: DriftReport, columns: list[FeatureDrift]) -> str:
     )
 
 
-def _action_line(action: str, reason: str) -> str:
+def _action_line(action: ActionTaken | None, drift: bool) -> str:
     """The action taken on the batch and why, or nothing when no action is given."""
-    if not action:
+    if action is None:
         return ""
-    why = f" &mdash; {escape(reason)}" if reason else ""
-    return f"<p class='action'>Action: <b>{escape(action)}</b>{why}</p>"
+    reason = action.why(drift)
+    why = f" because {escape(reason)}" if reason else ""
+    return f"<p class='action'>Action: <b>{escape(action.headline())}</b>{why}</p>"
 
 
 def _charts(report: DriftReport) -> str:
@@ -174,17 +176,18 @@ def _charts(report: DriftReport) -> str:
 
 
 def report_html(
-    report: DriftReport, title: str = "Drift report", action: str = "", reason: str = ""
+    report: DriftReport, title: str = "Drift report", action: ActionTaken | None = None
 ) -> str:
     """Render ``report`` as one self-contained HTML page (with the action taken, when given).
 
     Examples
     --------
     >>> item = FeatureDrift("x", "numeric", "ks", 0.31, 1.2e-9, True, 1000, 200, 0, {}, 0.4)
-    >>> page = report_html(DriftReport([item], 0.05, "holm", 200, 0.05), action="promoted")
+    >>> taken = ActionTaken("promoted", "it beat the champion", "2")
+    >>> page = report_html(DriftReport([item], 0.05, "holm", 200, 0.05), action=taken)
     >>> page.startswith("<!DOCTYPE html>") and "Drift detected in 1 of 1 features" in page
     True
-    >>> "Action: <b>promoted</b>" in page
+    >>> "Action: <b>promoted to v2</b> because it beat the champion" in page
     True
     """
     columns = column_tests(report)
@@ -192,7 +195,7 @@ def report_html(
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1><h2>{escape(verdict(report, code=''))}</h2>"
-        f"{_action_line(action, reason)}"
+        f"{_action_line(action, report.drift)}"
         f"<p class='note'>alpha = {report.alpha:g}, correction = {escape(report.correction)}, "
         f"effect-size floor = {report.effect_size_floor:g}; a test drifts when it is significant "
         "after the correction and its effect size reaches the floor.</p>"

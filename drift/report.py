@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from driftloop.drift.action import ActionTaken
 from driftloop.drift.detect import DriftReport
 from driftloop.drift.errors import ReportError
 from driftloop.drift.signals import verdict
@@ -46,7 +47,7 @@ def _cell(text: str) -> str:
     return text.replace("\n", " ")
 
 
-def report_markdown(report: DriftReport, action: str = "", reason: str = "") -> str:
+def report_markdown(report: DriftReport, action: ActionTaken | None = None) -> str:
     """Render a short markdown summary: a verdict line, the action, and a per-feature table.
 
     The verdict counts the batch's columns apart from the model signals (prediction drift,
@@ -66,8 +67,10 @@ def report_markdown(report: DriftReport, action: str = "", reason: str = "") -> 
     | x | ks | 0.3100 | 1.2e-09 | - | **yes** |
     """
     lines = [f"## {verdict(report)}", ""]
-    if action:
-        lines += [f"Action: **{_cell(action)}**" + (f" ({_cell(reason)})" if reason else ""), ""]
+    if action is not None:
+        why = action.why(report.drift)
+        lines += [f"Action: **{_cell(action.headline())}**" + (f" ({_cell(why)})" if why else "")]
+        lines.append("")
     lines += [
         (
             f"alpha = {report.alpha:g}, correction = {report.correction}, "

@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 
 from prefect import flow, get_run_logger, tags
 
+from driftloop.core import progress
 from driftloop.core.errors import TrackingUnreachable
 from driftloop.core.faults import system_fault
 from driftloop.core.records import Action, BatchRecord, LabelRecord, Status
@@ -17,7 +18,7 @@ from driftloop.flows.heartbeats import embedded, without_heartbeats
 from driftloop.flows.late_labels import join_late_labels
 from driftloop.flows.preflight import require_champion
 from driftloop.flows.process_batch import process_batch
-from driftloop.flows.publish import run_tags
+from driftloop.flows.publish import monitor_run_name, run_tags, tag_this_run
 from driftloop.flows.tasks import check_tracking_task, io
 from driftloop.ingest import fail, recover
 from driftloop.ingest.admit import attempt_now
@@ -59,6 +60,7 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
         run_batch = process_batch.with_options(task_runner=dask_task_runner(cfg))
     records = []
     for i, path in enumerate(waiting):
+        progress.current().step(f"batch {i + 1}/{len(waiting)}: {PurePosixPath(str(path)).name}")
         before = attempt_now(path, cfg, ctx.ledger)
         # The record is the subflow's return value, taken in memory: `return_state=True` then
         # `state.result()` raises MissingResult when the API answers a retried state update
@@ -77,7 +79,7 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
     return records
 
 
-@flow(name="monitor")
+@flow(name="monitor", flow_run_name=monitor_run_name)
 @holds_zone
 def monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
     """Process, once, each batch waiting in the landing folder; return one record per batch.
@@ -92,6 +94,7 @@ def monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
     records.
     """
     ctx = RunContext.open(config_path)
+    tag_this_run(run_tags(ctx.cfg.model.name))  # the monitor run too, not only its batches
     logger = get_run_logger()
     for done in recover(ctx.zone, ctx.ledger):
         logger.warning("%s: interrupted move finished: %s", done.batch, done.status)

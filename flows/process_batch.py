@@ -13,7 +13,13 @@ from driftloop.flows.context import RunContext, context_for
 from driftloop.flows.events import DRIFT_EVENT, emit_drift, emit_outcome
 from driftloop.flows.late_labels import keep_unlabelled
 from driftloop.flows.lean import lean
-from driftloop.flows.publish import batch_run_name, publish_task, tag_outcome
+from driftloop.flows.publish import (
+    action_taken,
+    batch_run_name,
+    publish_task,
+    report_files,
+    tag_outcome,
+)
 from driftloop.flows.slots import retrain_slot, slot_options
 from driftloop.flows.tasks import (
     complete_task,
@@ -128,13 +134,14 @@ def _finish(
     if adm.has_labels and adm.frame is not None:
         target = ctx.options.spec.target
         lean(replay_task)(ctx.options.replay, target, champion, adm.frame, adm.sha256)
-    after = record.score_after
+    after, taken = record.score_after, action_taken(record)
     io(log_outcome_task, ctx.cfg)(
         ctx.client,
         record.mlflow_run_id or "",
         {} if after is None else {"accuracy_after": after},
         {"driftloop.action": record.action.value},
         step,
+        report_files(report, adm.path.name, taken),  # the report files again, with the action
     )
     lean(publish_task)(ctx.cfg.model.name, report, adm, record.mlflow_run_id or "", link, record)
     keep_unlabelled(ctx, adm)  # its late labels are joined by a later run

@@ -13,6 +13,7 @@ from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
 from driftloop import drift
+from driftloop.core.errors import DriftloopError
 from driftloop.core.records import BatchRecord, Status
 from driftloop.ingest import Admission
 
@@ -34,6 +35,21 @@ def artifact_key(model: str, kind: str) -> str:
     return f"{slug}-{kind}"
 
 
+def action_taken(record: BatchRecord) -> drift.ActionTaken:
+    """What the batch's report says was done: the record's action, its reason, the challenger."""
+    return drift.ActionTaken(record.action.value, record.reason, record.challenger_version)
+
+
+def report_files(
+    report: drift.DriftReport, batch: str, taken: drift.ActionTaken | None = None
+) -> dict[str, str]:
+    """The batch's report as its MLflow run's markdown and HTML (with the action, if known)."""
+    return {
+        "drift_report.md": drift.report_markdown(report, taken),
+        "drift_report.html": drift.report_html(report, f"Drift report of {batch}", taken),
+    }
+
+
 @task(name="publish-report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 4])
 def publish_task(
     model: str,
@@ -43,10 +59,10 @@ def publish_task(
     run_link: str,
     record: BatchRecord | None = None,
 ) -> None:
-    """Publish the batch's drift report: verdict, per-feature table, link to its MLflow run."""
+    """Publish the drift report (markdown: verdict, table, the action, the estimate, the link)."""
     create_markdown_artifact(
         markdown=f"# {adm.path.name}\n\n"
-        + drift.report_markdown(report)
+        + drift.report_markdown(report, action_taken(record) if record else None)
         + estimate_line(record)
         + f"\n\nMLflow run: [{run_id}]({run_link})",
         key=artifact_key(model, "drift-report"),
@@ -78,6 +94,25 @@ def batch_run_name() -> str:
     """`process-batch/<file name>`: the name of a batch's flow run in the Prefect UI."""
     path = str(flow_run.parameters.get("path", ""))
     return f"process-batch/{PurePosixPath(path).name}"
+
+
+def monitor_run_name() -> str:
+    """The model's name: a monitor flow run's name in the Prefect UI (not a random word pair)."""
+    from driftloop.core.config import load_config
+
+    try:
+        return load_config(flow_run.parameters.get("config_path")).model.name
+    except (DriftloopError, OSError):  # the flow itself reports the config's problem
+        return "monitor"
+
+
+def tag_this_run(tags: list[str]) -> None:
+    """Add `tags` to the current flow run (the UI's run list shows them and filters by them)."""
+    run_id = flow_run.get_id()
+    if not run_id:
+        return
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(UUID(run_id), tags=sorted({*flow_run.tags, *tags}))
 
 
 def run_tags(model: str) -> list[str]:

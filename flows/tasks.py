@@ -19,6 +19,7 @@ from driftloop.core.records import BatchRecord
 from driftloop.flows.context import RunContext
 from driftloop.flows.dask import drift_executor
 from driftloop.flows.lean import lean
+from driftloop.flows.publish import report_files
 from driftloop.ingest import (
     Admission,
     Ledger,
@@ -87,10 +88,15 @@ def check_tracking_task(uri: str) -> None:
 
 @task(name="log-outcome", **_IO)
 def log_outcome_task(
-    client: MlflowClient, run_id: str, metrics: dict[str, float], tags: dict[str, str], step: int
+    client: MlflowClient,
+    run_id: str,
+    metrics: dict[str, float],
+    tags: dict[str, str],
+    step: int,
+    text_files: dict[str, str] | None = None,
 ) -> None:
-    """Add the batch's outcome (metrics at `step`, tags) to its MLflow run."""
-    log_to_run(client, run_id, metrics=metrics, tags=tags, step=step)
+    """Add the batch's outcome (metrics at `step`, tags, report files) to its MLflow run."""
+    log_to_run(client, run_id, metrics=metrics, tags=tags, text_files=text_files, step=step)
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -222,10 +228,7 @@ def track_task(
         },
         metrics=metrics,
         json_files={"drift_report.json": report.to_dict()},
-        text_files={
-            "drift_report.md": drift.report_markdown(report),
-            "drift_report.html": drift.report_html(report, f"Drift report of {adm.path.name}"),
-        },
+        text_files=report_files(report, adm.path.name),  # the outcome adds the action
         step=step,
     )
     if adm.frame is not None:

@@ -105,7 +105,7 @@ def _fit_head(
     parts = _split_model(model)
     width = 0 if parts is None else int(parts[1].input.shape[-1] or 0)
     if parts is None or width * 4 * (len(train) + len(valid)) > ENCODED_LIMIT_BYTES:
-        return fit(model, train, valid, meta, *_plain(schedule), callbacks)
+        return fit(model, train, valid, meta, *_plain(schedule), callbacks, label="fine-tuning")
     encoder, head = parts
     head.compile(
         optimizer=model.optimizer,
@@ -121,7 +121,7 @@ def _fit_head(
         )
         for frame, what in ((train, "training data"), (valid, "validation data"))
     ]
-    return fit_tensors(head, pairs[0], pairs[1], schedule, callbacks)
+    return fit_tensors(head, pairs[0], pairs[1], schedule, callbacks, "fine-tuning")
 
 
 def _plain(schedule: Schedule) -> tuple[int, int, int, int]:

@@ -16,6 +16,7 @@ from driftloop.models.build import build_model, feature_meta
 from driftloop.models.data import class_list, encode_target, split_frame
 from driftloop.models.evaluate import errors, metric_name, score
 from driftloop.models.options import ModelSpec, TrainOptions
+from driftloop.models.progress import epoch_callback
 from driftloop.models.serving import frame_to_inputs, is_classifier, to_tensors
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,9 @@ def fit(
     patience: int,
     seed: int,
     callbacks: Sequence[Any] = (),
+    label: str = "training",
 ) -> tuple[int, int]:
-    """Fit with EarlyStopping on validation loss (best weights kept).
+    """Fit with EarlyStopping on validation loss (best weights kept), epochs told as `label`.
 
     Returns (epochs run by this call, epoch it started at: above 0 after a resume).
     """
@@ -80,6 +82,7 @@ def fit(
         (to_tensors(frame_to_inputs(valid, meta)), y_valid),
         Schedule(epochs, batch_size, patience, seed),
         callbacks,
+        label,
     )
 
 
@@ -99,8 +102,9 @@ def fit_tensors(
     valid: tuple[Any, Any],
     schedule: Schedule,
     callbacks: Sequence[Any] = (),
+    label: str = "training",
 ) -> tuple[int, int]:
-    """``fit`` on (inputs, targets) pairs already converted to tensors."""
+    """``fit`` on (inputs, targets) pairs already converted to tensors (epochs told as `label`)."""
     import tensorflow as tf
 
     keras = keras_module()
@@ -118,7 +122,7 @@ def fit_tensors(
         train_ds,
         validation_data=valid_ds,
         epochs=schedule.epochs,
-        callbacks=[*callbacks, stop, first.callback()],
+        callbacks=[*callbacks, stop, first.callback(), epoch_callback(label, schedule.epochs)],
         verbose=0,
         shuffle=False,
     )

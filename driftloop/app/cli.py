@@ -8,16 +8,29 @@ import json
 import logging
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftloop.app.cli_errors import RUN_CODES, VERBOSE_HELP, UsageError, data_file, error_line
+from driftloop.app.cli_errors import (
+    QUIET_HELP,
+    RUN_CODES,
+    VERBOSE_HELP,
+    UsageError,
+    data_file,
+    error_line,
+    verbosity_of,
+    version_line,
+)
+from driftloop.app.progress import embedded_server, show_progress
 from driftloop.app.table import HEADER, format_row
 from driftloop.core.config import Config, load_config
 from driftloop.core.errors import ConfigError
 from driftloop.core.faults import system_fault
+from driftloop.core.progress import current
+from driftloop.core.quiet import Verbosity
 from driftloop.core.records import Action, BatchRecord, LabelRecord, Status
 from driftloop.core.redact import redact
 from driftloop.core.runtime import prepare_environment, setup_logging
@@ -117,7 +130,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         from driftloop.flows.monitor import run_monitor
 
         _champion_before_batches(cfg)
+        embedded_server(current())
+        start = time.perf_counter()
         records = run_monitor(config_path=path)
+        if records:  # ends the redrawn "batch i/n" line on a terminal before the table
+            done = sum(isinstance(r, BatchRecord) for r in records)
+            current().line(f"{done} batch(es) in {time.perf_counter() - start:.0f} s")
     if args.json:
         for r in records:
             print(json.dumps(r.to_dict(), default=str), flush=True)
@@ -355,7 +373,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every verb."""
     p = argparse.ArgumentParser(prog="driftloop", description=__doc__)
+    p.add_argument("--version", action="version", version=version_line())
     p.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    p.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     sub = p.add_subparsers(dest="command", required=True)
 
     def verb(
@@ -369,9 +389,12 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sp.set_defaults(func=func)
-        # -v also after the verb; SUPPRESS keeps a -v given before the verb.
+        # -v and -q also after the verb; SUPPRESS keeps one given before the verb.
         sp.add_argument(
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+        )
+        sp.add_argument(
+            "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP
         )
         if config:
             sp.add_argument(
@@ -443,8 +466,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `driftloop` command."""
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verbose and args.quiet:
+        parser.error("-v (--verbose) and -q (--quiet) exclude each other; give one")
+    verbosity = verbosity_of(args.verbose, args.quiet)
+    setup_logging(verbosity)
+    show_progress(verbosity == Verbosity.QUIET, steps=args.command != "demo")
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -6,11 +6,14 @@ The traceback is printed only with ``-v`` (before or after the verb).
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from driftloop.core.errors import DriftloopError, IngestError, UsageError
+from driftloop.core.quiet import Verbosity
 
 VERBOSE_HELP = "debug logs, and the traceback of an error, on stderr"
+QUIET_HELP = "only errors and the final result: no progress, no warnings"
 RUN_CODES = """exit status:
   0  every batch was processed, or none was waiting
   1  some batch failed to process (it stays waiting, or went to quarantine after
@@ -20,7 +23,31 @@ RUN_CODES = """exit status:
      cause, then `driftloop requeue NAME` or `driftloop requeue --quarantined`
 1 wins over 3 when both happened."""
 
-__all__ = ["RUN_CODES", "VERBOSE_HELP", "UsageError", "data_file", "error_line"]
+__all__ = [
+    "QUIET_HELP",
+    "RUN_CODES",
+    "VERBOSE_HELP",
+    "UsageError",
+    "data_file",
+    "error_line",
+    "verbosity_of",
+    "version_line",
+]
+
+
+def verbosity_of(verbose: bool, quiet: bool) -> Verbosity:
+    """The console's verbosity from -v and -q (given before or after the verb)."""
+    return Verbosity.VERBOSE if verbose else Verbosity.QUIET if quiet else Verbosity.NORMAL
+
+
+def version_line() -> str:
+    """ "driftloop X.Y.Z" of the installed distribution (the package's own when not installed)."""
+    try:
+        return f"driftloop {metadata.version('driftloop')}"
+    except metadata.PackageNotFoundError:
+        from driftloop import __version__
+
+        return f"driftloop {__version__} (not installed)"
 
 
 def data_file(text: str, what: str) -> Path:

@@ -12,11 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from driftloop.app.progress import embedded_server
 from driftloop.app.scaffold import write_config
 from driftloop.app.stream import TARGET, Stream, make_stream
 from driftloop.app.table import HEADER, format_row
 from driftloop.core.config import load_config
 from driftloop.core.errors import DriftloopError
+from driftloop.core.progress import current
 from driftloop.core.records import Action, BatchRecord
 from driftloop.core.runtime import prepare_environment
 
@@ -173,18 +175,19 @@ def run_demo(folder: Path, rows: int = 2000, seed: int = 0, out: Any = None) -> 
     config_path, mv = bootstrap_project(folder, stream.bootstrap, "demo-model")
     cfg = load_config(config_path)
     from driftloop.app.report import write_report
-    from driftloop.flows import monitor
+    from driftloop.flows.monitor import run_monitor
 
     print(
         f"bootstrapped {cfg.model.name} v{mv.version} "
         f"(validation accuracy {float(mv.tags['driftloop.reference_score']):.3f})",
         file=out,
     )
+    embedded_server(current())
     print(HEADER, file=out)
     records: list[BatchRecord] = []
     for batch in stream.batches:
         deliver(cfg.landing_dir, batch.name, batch.frame)
-        recs = [r for r in monitor(config_path=str(config_path)) if isinstance(r, BatchRecord)]
+        recs = [r for r in run_monitor(config_path=str(config_path)) if isinstance(r, BatchRecord)]
         records.extend(recs)
         for r in recs:
             print(format_row(r), file=out, flush=True)

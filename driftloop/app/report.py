@@ -20,6 +20,7 @@ from pathlib import Path
 from driftloop.app.timeline import BatchView, load_timeline
 from driftloop.core.config import Config
 from driftloop.core.records import Action, BatchRecord
+from driftloop.drift.action import ActionTaken
 from driftloop.drift.html import STYLE, report_html
 from driftloop.drift.outcome import FeatureDrift
 from driftloop.drift.signals import FEATURE_KINDS, signal_name
@@ -209,9 +210,8 @@ def write_report(cfg: Config, out: Path | None = None, last: int = 50) -> Path:
             continue
         page = _page_name(view)
         r = view.record
-        html = report_html(
-            view.report, f"Drift report of {view.entry.batch}", r.action.value, r.reason
-        )
+        taken = ActionTaken(r.action.value, r.reason, r.challenger_version)
+        html = report_html(view.report, f"Drift report of {view.entry.batch}", taken)
         (folder / page).write_text(html, encoding="utf-8")
         pages.append(page)
     target = folder / PAGE_NAME

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
+from typing import Any
 
 from driftloop.core.config import Config
 from driftloop.core.errors import DriftloopError
+from driftloop.core.quiet import Verbosity, console_level, quiet_stack
 from driftloop.core.redact import redact
 from driftloop.core.stores import check_stores
 
@@ -21,6 +24,8 @@ def prepare_environment(cfg: Config) -> None:
         os.environ["PREFECT_API_URL"] = cfg.prefect.api_url
     elif not os.environ.get("PREFECT_API_URL"):
         os.environ.setdefault("PREFECT_HOME", str(cfg.prefect_home))
+        # Made now: Prefect warns at import when it cannot make its home (a new work folder).
+        Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     stack_defaults()
 
 
@@ -50,17 +55,40 @@ def keras_defaults() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
-def setup_logging(verbose: bool = False) -> None:
-    """Human-readable logs on stderr; stdout stays free for results."""
-    _show_tracebacks[0] = verbose
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
+def setup_logging(verbosity: Verbosity = Verbosity.NORMAL) -> None:
+    """Logs on stderr (stdout stays free for results), as loud as `verbosity` says.
+
+    The console shows warnings and errors by default (errors with `-q`, debug logs with `-v`);
+    the loggers stay at INFO so Prefect's API still gets the runs' logs for its UI.
+    """
+    _show_tracebacks[0] = verbosity >= Verbosity.VERBOSE
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if isinstance(h, StderrHandler)]
+    if not root.handlers:  # a host that set up logging (pytest, an application) keeps its own
+        ours = [StderrHandler()]
+        ours[0].setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        )
+        root.addHandler(ours[0])
+    if ours:
+        root.setLevel(logging.DEBUG if verbosity >= Verbosity.VERBOSE else logging.INFO)
+        ours[0].setLevel(console_level(verbosity))
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_stack(verbosity)
+
+
+class StderrHandler(logging.StreamHandler[Any]):
+    """The console handler: writes to the stderr of the moment (a redirected one too)."""
+
+    @property
+    def stream(self) -> Any:
+        """sys.stderr at the time of the write."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        """StreamHandler sets it on creation; the live sys.stderr is used instead."""
 
 
 _base_factory = logging.getLogRecordFactory()

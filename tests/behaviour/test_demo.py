@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
 from driftloop.app.demo import MARKER
 from driftloop.core.config import load_config
-from tests.helpers import cli
+from tests.helpers import CliResult, cli
 
 ROW = re.compile(r"^(batch_\d{3})\.csv\s+(\d+)\s+(no drift|DRIFT (\S+))\s+(\S+)\s+v(\d+)\s")
 FOLLOW = re.compile(
@@ -18,10 +21,34 @@ FOLLOW = re.compile(
 )
 
 
+def _demo(folder: Path) -> CliResult:
+    """`driftloop demo --dir folder` as a user runs it: its own process, stderr not a terminal."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "driftloop.app.cli", "demo", "--dir", str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
 def test_demo_flags_the_drift_points_and_promotes_better_models(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
-    res = cli("demo", "--dir", str(folder))
+    res = _demo(folder)
     assert res.code == 0, res.err
+    # Quiet by default: the table and the summary tell the story, with a line per training
+    # and one for the embedded server; no Prefect or MLflow chatter (issue 15: 358 lines).
+    lines = res.out.splitlines() + res.err.splitlines()
+    assert len(lines) <= 40, "\n".join(lines)
+    assert "Finished in state" not in res.err and "Created version" not in res.err
+    progress = res.err.splitlines()
+    assert re.fullmatch(r"training: \d+ epochs.*, best val_loss [\d.]+", progress[0])
+    assert re.fullmatch(
+        r"embedded Prefect server ready in [\d.]+ s at http://127\.0\.0\.1:\d+", progress[1]
+    )
+    assert sum(line.startswith("fine-tuning: ") for line in progress) == 2
     rows = [m.groups() for line in res.out.splitlines() if (m := ROW.match(line))]
     assert len(rows) == 16 and all(r[1] == "2000" for r in rows)
     flagged = [i for i, r in enumerate(rows) if r[2] != "no drift"]

@@ -54,7 +54,7 @@ def _run(env: dict[str, str], delay: float | None) -> int:
     def watch() -> None:
         assert proc.stderr is not None
         for line in proc.stderr:
-            if "waiting in" in line:
+            if line.startswith("batch 1/"):  # the progress line of the first batch
                 working.set()
 
     threading.Thread(target=watch, daemon=True).start()

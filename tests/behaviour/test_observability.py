@@ -75,8 +75,13 @@ def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: 
         assert {"verdict:drift", "action:promoted"} <= set(
             by_name["process-batch/concept.csv"].tags
         )
+        # The monitor run that started them is named after the model and tagged with it.
+        parent = client.read_task_run(by_name["process-batch/stable.csv"].parent_task_run_id)
+        monitor_run = client.read_flow_run(parent.flow_run_id)
+        assert monitor_run.name == "test-model"
+        assert set(monitor_run.tags) == {"driftloop", "model:test-model"}
         # One artifact per batch, keyed per model: each batch is one more version of its
-        # history. It holds the verdict, the per-feature table and the MLflow run's link.
+        # history. It holds the verdict, the per-feature table, the action and the MLflow link.
         key = "test-model-drift-report"
         mine = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids))
         arts = client.read_artifacts(artifact_filter=mine)
@@ -88,6 +93,7 @@ def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: 
     run_id = concept["mlflow_run_id"]
     assert "| feature | test | statistic | p-value | effect size | drifted |" in report
     assert "| x1 | " in report
+    assert f"Action: **promoted to v{concept['challenger_version']}** (" in report
     assert f"MLflow run: [{run_id}](http://127.0.0.1:5000/#/experiments/" in report
     assert f"/runs/{run_id})" in report
 

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,7 @@ from mlflow.tracking import MlflowClient
 
 from driftloop.app.compare import compare
 from driftloop.core.config import load_config
-from driftloop.drift import DriftReport, read_json_report, report_markdown
+from driftloop.drift import ActionTaken, DriftReport, read_json_report, report_markdown
 from driftloop.ingest import open_ledger
 from tests.helpers import TINY_SETTINGS, Project, cli, make_project
 
@@ -54,14 +55,38 @@ def _cells(row: str) -> list[str]:
     return re.findall(r"<td[^>]*>(.*?)</td>", row)
 
 
-def _concept_report(project: Project) -> DriftReport:
+def _run_file(project: Project, batch: str, name: str) -> Path:
+    """A file of the batch's MLflow run, downloaded under the project folder."""
     cfg = load_config(project.config)
-    entry = next(e for e in open_ledger(cfg).recent(10) if e.batch == "concept.csv")
+    entry = next(e for e in open_ledger(cfg).recent(10) if e.batch == batch)
     client = MlflowClient(tracking_uri=cfg.mlflow_uri)
-    path = client.download_artifacts(
-        entry.result["mlflow_run_id"], "drift_report.json", str(project.root)
+    folder = project.root / "runs" / batch
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(client.download_artifacts(entry.result["mlflow_run_id"], name, str(folder)))
+
+
+def _concept_report(project: Project) -> DriftReport:
+    return read_json_report(_run_file(project, "concept.csv", "drift_report.json"))
+
+
+def test_the_report_files_of_each_mlflow_run_state_the_action_and_its_reason(
+    looped: tuple[Project, Path],
+) -> None:
+    project, _ = looped
+    record = {e.batch: e.result for e in open_ledger(load_config(project.config)).recent(10)}[
+        "concept.csv"
+    ]
+    page = _run_file(project, "concept.csv", "drift_report.html").read_text(encoding="utf-8")
+    assert record["action"] == "promoted" and record["challenger_version"] == "2"
+    assert f"Action: <b>promoted to v2</b> because {escape(record['reason'])}</p>" in page
+    stable = _run_file(project, "stable.csv", "drift_report.html").read_text(encoding="utf-8")
+    assert "Action: <b>no retrain</b> because no drift was detected</p>" in stable
+    shifted = _run_file(project, "shifted-unlabelled.parquet", "drift_report.md").read_text(
+        encoding="utf-8"
     )
-    return read_json_report(path)
+    assert shifted.splitlines()[2] == (
+        "Action: **no retrain** (drift found, but the batch has no labels to fine-tune on)"
+    )
 
 
 def test_the_page_has_one_row_per_batch_oldest_first_with_versions_and_actions(
@@ -134,7 +159,7 @@ def test_a_batch_report_counts_features_and_model_signals_apart_and_shows_the_ac
         "<h2>Drift detected in 2 of 5 features: x1, c1; "
         "model signals: prediction drift, accuracy drop</h2>"
     ) in page
-    assert "Action: <b>promoted</b>" in page
+    assert "<p class='action'>Action: <b>promoted to v2</b> because " in page
     assert "<th>batch rows</th><td class='num'>600</td>" in page
     assert "<th>columns tested</th><td class='num'>5</td>" in page
     assert "<th>missing values in the batch</th><td class='num'>0</td>" in page
@@ -161,13 +186,14 @@ def test_the_markdown_escapes_test_names_and_names_the_action(
     looped: tuple[Project, Path],
 ) -> None:
     project, _ = looped
-    md = report_markdown(_concept_report(project), "promoted", "beat the champion")
+    taken = ActionTaken("promoted", "beat the champion", "2")
+    md = report_markdown(_concept_report(project), taken)
     lines = md.splitlines()
     assert lines[0] == (
         "## Drift detected in 2 of 5 features: `x1`, `c1`; "
         "model signals: prediction drift, accuracy drop"
     )
-    assert lines[2] == "Action: **promoted** (beat the champion)"
+    assert lines[2] == "Action: **promoted to v2** (beat the champion)"
     assert any(line.startswith("| \\_\\_prediction\\_\\_ | prediction-ks |") for line in lines)
     assert "| __prediction__" not in md
 
