@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from mlflow.tracking import MlflowClient
 
 from driftloop.core.config import Config, load_config
+from driftloop.core.quiet import hold_engine_chatter
 from driftloop.core.stores import check_stores
 from driftloop.drift import DriftOptions
 from driftloop.flows.options import drift_options, model_options
@@ -43,6 +44,7 @@ class RunContext:
     @classmethod
     def open(cls, config_path: str | None) -> RunContext:
         """Read the config once and open the ledger and the landing zone."""
+        hold_engine_chatter()  # Prefect's console handler exists now
         cfg = load_config(config_path)
         check_stores(cfg)  # a path or store setting that cannot work: one line, nothing touched
         cfg.ensure_dirs()

@@ -69,10 +69,10 @@ def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
             with without_heartbeats():  # this run's own heartbeats stand for its batches'
                 records.append(run_batch(path, ctx.config_path))
         except Exception as err:  # the subflow run is Failed; its batch stays waiting
-            logger.error("%s failed: %s", path, err)
             fault = _outage(cfg.mlflow_uri) or system_fault(err)
             if fault is not None:  # ours, not the batch's: uncounted, every batch waits
                 raise stop_run(fault, path, cfg, ctx.ledger, before, waiting[i:]) from err
+            logger.error("%s failed: %s", path, err)
             attempt = fail(path, cfg, ctx.ledger, f"{type(err).__name__}: {err}")
             records.append(failed_record(path, err, attempt))
             emit_outcome(cfg.model.name, records[-1], "")  # an event only if it was quarantined

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 from types import ModuleType
 
-__all__ = ["QUIET_WARNINGS", "Verbosity", "console_level", "quiet_stack"]
+__all__ = ["QUIET_WARNINGS", "Verbosity", "console_level", "hold_engine_chatter", "quiet_stack"]
 
 
 class Verbosity(IntEnum):
@@ -41,6 +41,38 @@ QUIET_WARNINGS = (
 
 MLFLOW_LOGGERS = ("mlflow", "alembic", "huey", "sqlalchemy.engine")
 """The loggers MLflow gives a handler of its own when it is imported."""
+
+
+ENGINE_MODULES = frozenset({"task_engine", "flow_engine"})
+"""Prefect's engines: their records ("Task run failed with exception", "Finished in state
+Failed(...)") repeat what driftloop's own line says; the run logs in Prefect's UI keep them."""
+
+_CONSOLES = ("StderrHandler", "PrefectConsoleHandler")
+_hold = [True]
+
+
+class EngineChatter(logging.Filter):
+    """Keeps Prefect's engine records off a console handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a record of Prefect's task or flow engine."""
+        return not (record.name.startswith("prefect") and record.module in ENGINE_MODULES)
+
+
+def hold_engine_chatter(verbosity: Verbosity | None = None) -> None:
+    """Prefect's engine records off the console handlers of the root logger, unless `-v`.
+
+    Called when logging is set up and again once Prefect has installed its console handler
+    (a flow run's start): `verbosity` None keeps the one set before.
+    """
+    if verbosity is not None:
+        _hold[0] = verbosity < Verbosity.VERBOSE
+    for handler in logging.getLogger().handlers:
+        if type(handler).__name__ not in _CONSOLES:
+            continue
+        handler.filters = [f for f in handler.filters if not isinstance(f, EngineChatter)]
+        if _hold[0]:
+            handler.addFilter(EngineChatter())
 
 
 def console_level(verbosity: Verbosity) -> int:

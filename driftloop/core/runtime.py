@@ -10,7 +10,7 @@ from typing import Any
 
 from driftloop.core.config import Config
 from driftloop.core.errors import DriftloopError
-from driftloop.core.quiet import Verbosity, console_level, quiet_stack
+from driftloop.core.quiet import Verbosity, console_level, hold_engine_chatter, quiet_stack
 from driftloop.core.redact import redact
 from driftloop.core.stores import check_stores
 
@@ -76,6 +76,7 @@ def setup_logging(verbosity: Verbosity = Verbosity.NORMAL) -> None:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     quiet_stack(verbosity)
+    hold_engine_chatter(verbosity)
 
 
 class StderrHandler(logging.StreamHandler[Any]):
