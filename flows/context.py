@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from mlflow.tracking import MlflowClient
 
+import driftloop.flows.embedded  # noqa: F401  (the embedded server's port, before Prefect runs)
 from driftloop.core.config import Config, load_config
 from driftloop.core.quiet import hold_engine_chatter
 from driftloop.core.stores import check_stores

@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 
 from prefect import flow, get_run_logger, tags
 
+import driftloop.flows.embedded  # noqa: F401  (the embedded server's port, before Prefect runs)
 from driftloop.core import progress
 from driftloop.core.errors import TrackingUnreachable
 from driftloop.core.faults import system_fault

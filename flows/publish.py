@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
+import driftloop.flows.embedded  # noqa: F401  (the embedded server's port, before Prefect runs)
 from driftloop import drift
 from driftloop.core.errors import DriftloopError
 from driftloop.core.records import BatchRecord, Status

@@ -29,6 +29,7 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound, PrefectHTTPStatusError
 
+import driftloop.flows.embedded  # noqa: F401  (the embedded server's port, before Prefect runs)
 from driftloop.core.config import Config
 from driftloop.core.errors import DriftloopError, SlotBusy
 from driftloop.flows.slot_holder import Holder, clear_holder, read_holder, write_holder

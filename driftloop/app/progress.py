@@ -82,14 +82,10 @@ def embedded_server(sink: Progress) -> float | None:
     Without PREFECT_API_URL the first flow run starts a temporary server (10 to 25 s) and says
     nothing meanwhile; started here, the wait is announced. A later flow run reuses it.
     """
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+    from driftloop.flows.embedded import pin_embedded_port
 
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        return None
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()
-    if server.running:
+    server = pin_embedded_port()
+    if server is None or server.running:
         return None
     start = time.perf_counter()
     sink.update("starting the embedded Prefect server (~10 s; PREFECT_API_URL names yours)...")
