@@ -39,8 +39,13 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, d
         yield served
 
 
+TAILS: list[str] = []
+"""The last stderr lines of each run, for the failure message."""
+
+
 def _run(env: dict[str, str], delay: float | None) -> int:
     """One `driftloop run`; with a delay, kill -9 it that long after it starts on the batches."""
+    lines: list[str] = []
     proc = subprocess.Popen(
         [str(BIN / "driftloop"), "run", "--json"],
         env=env,
@@ -54,14 +59,19 @@ def _run(env: dict[str, str], delay: float | None) -> int:
     def watch() -> None:
         assert proc.stderr is not None
         for line in proc.stderr:
+            lines.append(line)
             if line.startswith("batch 1/"):  # the progress line of the first batch
                 working.set()
 
-    threading.Thread(target=watch, daemon=True).start()
+    reader = threading.Thread(target=watch, daemon=True)
+    reader.start()
     if delay is not None and working.wait(120) and proc.poll() is None:
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
-    return proc.wait(180)
+    rc = proc.wait(180)
+    reader.join(5)  # the lines the run wrote before it ended
+    TAILS.append(f"rc {rc}: " + "".join(lines[-3:])[-600:])
+    return rc
 
 
 def _sha(path: Path) -> str:
@@ -100,10 +110,10 @@ def test_kill_9_at_random_points_loses_nothing_and_processes_nothing_twice(
             for p in d.iterdir()
             if not p.name.endswith(".reason.txt") and not p.name.startswith(".")
         ]
-        assert sorted(everywhere) == sorted(inputs.values()), kills
+        assert sorted(everywhere) == sorted(inputs.values()), (kills, TAILS)
     assert sum(rc == -signal.SIGKILL for _, rc in kills) >= 3, kills
     # A clean run finishes what the kills left: 3 if it quarantined bad.csv or dup.csv itself.
-    assert _run(env, None) in (0, 3), kills
+    assert _run(env, None) in (0, 3), (kills, TAILS)
     check_invariants(cfg, inputs)
     status = {e.batch: e.status for e in Ledger(cfg.ledger_url).recent(100)}
     assert status == {**dict.fromkeys(goods, "processed"), "bad.csv": "quarantined"} | {
