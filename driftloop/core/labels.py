@@ -50,21 +50,19 @@ def canonical_labels(values: pd.Series | Iterable[Any]) -> pd.Series:
         ['cat', '1']
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    present = series.dropna()
-    numbers = {v: _as_number(v) for v in present.unique()}
-    if any(n is None for n in numbers.values()):
-        return series.map(lambda v: v if _missing(v) else str(v)).astype(object)
-    mapped = series.map(lambda v: np.nan if _missing(v) else numbers[v]).astype("float64")
+    codes, uniques = pd.factorize(series)  # missing values get code -1
+    numbers = [_as_number(v) for v in uniques]
+    if any(n is None for n in numbers):
+        text = series.astype(str).astype(object)  # str() of each value; missing ones NaN
+        return text.where(codes >= 0, np.nan)
+    table = np.array([*numbers, np.nan], dtype="float64")  # code -1 reads the last: NaN
+    mapped = pd.Series(table[codes], index=series.index)
     whole = mapped.dropna()
-    if series.isna().any() or not (whole.abs() < _WHOLE_LIMIT).all():
+    if (codes < 0).any() or not (whole.abs() < _WHOLE_LIMIT).all():
         return mapped
     if (whole == np.floor(whole)).all():
         return mapped.astype("int64")
     return mapped
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def label_keys(values: pd.Series | Iterable[Any]) -> pd.Series:
