@@ -59,6 +59,7 @@ def measure(folder: Path, rows: int, batches: int, seed: int) -> dict[str, Any]:
     from bench.stream_policies import start_project
     from driftloop.app.demo import deliver
     from driftloop.app.streams import MIN_BATCHES, make_scenario
+    from driftloop.core.records import BatchRecord, Status
     from driftloop.ingest.admit import ACCEPTED, Admission
 
     stream = make_scenario("stable", seed=seed, rows=rows, batches=max(MIN_BATCHES, batches + 1))
@@ -97,7 +98,8 @@ def measure(folder: Path, rows: int, batches: int, seed: int) -> dict[str, Any]:
         out["drift"].append(time.perf_counter() - t0)
         adm = Admission(PurePosixPath(f"{batch.name}.csv"), rec.sha256, ACCEPTED, frame=batch.frame)
         t0 = time.perf_counter()
-        track_task.fn(ctx, adm, champion, report, seen.score, 1)
+        done = BatchRecord(adm.path.name, Status.PROCESSED, score_batch=seen.score)
+        track_task.fn(ctx, adm, champion, report, done, 1)
         out["track"].append(time.perf_counter() - t0)
     if not out["flow"]:
         raise RuntimeError(f"no batch passed without a retrain: {actions}")

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
-from mlflow.tracking import MlflowClient
 from prefect import Task, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
@@ -17,9 +16,9 @@ from driftloop.core.config import Config
 from driftloop.core.errors import DriftloopError, TrackingUnreachable
 from driftloop.core.records import BatchRecord
 from driftloop.flows.context import RunContext
-from driftloop.flows.dask import drift_executor
+from driftloop.flows.dask import drift_executor, on_dask
 from driftloop.flows.lean import lean
-from driftloop.flows.publish import report_files
+from driftloop.flows.publish import action_taken, report_files
 from driftloop.ingest import (
     Admission,
     Ledger,
@@ -38,7 +37,7 @@ from driftloop.models.replay_store import add_batch
 from driftloop.models.tracking import (
     check_tracking,
     log_batch_input,
-    log_to_run,
+    open_batch_run,
     run_link,
     start_batch_run,
 )
@@ -86,19 +85,6 @@ def check_tracking_task(uri: str) -> None:
     check_tracking(uri)
 
 
-@task(name="log-outcome", **_IO)
-def log_outcome_task(
-    client: MlflowClient,
-    run_id: str,
-    metrics: dict[str, float],
-    tags: dict[str, str],
-    step: int,
-    text_files: dict[str, str] | None = None,
-) -> None:
-    """Add the batch's outcome (metrics at `step`, tags, report files) to its MLflow run."""
-    log_to_run(client, run_id, metrics=metrics, tags=tags, text_files=text_files, step=step)
-
-
 @task(name="ingest", cache_policy=NO_CACHE)
 def ingest_task(path: str, cfg: Config, ledger: Ledger) -> Admission:
     """Hash, dedupe, read and validate a waiting batch; quarantine it if it is bad."""
@@ -120,7 +106,7 @@ def labels_task(adm: Admission, champion: Champion, cfg: Config, ledger: Ledger)
     """Quarantine a batch with label classes or a flood of categories the champion never saw."""
     if adm.frame is None:
         return adm
-    profile = drift.ReferenceProfile.from_dict(champion.profile)
+    profile = champion.reference
     known = {col: list(counts) for col, counts in profile.categorical.items()}
     why = unseen_category_flood(
         adm.frame, adm.path.name, known, cfg.ingest.max_unseen_share, champion.version
@@ -148,7 +134,7 @@ def drift_check(
         extra[drift.PERFORMANCE_FEATURE] = performance_test(champion, seen.errors)
     elif seen.estimate is not None:
         extra[drift.ESTIMATE_FEATURE] = drift.estimate_test(seen.estimate)
-    profile = drift.ReferenceProfile.from_dict(champion.profile)
+    profile = champion.reference
     # A classifier's reference profile holds its predictions: test prediction drift too.
     predictions = seen.outputs if profile.prediction is not None else None
     return drift.detect_drift(
@@ -166,7 +152,10 @@ def drift_task(
     champion: Champion, frame: pd.DataFrame, seen: Predicted, ctx: RunContext
 ) -> drift.DriftReport:
     """Test every feature (and the model's errors, when labelled) against the reference."""
-    report = drift_check(champion, frame, seen, ctx)
+    if drift_executor(ctx.cfg, len(frame)) is None:
+        report = drift_check(champion, frame, seen, ctx)
+    else:  # each feature's test a task run on the Dask cluster
+        report = on_dask(ctx.cfg, lambda: drift_check(champion, frame, seen, ctx))
     verdict = f"DRIFT in {report.drifted_features}" if report.drift else "no drift"
     get_run_logger().info("drift verdict: %s", verdict)
     return report
@@ -188,26 +177,29 @@ def profile_of(
     ).to_dict()
 
 
+@task(name="open-batch-run", **_IO)
+def open_run_task(ctx: RunContext, adm: Admission, report: drift.DriftReport) -> str:
+    """Open the batch's MLflow run before a challenge (the new version's lineage names it)."""
+    return open_batch_run(
+        ctx.client, ctx.options.store.experiment, adm.path.name, _batch_tags(adm, report)
+    )
+
+
 @task(name="track-batch", **_IO)
 def track_task(
     ctx: RunContext,
     adm: Admission,
     champion: Champion,
     report: drift.DriftReport,
-    score_before: float | None,
+    record: BatchRecord,
     step: int,
     estimate: drift.Estimate | None = None,
 ) -> tuple[str, str]:
-    """Open the batch's MLflow run (metrics at `step`, its data, report files); its id and link."""
-    metrics = {f"p_value.{f.feature}": f.p_value for f in report.features}
-    metrics["drifted_features"] = len(report.drifted_features)
-    if score_before is not None:
-        metrics["accuracy_before"] = score_before
-    if estimate is not None:
-        metrics["estimated_accuracy"] = estimate.value
-        metrics["estimated_accuracy_low"], metrics["estimated_accuracy_high"] = (
-            estimate.low,
-            estimate.high,
+    """The batch's MLflow run, written once its action is known (metrics at `step`, its data,
+    the report with the action); its id and link. It fills the run `open_run_task` opened."""
+    if not record.mlflow_run_id:  # kept on the record: a retry fills the run made before
+        record.mlflow_run_id = open_batch_run(
+            ctx.client, ctx.options.store.experiment, adm.path.name, _batch_tags(adm, report)
         )
     run_id = start_batch_run(
         ctx.client,
@@ -221,21 +213,48 @@ def track_task(
             "champion_version": champion.version,
             "labelled": adm.has_labels,
         },
-        tags={
-            "driftloop.kind": "batch",
-            "driftloop.batch_sha256": adm.sha256,
-            "driftloop.drift": str(report.drift).lower(),
-        },
-        metrics=metrics,
+        tags={"driftloop.action": record.action.value},
+        metrics=_batch_metrics(report, record, estimate),
         json_files={"drift_report.json": report.to_dict()},
-        text_files=report_files(report, adm.path.name),  # the outcome adds the action
+        text_files=report_files(report, adm.path.name, action_taken(record)),
         step=step,
+        run_id=record.mlflow_run_id,
     )
     if adm.frame is not None:
         source = ctx.zone.url(adm.source) if adm.source else adm.path.name
         target = ctx.options.spec.target
-        log_batch_input(ctx.client, run_id, adm.frame, adm.path.name, source, target)
+        digest = adm.sha256[:16]  # the batch file's own hash, as the ledger has it
+        log_batch_input(ctx.client, run_id, adm.frame, adm.path.name, source, target, digest)
     return run_id, run_link(ctx.client, run_id)
+
+
+def _batch_tags(adm: Admission, report: drift.DriftReport) -> dict[str, str]:
+    """The tags a batch's run is created with."""
+    return {
+        "driftloop.kind": "batch",
+        "driftloop.batch_sha256": adm.sha256,
+        "driftloop.drift": str(report.drift).lower(),
+    }
+
+
+def _batch_metrics(
+    report: drift.DriftReport, record: BatchRecord, estimate: drift.Estimate | None
+) -> dict[str, float]:
+    """A batch's metrics: each feature's p-value, the champion's score before and after, the
+    label-free estimate."""
+    metrics: dict[str, float] = {f"p_value.{f.feature}": f.p_value for f in report.features}
+    metrics["drifted_features"] = len(report.drifted_features)
+    if record.score_batch is not None:
+        metrics["accuracy_before"] = record.score_batch
+    if record.score_after is not None:
+        metrics["accuracy_after"] = record.score_after
+    if estimate is not None:
+        metrics["estimated_accuracy"] = estimate.value
+        metrics["estimated_accuracy_low"], metrics["estimated_accuracy_high"] = (
+            estimate.low,
+            estimate.high,
+        )
+    return metrics
 
 
 @task(name="replay", cache_policy=NO_CACHE)
