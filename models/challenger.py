@@ -155,7 +155,7 @@ def champion_concept(
     if calibration is None:
         fallback = concept_changed(champion, holdout_errors, alpha)
         return concept_verdict(None, None, float(1.0 - np.mean(batch_errors)), fallback)
-    inside = drift.in_support(drift.ReferenceProfile.from_dict(champion.profile), frame)
+    inside = drift.in_support(champion.reference, frame)
     n = int(inside.sum())
     if n < MIN_SUPPORT_ROWS:
         return ConceptVerdict(

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,9 +17,11 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
 
 import driftloop.models.serving as serving
+from driftloop import drift
 from driftloop.core.errors import RegistryError
 from driftloop.core.redact import redact
 from driftloop.models._keras import keras_module
@@ -51,6 +54,11 @@ class Champion:
     def fresh_model(self) -> Any:
         """A new copy of the Keras model, optimizer state included, to fine-tune."""
         return keras_module().saving.load_model(self.folder / serving.KERAS_FILE)
+
+    @cached_property
+    def reference(self) -> drift.ReferenceProfile:
+        """The reference profile drift checks compare batches against (parsed once)."""
+        return drift.ReferenceProfile.from_dict(self.profile)
 
     @cached_property
     def replay(self) -> pd.DataFrame:
@@ -111,9 +119,36 @@ def _cache(store: Store, name: str) -> Path:
     return store.cache / hashlib.sha1(store.tracking_uri.encode()).hexdigest()[:10] / name
 
 
+LOADED_KEEP = 2
+"""Champions a process keeps loaded: the serving one and the one it replaced."""
+# (tracking URI, model, version, the version's last update): a version's files never change,
+# and its record is written before its description, the version's last update.
+_LOADED: OrderedDict[tuple[str, str, str, int], Champion] = OrderedDict()
+
+
 def load_version(store: Store, client: MlflowClient, name: str, version: str) -> Champion:
     """Load one registered version: Keras model, metadata, profile and record (rows lazily)."""
+    return _load(store, client, client.get_model_version(name, version))
+
+
+def _kept(store: Store, client: MlflowClient, name: str, version: str) -> Champion:
+    """The version as this process loaded it before (one registry read), unless it was updated
+    since; else loaded now and kept."""
     mv = client.get_model_version(name, version)
+    key = (store.tracking_uri, name, str(version), int(mv.last_updated_timestamp or 0))
+    if key in _LOADED:
+        _LOADED.move_to_end(key)
+        return _LOADED[key]
+    loaded = _load(store, client, mv)
+    _LOADED[key] = loaded
+    while len(_LOADED) > LOADED_KEEP:
+        _LOADED.popitem(last=False)
+    return loaded
+
+
+def _load(store: Store, client: MlflowClient, mv: ModelVersion) -> Champion:
+    """A version's files and record, read from the registry (the model files cached on disk)."""
+    name, version = mv.name, str(mv.version)
     folder = version_folder(store, name, version)
     record = read_record(client, mv)
     meta = json.loads((folder / serving.META_FILE).read_text("utf-8"))
@@ -135,11 +170,12 @@ def load_version(store: Store, client: MlflowClient, name: str, version: str) ->
 
 
 def load_champion(store: Store, client: MlflowClient, name: str) -> Champion:
-    """Load the version behind `champion`."""
+    """The version behind `champion`, loaded once per process (a recall loads a past one anew,
+    so a version whose files are gone is never promoted)."""
     version = alias_version(client, name, CHAMPION)
     if version is None:
         raise RegistryError(
             f"model {name!r} has no '{CHAMPION}' version in {redact(store.tracking_uri)}; "
             "train one with `driftloop bootstrap --data FILE`."
         )
-    return load_version(store, client, name, version)
+    return _kept(store, client, name, version)
