@@ -1,17 +1,17 @@
 """Optional: the drift tests of large batches, spread over a Dask cluster by Prefect.
 
-With `[prefect] task_runner = "dask"` the batch flow runs on Prefect's DaskTaskRunner
-(prefect-dask, the `dask` extra, imported only then), and a batch of at least
-`dask_min_rows` rows has each feature's test submitted as its own Prefect task, so the
-cluster's workers share them. The correction across features happens once, in the flow.
+With `[prefect] task_runner = "dask"`, a batch of at least `dask_min_rows` rows has its drift
+check run as a `drift-on-dask` flow on Prefect's DaskTaskRunner (prefect-dask, the `dask`
+extra, imported only then), with each feature's test submitted as its own Prefect task, so the
+cluster's workers share them. The correction across features happens once, in that flow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from prefect import task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 
@@ -19,6 +19,7 @@ from driftloop.core.config import Config
 from driftloop.core.errors import ConfigError
 
 INSTALL = "pip install 'driftloop[dask]'"
+R = TypeVar("R")
 
 
 def dask_task_runner(cfg: Config) -> Any:
@@ -38,6 +39,16 @@ def dask_task_runner(cfg: Config) -> Any:
 def feature_task(fn: Callable[..., Any], *args: Any) -> Any:
     """One feature's drift test, run wherever the flow's task runner puts it."""
     return fn(*args)
+
+
+def on_dask(cfg: Config, check: Callable[[], R]) -> R:
+    """`check()` inside a `drift-on-dask` flow run on the Dask task runner: its result."""
+
+    @flow(name="drift-on-dask", task_runner=dask_task_runner(cfg))
+    def drift_on_dask() -> R:
+        return check()
+
+    return drift_on_dask()
 
 
 class TaskSubmitter:

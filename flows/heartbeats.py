@@ -5,9 +5,9 @@ can mark it Crashed when its process dies. At the end of every flow run Prefect 
 thread, which sleeps in 1-second steps: up to a second per flow run, about 0.5 s on average,
 whatever the run did. So:
 
-- a batch's `process-batch` subflow makes none: it runs in the `monitor` run's process, whose
-  own heartbeats already stop when that process dies (and a batch a crash interrupted is
-  finished by the ledger's recovery, not by Prefect);
+- a batch is a task run of the `monitor` run (flows/process_batch.py), not a flow run, so it
+  has no heartbeat of its own; the `monitor` run's heartbeats stop when its process dies (and
+  a batch a crash interrupted is finished by the ledger's recovery, not by Prefect);
 - with the embedded server (no PREFECT_API_URL) no flow run makes any: that server lives and
   dies with the process, so nothing is there to notice a missing heartbeat.
 

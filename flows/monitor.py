@@ -12,14 +12,13 @@ from driftloop.core.errors import TrackingUnreachable
 from driftloop.core.faults import system_fault
 from driftloop.core.records import Action, BatchRecord, LabelRecord, Status
 from driftloop.flows.context import RunContext, current
-from driftloop.flows.dask import dask_task_runner
 from driftloop.flows.events import emit_outcome
 from driftloop.flows.faults import stop_run
 from driftloop.flows.heartbeats import embedded, without_heartbeats
 from driftloop.flows.late_labels import join_late_labels
 from driftloop.flows.preflight import require_champion
 from driftloop.flows.process_batch import process_batch
-from driftloop.flows.publish import monitor_run_name, run_tags, tag_this_run
+from driftloop.flows.publish import monitor_run_name, outcome_tags, run_tags, tag_this_run
 from driftloop.flows.tasks import check_tracking_task, io
 from driftloop.ingest import fail, recover
 from driftloop.ingest.admit import attempt_now
@@ -53,23 +52,16 @@ def _outage(uri: str) -> TrackingUnreachable | None:
 
 
 def _run_batches(ctx: RunContext, waiting: list[str]) -> list[BatchRecord]:
-    """Each waiting batch through the batch flow; a failure is counted and the next one goes on."""
+    """Each waiting batch through the batch task; a failure is counted and the next one goes on."""
     logger = get_run_logger()
     cfg = ctx.cfg
-    run_batch = process_batch
-    if cfg.prefect.task_runner == "dask":
-        run_batch = process_batch.with_options(task_runner=dask_task_runner(cfg))
     records = []
     for i, path in enumerate(waiting):
         progress.current().step(f"batch {i + 1}/{len(waiting)}: {PurePosixPath(str(path)).name}")
         before = attempt_now(path, cfg, ctx.ledger)
-        # The record is the subflow's return value, taken in memory: `return_state=True` then
-        # `state.result()` raises MissingResult when the API answers a retried state update
-        # with its own copy of the state, which holds no result (results are not persisted).
         try:
-            with without_heartbeats():  # this run's own heartbeats stand for its batches'
-                records.append(run_batch(path, ctx.config_path))
-        except Exception as err:  # the subflow run is Failed; its batch stays waiting
+            records.append(process_batch(path, ctx.config_path))
+        except Exception as err:  # the batch's task run is Failed; its batch stays waiting
             fault = _outage(cfg.mlflow_uri) or system_fault(err)
             if fault is not None:  # ours, not the batch's: uncounted, every batch waits
                 raise stop_run(fault, path, cfg, ctx.ledger, before, waiting[i:]) from err
@@ -109,7 +101,10 @@ def monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
         # Labels already waiting join the batches processed before (a batch sooner), then the
         # labels of this run's batches, and those that came during it, join after them.
         early = join_late_labels(ctx)
-        records: list[BatchRecord | LabelRecord] = [*_run_batches(ctx, waiting)]
+        batches = _run_batches(ctx, waiting)
+        if batches:  # the runs list shows what this run's batches found and did
+            tag_this_run([*run_tags(ctx.cfg.model.name), *outcome_tags(batches)])
+        records: list[BatchRecord | LabelRecord] = [*batches]
         return records + early + join_late_labels(ctx)
 
 

@@ -1,10 +1,18 @@
-"""The per-batch flow: ingest, drift test, and fine-tune and gate when the drift calls for it."""
+"""The per-batch task: ingest, drift test, and fine-tune and gate when the drift calls for it.
+
+A batch is one task run of the `monitor` flow run, named `process-batch/<file>`, with its
+stages (ingest, drift, tracking, report...) as its nested task runs. It was a subflow: a flow
+run costs the server a run, three state changes and a tag update (about 1 s per batch on 2
+cores), a task run a few events. Its verdict and action are in its report artifact's
+description and on the monitor run's tags.
+"""
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.context import TagsContext
-from prefect.runtime import flow_run
+from prefect.runtime import flow_run, task_run
 
 from driftloop import drift
 from driftloop.core.records import Action, BatchRecord, Status
@@ -14,11 +22,8 @@ from driftloop.flows.events import DRIFT_EVENT, emit_drift, emit_outcome
 from driftloop.flows.late_labels import keep_unlabelled
 from driftloop.flows.lean import lean
 from driftloop.flows.publish import (
-    action_taken,
     batch_run_name,
     publish_task,
-    report_files,
-    tag_outcome,
 )
 from driftloop.flows.slots import retrain_slot, slot_options
 from driftloop.flows.tasks import (
@@ -28,7 +33,7 @@ from driftloop.flows.tasks import (
     io,
     labels_task,
     load_champion_task,
-    log_outcome_task,
+    open_run_task,
     predict_task,
     replay_task,
     track_task,
@@ -51,11 +56,12 @@ def _ended(adm: Admission) -> BatchRecord:
         rows=adm.rows,
         attempts=adm.attempts,
         flow_run_id=str(flow_run.get_id() or ""),
+        task_run_id=str(task_run.get_id() or ""),
     )
 
 
 def _drift_record(
-    adm: Admission, champion: Champion, report: drift.DriftReport, seen: Predicted, run_id: str
+    adm: Admission, champion: Champion, report: drift.DriftReport, seen: Predicted
 ) -> BatchRecord:
     """The record of a tested batch, before anything is done about its drift."""
     score = seen.score
@@ -76,8 +82,8 @@ def _drift_record(
         estimated_score=None if seen.estimate is None else seen.estimate.value,
         estimate_low=None if seen.estimate is None else seen.estimate.low,
         estimate_high=None if seen.estimate is None else seen.estimate.high,
-        mlflow_run_id=run_id,
         flow_run_id=str(flow_run.get_id() or ""),
+        task_run_id=str(task_run.get_id() or ""),
         attempts=adm.attempts,
     )
 
@@ -100,6 +106,7 @@ def _act(
     adm: Admission,
     champion: Champion,
     seen: Predicted,
+    report: drift.DriftReport,
 ) -> None:
     """Do what the drift calls for: nothing, announce it, or challenge the champion now."""
     if record.drift and not trigger.retrain:
@@ -110,6 +117,7 @@ def _act(
         record.action = Action.DRIFT_EVENT
         record.reason = f"drift found; {DRIFT_EVENT} sent for the retrain deployment"
     elif trigger.retrain and adm.frame is not None:
+        record.mlflow_run_id = io(open_run_task, ctx.cfg)(ctx, adm, report)
         request = request_for(adm.path.name, adm.sha256, record.mlflow_run_id or "", "drift")
         with retrain_slot(*slot_options(ctx.cfg)):
             done = challenge_batch(ctx, champion, adm.frame, request, seen.errors)
@@ -127,25 +135,21 @@ def _finish(
     adm: Admission,
     champion: Champion,
     report: drift.DriftReport,
-    link: str,
+    seen: Predicted,
     step: int,
-) -> None:
-    """Replay, log the outcome, publish the report, move the batch to processed/."""
+) -> str:
+    """Replay, write the batch's MLflow run, publish the report, move the batch to processed/;
+    the run's link."""
+    cfg = ctx.cfg
     if adm.has_labels and adm.frame is not None:
         target = ctx.options.spec.target
         lean(replay_task)(ctx.options.replay, target, champion, adm.frame, adm.sha256)
-    after, taken = record.score_after, action_taken(record)
-    io(log_outcome_task, ctx.cfg)(
-        ctx.client,
-        record.mlflow_run_id or "",
-        {} if after is None else {"accuracy_after": after},
-        {"driftloop.action": record.action.value},
-        step,
-        report_files(report, adm.path.name, taken),  # the report files again, with the action
-    )
-    lean(publish_task)(ctx.cfg.model.name, report, adm, record.mlflow_run_id or "", link, record)
+    track = io(track_task, cfg)
+    record.mlflow_run_id, link = track(ctx, adm, champion, report, record, step, seen.estimate)
+    lean(publish_task)(cfg.model.name, report, adm, record.mlflow_run_id, link, record)
     keep_unlabelled(ctx, adm)  # its late labels are joined by a later run
-    lean(complete_task)(adm, ctx.cfg, ctx.ledger, record)
+    lean(complete_task)(adm, cfg, ctx.ledger, record)
+    return link
 
 
 def _announce(model: str, record: BatchRecord, link: str) -> None:
@@ -158,21 +162,20 @@ def _announce(model: str, record: BatchRecord, link: str) -> None:
         logger.info("%s: event %s (%s)", record.batch, event_id, record.action)
 
 
-@flow(name="process-batch", flow_run_name=batch_run_name)
+@task(name="process-batch", task_run_name=batch_run_name, cache_policy=NO_CACHE)
 @holds_zone
 def process_batch(path: str, config_path: str | None = None) -> BatchRecord:
     """Process one waiting batch end to end and return its record (as `driftloop run --json`).
 
     `path` is a file directly in the landing folder (a local path, or an fsspec URL when
-    `[ingest] zone` is one); anything else is refused before it is read. The flow run is named
-    after the batch and tagged with its model, verdict and action.
+    `[ingest] zone` is one); anything else is refused before it is read. The task run is named
+    after the batch; it carries the model's tags, its stages none.
     """
     ctx = context_for(config_path)
-    # The run keeps its tags (model, verdict, action); its tasks get none: a tagged task run
-    # asks the server for its tags' concurrency slots first, one round trip per task.
+    # A tagged task run asks the server for its tags' concurrency slots first: one round trip
+    # per stage; the batch's own run keeps the model's tags.
     with TagsContext(current_tags=set()):
         record, link = _process(ctx, path)
-    tag_outcome(record)
     _announce(ctx.cfg.model.name, record, link)
     return record
 
@@ -190,11 +193,10 @@ def _process(ctx: RunContext, path: str) -> tuple[BatchRecord, str]:
     seen = lean(predict_task)(champion, adm.frame, adm.has_labels)
     report = lean(drift_task)(champion, adm.frame, seen, ctx)
     step = ledger.count(Status.PROCESSED) + 1  # this batch's place in the model's sequence
-    run_id, link = io(track_task, cfg)(ctx, adm, champion, report, seen.score, step, seen.estimate)
-    record = _drift_record(adm, champion, report, seen, run_id)
+    record = _drift_record(adm, champion, report, seen)
     trigger = _trigger(ctx, report, adm.has_labels)
-    _act(ctx, record, trigger, adm, champion, seen)
-    _finish(ctx, record, adm, champion, report, link, step)
+    _act(ctx, record, trigger, adm, champion, seen, report)
+    link = _finish(ctx, record, adm, champion, report, seen, step)
     get_run_logger().info(
         "%s: %s, action %s, champion v%s",
         adm.path.name,

@@ -10,7 +10,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
-from prefect.runtime import flow_run
+from prefect.runtime import flow_run, task_run
 
 import driftloop.flows.embedded  # noqa: F401  (the embedded server's port, before Prefect runs)
 from driftloop import drift
@@ -67,8 +67,15 @@ def publish_task(
         + estimate_line(record)
         + f"\n\nMLflow run: [{run_id}]({run_link})",
         key=artifact_key(model, "drift-report"),
-        description=f"Drift report of {adm.path.name} (sha256 {adm.sha256[:12]})",
+        description=f"Drift report of {adm.path.name}: {_outcome(report, record)} "
+        f"(sha256 {adm.sha256[:12]})",
     )
+
+
+def _outcome(report: drift.DriftReport, record: BatchRecord | None) -> str:
+    """The verdict, and the action once known: what the artifacts list says of a batch."""
+    verdict = "drift" if report.drift else "no drift"
+    return verdict if record is None else f"{verdict}, action {record.action.value}"
 
 
 def estimate_line(record: BatchRecord | None) -> str:
@@ -92,8 +99,8 @@ def estimate_line(record: BatchRecord | None) -> str:
 
 
 def batch_run_name() -> str:
-    """`process-batch/<file name>`: the name of a batch's flow run in the Prefect UI."""
-    path = str(flow_run.parameters.get("path", ""))
+    """`process-batch/<file name>`: the name of a batch's task run in the Prefect UI."""
+    path = str(task_run.parameters.get("path", ""))
     return f"process-batch/{PurePosixPath(path).name}"
 
 
@@ -121,14 +128,18 @@ def run_tags(model: str) -> list[str]:
     return ["driftloop", f"model:{model}"]
 
 
-def tag_outcome(record: BatchRecord) -> None:
-    """Add the batch's verdict and action to its flow run's tags (the UI's run list shows them)."""
-    run_id = flow_run.get_id()
-    if not run_id:
-        return
-    verdict = "drift" if record.drift else "no-drift"
-    if record.status != Status.PROCESSED:
-        verdict = record.status.value
-    tags = [*flow_run.tags, f"verdict:{verdict}", f"action:{record.action.value}"]
-    with get_client(sync_client=True) as client:
-        client.update_flow_run(UUID(run_id), tags=sorted(set(tags)))
+def outcome_tags(records: list[BatchRecord]) -> list[str]:
+    """The verdicts and actions of a run's batches, as tags of the monitor run (sorted, once each).
+
+    Examples:
+        >>> drifted = BatchRecord("a.csv", "processed", drift=True, action="promoted")
+        >>> outcome_tags([drifted, BatchRecord("b.csv", "processed")])
+        ['action:none', 'action:promoted', 'verdict:drift', 'verdict:no-drift']
+    """
+    tags = set()
+    for record in records:
+        verdict = "drift" if record.drift else "no-drift"
+        if record.status != Status.PROCESSED:
+            verdict = record.status.value
+        tags |= {f"verdict:{verdict}", f"action:{record.action.value}"}
+    return sorted(tags)

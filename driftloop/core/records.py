@@ -93,6 +93,7 @@ class BatchRecord:
     estimate_high: float | None = None
     mlflow_run_id: str | None = None
     flow_run_id: str = ""
+    task_run_id: str = ""
     attempts: int = 0
 
     def __post_init__(self) -> None:

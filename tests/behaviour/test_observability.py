@@ -42,6 +42,20 @@ def _events(names: list[str], runs: set[str], want: int, timeout: float = 60.0) 
         time.sleep(1.0)
 
 
+def _task_runs(client: Any, ids: list[UUID], timeout: float = 60.0) -> list[Any]:
+    """The task runs of these ids, in that order, once the server has recorded them all (task
+    runs reach it as events, a moment after they end)."""
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterId
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = client.read_task_runs(task_run_filter=TaskRunFilter(id=TaskRunFilterId(any_=ids)))
+        done = {t.id: t for t in found if t.state is not None and t.state.is_final()}
+        if len(done) == len(ids) or time.monotonic() > deadline:
+            return [done[i] for i in ids if i in done]
+        time.sleep(0.5)
+
+
 def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: Project) -> None:
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -59,35 +73,48 @@ def test_runs_artifacts_metrics_datasets_and_events_tell_what_happened(project: 
     stable, concept = res.json_lines()
     assert (stable["action"], concept["action"]) == ("none", "promoted")
 
-    # Prefect: one flow run per batch, named after it, tagged with model, verdict and action.
-    # (The tests of this process share one Prefect server: read this test's runs only.)
-    ids = [UUID(stable["flow_run_id"]), UUID(concept["flow_run_id"])]
+    # Prefect: one task run per batch, named after it, in the monitor run that processed both
+    # (the tests of this process share one Prefect server: read this test's runs only).
+    assert stable["flow_run_id"] == concept["flow_run_id"]
+    monitor_id = UUID(stable["flow_run_id"])
+    batches = [UUID(stable["task_run_id"]), UUID(concept["task_run_id"])]
     with _prefect() as client:
-        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
-        by_name = {r.name: r for r in runs}
-        assert set(by_name) == {"process-batch/stable.csv", "process-batch/concept.csv"}
-        assert set(by_name["process-batch/stable.csv"].tags) == {
+        tasks = _task_runs(client, batches)
+        assert [t.name for t in tasks] == ["process-batch/stable.csv", "process-batch/concept.csv"]
+        assert {t.flow_run_id for t in tasks} == {monitor_id}
+        assert [t.state.type.value for t in tasks] == ["COMPLETED", "COMPLETED"]
+        assert {tag for t in tasks for tag in t.tags} == {"driftloop", "model:test-model"}
+        # Each batch's stages are task runs inside its own, as the run's graph shows them.
+        inside = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[monitor_id]))
+        )
+        drift_parents = [
+            parent.id
+            for t in inside
+            if t.name.startswith("detect-drift-")
+            for parent in t.task_inputs.get("__parents__", [])
+        ]
+        assert sorted(drift_parents, key=batches.index) == batches
+        # The monitor run is named after the model and tagged with it and with what its
+        # batches found and did, so the runs list shows the run where a model was promoted.
+        monitor_run = client.read_flow_run(monitor_id)
+        assert monitor_run.name == "test-model"
+        assert set(monitor_run.tags) == {
             "driftloop",
             "model:test-model",
             "verdict:no-drift",
+            "verdict:drift",
             "action:none",
+            "action:promoted",
         }
-        assert {"verdict:drift", "action:promoted"} <= set(
-            by_name["process-batch/concept.csv"].tags
-        )
-        # The monitor run that started them is named after the model and tagged with it.
-        parent = client.read_task_run(by_name["process-batch/stable.csv"].parent_task_run_id)
-        monitor_run = client.read_flow_run(parent.flow_run_id)
-        assert monitor_run.name == "test-model"
-        assert set(monitor_run.tags) == {"driftloop", "model:test-model"}
         # One artifact per batch, keyed per model: each batch is one more version of its
         # history. It holds the verdict, the per-feature table, the action and the MLflow link.
         key = "test-model-drift-report"
-        mine = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids))
+        mine = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[monitor_id]))
         arts = client.read_artifacts(artifact_filter=mine)
     assert sorted((a.key, a.description.split(" (")[0]) for a in arts) == [
-        (key, "Drift report of concept.csv"),
-        (key, "Drift report of stable.csv"),
+        (key, "Drift report of concept.csv: drift, action promoted"),
+        (key, "Drift report of stable.csv: no drift, action none"),
     ]
     report = str(next(a for a in arts if "concept.csv" in a.description).data)
     run_id = concept["mlflow_run_id"]
