@@ -188,17 +188,20 @@ def write_record(client: MlflowClient, record: VersionRecord) -> None:
 
 def read_record(client: MlflowClient, mv: ModelVersion) -> VersionRecord:
     """The record of a version: from its run, or rebuilt from the tags of an older release."""
-    from mlflow.exceptions import MlflowException
+    from driftloop.models.registry_client import download_text
 
-    if mv.run_id:
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                local = client.download_artifacts(mv.run_id, record_path(str(mv.version)), tmp)
-            except (MlflowException, OSError):
-                local = ""
-            if local:
-                return VersionRecord.from_json(Path(local).read_text("utf-8"))
-    return record_from_tags(mv.name, str(mv.version), mv.run_id or "", mv.tags)
+    version = str(mv.version)
+    text = download_text(client, mv.run_id, record_path(version)) if mv.run_id else None
+    return record_of(mv.name, version, mv.run_id, mv.tags, text)
+
+
+def record_of(
+    model: str, version: str, run_id: str | None, tags: Mapping[str, str], text: str | None
+) -> VersionRecord:
+    """The record from its stored text, or rebuilt from the version's tags when it has none."""
+    if text:
+        return VersionRecord.from_json(text)
+    return record_from_tags(model, version, run_id or "", tags)
 
 
 def with_gate(record: VersionRecord, gate: GateRecord) -> VersionRecord:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from driftloop.core.config import Config
 from driftloop.core.records import BatchRecord, Status
 from driftloop.core.redact import redact
-from driftloop.ingest import LedgerEntry, open_ledger
+from driftloop.ingest.ledger_open import open_ledger
+from driftloop.ingest.ledger_tables import LedgerEntry
 
 if TYPE_CHECKING:
     from driftloop.models.registry_view import RegistryView, VersionEntry
@@ -40,14 +41,10 @@ def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
 
 def _champion(view: RegistryView, mv: VersionEntry) -> dict[str, Any]:
     """The champion version as status shows it: tags, record and its run's metrics."""
-    from driftloop.models.version_record import TAG, VersionRecord, record_from_tags, record_path
+    from driftloop.models.version_record import TAG, record_of, record_path
 
     text = view.run_artifact(mv.run_id, record_path(mv.version)) if mv.run_id else None
-    record = (
-        VersionRecord.from_json(text)
-        if text
-        else record_from_tags(mv.name, mv.version, mv.run_id or "", mv.tags)
-    )
+    record = record_of(mv.name, mv.version, mv.run_id, mv.tags, text)
     return {
         "version": mv.version,
         "run_id": mv.run_id,
