@@ -13,7 +13,7 @@ from pathlib import Path
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from driftloop.models.registry_view import ModelEntry, VersionEntry
+from driftloop.models.registry_entries import ModelEntry, VersionEntry
 
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 

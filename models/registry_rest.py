@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from driftloop.core.errors import RegistryError, TrackingUnreachable
 from driftloop.core.redact import redact
-from driftloop.models.registry_view import ModelEntry, VersionEntry, unreachable_message
+from driftloop.models.registry_entries import ModelEntry, VersionEntry, unreachable_message
 
 API = "/api/2.0/mlflow/"
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from driftloop.core.errors import TrackingUnreachable
-from driftloop.models.registry_view import (
+from driftloop.models.registry_entries import (
     DEFAULT_WORKSPACE,
     DELETED_STAGE,
     ModelEntry,

@@ -22,7 +22,7 @@ from driftloop.drift import build_profile
 from driftloop.flows.options import model_options
 from driftloop.models import ChallengeRequest, bootstrap_model, challenge, connect, load_champion
 from driftloop.models.registry import CHAMPION, PREVIOUS
-from driftloop.models.registry_view import RegistryView
+from driftloop.models.registry_entries import RegistryView
 from driftloop.models.tracking import start_batch_run
 from driftloop.models.version_record import TAG, read_record, record_path
 
@@ -33,7 +33,7 @@ TINY = {
 }
 
 
-def registry_config(tmp_path: Path, tracking_uri: str = "") -> Config:
+def registry_config(tmp_path: Path, tracking_uri: str = "", ledger_url: str = "") -> Config:
     """A tiny project config on the given tracking store (empty: SQLite in the work folder)."""
     data: dict[str, Any] = {
         "work_dir": str(tmp_path / "work"),
@@ -43,6 +43,8 @@ def registry_config(tmp_path: Path, tracking_uri: str = "") -> Config:
     }
     if tracking_uri:
         data["tracking"] = {"tracking_uri": tracking_uri}
+    if ledger_url:
+        data["ingest"] = {"ledger_url": ledger_url}
     cfg = config_from_dict(data, tmp_path / "driftloop.toml")
     cfg.ensure_dirs()
     return cfg

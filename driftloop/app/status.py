@@ -12,7 +12,7 @@ from driftloop.ingest.ledger_open import open_ledger
 from driftloop.ingest.ledger_tables import LedgerEntry
 
 if TYPE_CHECKING:
-    from driftloop.models.registry_view import RegistryView, VersionEntry
+    from driftloop.models.registry_entries import RegistryView, VersionEntry
 
 
 def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:

@@ -58,9 +58,9 @@ def mlflow_url(pg_database: str, tmp_path: Path) -> Iterator[str]:
         stop_all([server])
 
 
-def _check_status(tmp_path: Path, uri: str, kind: type) -> None:
+def _check_status(tmp_path: Path, uri: str, kind: type, ledger_url: str = "") -> None:
     """Bootstrap and promote on the store; the view and `status` answer as through MLflow."""
-    cfg = registry_config(tmp_path, uri)
+    cfg = registry_config(tmp_path, uri, ledger_url)
     client = bootstrap_and_promote(cfg)
     view = open_view(uri)
     assert isinstance(view, kind)
@@ -82,4 +82,4 @@ def test_the_view_of_a_postgres_store_answers_as_mlflow(
 def test_the_view_through_an_mlflow_server_answers_as_mlflow(
     mlflow_url: str, tmp_path: Path
 ) -> None:
-    _check_status(tmp_path, mlflow_url, RestView)
+    _check_status(tmp_path, mlflow_url, RestView, f"sqlite:///{tmp_path / 'ledger.db'}")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from driftloop.models.registry_entries import sql_backend
 from driftloop.models.registry_rest import RestView, auth_header
 from driftloop.models.registry_sql import local_artifact
-from driftloop.models.registry_view import sql_backend
 
 
 def test_sql_stores_are_read_directly_and_other_uris_are_not() -> None:
