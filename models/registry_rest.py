@@ -57,6 +57,15 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"))
 
 
+def _error_code(body: str) -> str:
+    """The `error_code` of an MLflow error answer ("" when the body is not one)."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return ""
+    return str(answer.get("error_code", "")) if isinstance(answer, dict) else ""
+
+
 def _pairs(items: list[dict[str, Any]], key: str, value: str) -> dict[str, str]:
     """A list of MLflow key/value objects as a dict."""
     return {str(i[key]): str(i.get(value, "")) for i in items}
@@ -73,7 +82,7 @@ class RestView:
         self.timeout = float(timeout) if timeout else TIMEOUT_S
 
     def _get(self, route: str, params: dict[str, str]) -> bytes | None:
-        """The body of a GET; None when the server answers 404 (no such object)."""
+        """The body of a GET; None when the server says there is no such object."""
         req = urllib.request.Request(f"{self.base}{route}?{urlencode(params)}")
         if self.auth:
             req.add_header("Authorization", self.auth)
@@ -86,7 +95,7 @@ class RestView:
                 return body
         except urllib.error.HTTPError as err:
             text = err.read().decode("utf-8", "replace")
-            if err.code == 404:
+            if err.code == 404 and _error_code(text) == NOT_FOUND:
                 return None
             raise RegistryError(
                 f"the MLflow tracking server at {redact(self.uri)} answered HTTP {err.code} to "

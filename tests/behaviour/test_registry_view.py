@@ -9,8 +9,10 @@ import pytest
 
 from driftloop.app.status import collect_status, format_status
 from driftloop.core.errors import TrackingUnreachable
-from driftloop.models.registry_sql import SqlView
+from driftloop.models.registry_client import ClientView
+from driftloop.models.registry_sql import SqlView, local_artifact
 from driftloop.models.registry_view import open_view
+from driftloop.models.version_record import record_path
 from tests.integration.servers import free_port
 from tests.registry_check import (
     assert_view_matches_client,
@@ -28,10 +30,22 @@ def test_the_view_of_a_sqlite_store_answers_as_mlflow_and_status_reads_unchanged
     view = open_view(cfg.mlflow_uri)
     assert isinstance(view, SqlView)
     assert_view_matches_client(view, client)
+    assert_view_matches_client(ClientView(cfg.mlflow_uri), client)  # the other stores' reader
     info, before = collect_status(cfg), status_through_mlflow(cfg, client)
     assert json.dumps(info, default=str) == json.dumps(before, default=str)
     assert format_status(info) == format_status(before)
     assert info["champion"]["record"]["lineage"]["kind"] == "finetune"
+    assert info["champion"]["record"]["replay"]["rows"] > 0
+
+    # A version of an older release has no record file: both rebuild it from its tags.
+    run = client.get_run(info["champion"]["run_id"])
+    record = local_artifact(run.info.artifact_uri, record_path("2"))
+    assert record is not None and record.is_file()
+    record.unlink()
+    info, before = collect_status(cfg), status_through_mlflow(cfg, client)
+    assert json.dumps(info, default=str) == json.dumps(before, default=str)
+    assert info["champion"]["record"]["lineage"]["kind"] == "finetune"
+    assert info["champion"]["record"]["replay"]["rows"] == 0
 
 
 def test_a_sqlite_store_not_made_yet_holds_no_model_and_is_not_created(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from driftloop.app.status import collect_status, format_status
+from driftloop.core.errors import RegistryError
 from driftloop.models.registry_rest import RestView
 from driftloop.models.registry_sql import SqlView
 from driftloop.models.registry_view import open_view
@@ -83,3 +84,10 @@ def test_the_view_through_an_mlflow_server_answers_as_mlflow(
     mlflow_url: str, tmp_path: Path
 ) -> None:
     _check_status(tmp_path, mlflow_url, RestView, f"sqlite:///{tmp_path / 'ledger.db'}")
+    # A URI that is not the server's root: its 404 is no MLflow answer, not "not registered".
+    with pytest.raises(RegistryError) as err:
+        RestView(f"{mlflow_url}/nowhere").model("m")
+    assert str(err.value).startswith(
+        f"the MLflow tracking server at {mlflow_url}/nowhere answered HTTP 404 to GET "
+        "/api/2.0/mlflow/registered-models/get: "
+    )
