@@ -8,11 +8,16 @@ history lives in the tracking store itself, beside the aliases it explains.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from mlflow.tracking import MlflowClient
+if TYPE_CHECKING:  # reading moves from tags needs no MLflow (`driftloop history`)
+    from mlflow.tracking import MlflowClient
 
+CHAMPION = "champion"
+PREVIOUS = "previous"
 PREFIX = "driftloop.move."
 REJECTIONS = "driftloop.consecutive_rejections"
 
@@ -55,7 +60,11 @@ def record_move(
 
 def list_moves(client: MlflowClient, name: str) -> list[AliasMove]:
     """Every recorded alias move of a model, oldest first."""
-    tags = client.get_registered_model(name).tags
+    return moves_from_tags(client.get_registered_model(name).tags)
+
+
+def moves_from_tags(tags: Mapping[str, str]) -> list[AliasMove]:
+    """The alias moves recorded in a registered model's tags, oldest first."""
     moves = [AliasMove(**json.loads(v)) for k, v in tags.items() if k.startswith(PREFIX)]
     return sorted(moves, key=lambda m: m.at)
 

@@ -24,7 +24,7 @@ from driftloop.core.errors import ChampionMoved, RegistryError, TrackingUnreacha
 from driftloop.core.killpoints import checkpoint
 from driftloop.core.redact import redact
 from driftloop.models.evaluate import metric_name, summary
-from driftloop.models.history import list_moves, record_move
+from driftloop.models.history import CHAMPION, PREVIOUS, list_moves, record_move
 from driftloop.models.options import Store
 from driftloop.models.replay import ReplayBuffer
 from driftloop.models.replay_artifact import log_replay
@@ -42,8 +42,6 @@ from driftloop.models.version_record import (
 
 log = logging.getLogger(__name__)
 
-CHAMPION = "champion"
-PREVIOUS = "previous"
 PROFILE_FILE = "reference_profile.json"
 REFERENCE_ERRORS = 2000
 EXAMPLE_ROWS = 5

@@ -5,23 +5,25 @@ registry by); everything else (lineage, the reference score, the replay rows it 
 with, the gate's scores, checks and thresholds) is a `VersionRecord`, serialised here and
 nowhere else, stored as the artifact `driftloop/version-<N>.json` of the run that made the
 version (the MLflow UI lists it with the run's files). Versions made by older releases have
-no record: `read_record` rebuilds one from their `driftloop.*` tags.
+no record: `read_record` rebuilds one from their `driftloop.*` tags (`record_from_tags`).
+Parsing a record imports no MLflow (`driftloop status` reads it without MLflow).
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-from mlflow.entities.model_registry import ModelVersion
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
+from typing import TYPE_CHECKING, Any
 
 from driftloop.core.redact import redact
 from driftloop.models.gate import GateDecision
+
+if TYPE_CHECKING:  # parsing a record needs no MLflow; only the readers and writers below do
+    from mlflow.entities.model_registry import ModelVersion
+    from mlflow.tracking import MlflowClient
 
 TAG = "driftloop."
 SCHEMA = 1
@@ -186,15 +188,20 @@ def write_record(client: MlflowClient, record: VersionRecord) -> None:
 
 def read_record(client: MlflowClient, mv: ModelVersion) -> VersionRecord:
     """The record of a version: from its run, or rebuilt from the tags of an older release."""
-    if mv.run_id:
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                local = client.download_artifacts(mv.run_id, record_path(str(mv.version)), tmp)
-            except (MlflowException, OSError):
-                local = ""
-            if local:
-                return VersionRecord.from_json(Path(local).read_text("utf-8"))
-    return _from_tags(mv)
+    from driftloop.models.registry_client import download_text
+
+    version = str(mv.version)
+    text = download_text(client, mv.run_id, record_path(version)) if mv.run_id else None
+    return record_of(mv.name, version, mv.run_id, mv.tags, text)
+
+
+def record_of(
+    model: str, version: str, run_id: str | None, tags: Mapping[str, str], text: str | None
+) -> VersionRecord:
+    """The record from its stored text, or rebuilt from the version's tags when it has none."""
+    if text:
+        return VersionRecord.from_json(text)
+    return record_from_tags(model, version, run_id or "", tags)
 
 
 def with_gate(record: VersionRecord, gate: GateRecord) -> VersionRecord:
@@ -202,17 +209,19 @@ def with_gate(record: VersionRecord, gate: GateRecord) -> VersionRecord:
     return replace(record, gate=gate)
 
 
-def _from_tags(mv: ModelVersion) -> VersionRecord:
+def record_from_tags(
+    model: str, version: str, run_id: str, version_tags: Mapping[str, str]
+) -> VersionRecord:
     """A record rebuilt from the `driftloop.*` tags versions of older releases carry."""
-    tags = {k.removeprefix(TAG): v for k, v in mv.tags.items() if k.startswith(TAG)}
+    tags = {k.removeprefix(TAG): v for k, v in version_tags.items() if k.startswith(TAG)}
     seen: Any = json.loads(tags["replay_seen"]) if tags.get("replay_seen") else {}
     gate = None
     if tags.get("gate"):
         gate = GateRecord(tags["gate"], tags.get("gate_reason", ""), tags.get("gate_metric", ""))
     return VersionRecord(
-        model=mv.name,
-        version=str(mv.version),
-        run_id=tags.get("run_id", mv.run_id or ""),
+        model=model,
+        version=version,
+        run_id=tags.get("run_id", run_id),
         lineage=Lineage(
             kind=tags.get("kind", ""),
             batch=tags.get("batch", ""),

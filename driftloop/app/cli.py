@@ -314,22 +314,17 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     """List every recorded alias move, oldest first."""
     cfg, _ = _load(args)
-    from mlflow.exceptions import MlflowException
+    from driftloop.models.history import moves_from_tags
+    from driftloop.models.registry_view import open_view
 
-    from driftloop.flows.options import model_options
-    from driftloop.models import connect
-    from driftloop.models.history import list_moves
-
-    try:
-        moves = list_moves(connect(model_options(cfg).store), cfg.model.name)
-    except MlflowException as err:
-        if err.error_code != "RESOURCE_DOES_NOT_EXIST":
-            raise
+    model = open_view(cfg.mlflow_uri).model(cfg.model.name)  # no MLflow import
+    if model is None:
         print(
             f"(model {cfg.model.name!r} is not registered in {cfg.mlflow_uri} yet: "
             "`driftloop bootstrap --data FILE` makes its first version)"
         )
         return 0
+    moves = moves_from_tags(model.tags)
     if args.json:
         for m in moves:
             print(json.dumps(m.__dict__))

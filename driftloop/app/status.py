@@ -3,45 +3,55 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftloop.core.config import Config
 from driftloop.core.records import BatchRecord, Status
 from driftloop.core.redact import redact
-from driftloop.ingest import LedgerEntry, open_ledger
+from driftloop.ingest.ledger_open import open_ledger
+from driftloop.ingest.ledger_tables import LedgerEntry
+
+if TYPE_CHECKING:
+    from driftloop.models.registry_entries import RegistryView, VersionEntry
 
 
 def collect_status(cfg: Config, limit: int = 10) -> dict[str, Any]:
     """Champion version, tags and run metrics, plus the most recent ledger entries."""
-    from mlflow.tracking import MlflowClient
+    from driftloop.models.history import CHAMPION, PREVIOUS
+    from driftloop.models.registry_view import open_view
 
-    from driftloop.flows.options import model_options
-    from driftloop.models.registry import CHAMPION, PREVIOUS, alias_version, connect
-    from driftloop.models.version_record import TAG, read_record
-
-    client: MlflowClient = connect(model_options(cfg).store)
+    view = open_view(cfg.mlflow_uri)  # reads the registry without importing MLflow
     name = cfg.model.name
-    champion = alias_version(client, name, CHAMPION)
+    model = view.model(name)
+    aliases = model.aliases if model else {}
+    champion = aliases.get(CHAMPION)
     info: dict[str, Any] = {
         "model": name,
         "tracking_uri": redact(cfg.mlflow_uri),
         "champion_version": champion,
-        "previous_version": alias_version(client, name, PREVIOUS),
+        "previous_version": aliases.get(PREVIOUS),
         "champion": None,
     }
-    if champion is not None:
-        mv = client.get_model_version(name, champion)
-        tags = {k.removeprefix(TAG): v for k, v in mv.tags.items() if k.startswith(TAG)}
-        metrics = dict(client.get_run(mv.run_id).data.metrics) if mv.run_id else {}
-        info["champion"] = {
-            "version": champion,
-            "run_id": mv.run_id,
-            "tags": tags,
-            "record": asdict(read_record(client, mv)),
-            "metrics": metrics,
-        }
+    mv = view.version(name, champion) if champion is not None else None
+    if mv is not None:
+        info["champion"] = _champion(view, mv)
     info["batches"] = [_batch_line(e) for e in open_ledger(cfg).recent(limit)]
     return info
+
+
+def _champion(view: RegistryView, mv: VersionEntry) -> dict[str, Any]:
+    """The champion version as status shows it: tags, record and its run's metrics."""
+    from driftloop.models.version_record import TAG, record_of, record_path
+
+    text = view.run_artifact(mv.run_id, record_path(mv.version)) if mv.run_id else None
+    record = record_of(mv.name, mv.version, mv.run_id, mv.tags, text)
+    return {
+        "version": mv.version,
+        "run_id": mv.run_id,
+        "tags": {k.removeprefix(TAG): v for k, v in mv.tags.items() if k.startswith(TAG)},
+        "record": asdict(record),
+        "metrics": view.run_metrics(mv.run_id) if mv.run_id else {},
+    }
 
 
 def _batch_line(e: LedgerEntry) -> dict[str, Any]:

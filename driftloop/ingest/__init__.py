@@ -1,15 +1,48 @@
-"""Ingest: find waiting batches, read and validate them, and record each exactly once."""
+"""Ingest: find waiting batches, read and validate them, and record each exactly once.
 
-from driftloop.ingest.admit import Admission, admit, complete, fail, quarantine, zone_of
-from driftloop.ingest.fingerprint import sha256_of
-from driftloop.ingest.ledger import Ledger
-from driftloop.ingest.ledger_open import open_ledger
-from driftloop.ingest.ledger_tables import LedgerEntry
-from driftloop.ingest.model_checks import unknown_labels, unseen_category_flood
-from driftloop.ingest.read import batch_format, read_table
-from driftloop.ingest.recover import recover
-from driftloop.ingest.validate import validate_batch
-from driftloop.ingest.zone import Zone
+The names below load from their modules on first use, so the ledger alone (what `driftloop
+status` reads) comes without pandas, pandera and fsspec. As when they were imported here,
+`driftloop.ingest.admit` and `driftloop.ingest.recover` are the functions, not their modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what the names are, for type checkers; loaded by __getattr__ at run time
+    from driftloop.ingest.admit import Admission, admit, complete, fail, quarantine, zone_of
+    from driftloop.ingest.fingerprint import sha256_of
+    from driftloop.ingest.ledger import Ledger
+    from driftloop.ingest.ledger_open import open_ledger
+    from driftloop.ingest.ledger_tables import LedgerEntry
+    from driftloop.ingest.model_checks import unknown_labels, unseen_category_flood
+    from driftloop.ingest.read import batch_format, read_table
+    from driftloop.ingest.recover import recover
+    from driftloop.ingest.validate import validate_batch
+    from driftloop.ingest.zone import Zone
+
+_HOME = {
+    "Admission": "admit",
+    "Ledger": "ledger",
+    "LedgerEntry": "ledger_tables",
+    "Zone": "zone",
+    "admit": "admit",
+    "batch_format": "read",
+    "complete": "admit",
+    "fail": "admit",
+    "open_ledger": "ledger_open",
+    "quarantine": "admit",
+    "read_table": "read",
+    "recover": "recover",
+    "sha256_of": "fingerprint",
+    "unknown_labels": "model_checks",
+    "unseen_category_flood": "model_checks",
+    "validate_batch": "validate",
+    "zone_of": "admit",
+}
 
 __all__ = [
     "Admission",
@@ -30,3 +63,22 @@ __all__ = [
     "validate_batch",
     "zone_of",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A name of this package, imported from its module on first use."""
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+
+
+class _Package(types.ModuleType):
+    """This package: the submodules `admit` and `recover` are bound as their functions."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _HOME.get(name) == name and isinstance(value, types.ModuleType):
+            value = getattr(value, name)  # the import system binds a loaded submodule here
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -1,5 +1,6 @@
 """Commands that need no flow or model load neither: `status`, `history`, `rollback` and a `run`
-with nothing waiting import neither Prefect nor TensorFlow (each in a fresh process, as typed).
+with nothing waiting import neither Prefect nor TensorFlow (each in a fresh process, as typed);
+`status` and `history` of a registered champion import no MLflow either (issue 17).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any
 from driftloop.core.config import load_config
 from driftloop.ingest import Ledger, LedgerEntry, zone_of
 from driftloop.ingest.admit import QUARANTINED
-from tests.helpers import Project
+from tests.helpers import Project, cli
 
 HEAVY = ("prefect", "tensorflow", "keras")
+READS = (*HEAVY, "mlflow")  # what a registry read (`status`, `history`) imports none of
 ROOT = Path(__file__).resolve().parents[2]
 
 _PROBE = """
@@ -32,12 +34,12 @@ print(json.dumps({{"code": code, "out": out.getvalue(), "heavy": heavy}}))
 """
 
 
-def _fresh(project: Project, *args: str) -> dict[str, Any]:
+def _fresh(project: Project, *args: str, heavy: tuple[str, ...] = HEAVY) -> dict[str, Any]:
     """`driftloop ARGS --config ...` in a new interpreter: exit code, stdout, heavy modules."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(project.root / "ph")}
     env.pop("PREFECT_API_URL", None)
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args, "--config", str(project.config)],
+        [sys.executable, "-c", _PROBE.format(heavy=heavy), *args, "--config", str(project.config)],
         env=env,
         capture_output=True,
         text=True,
@@ -59,6 +61,24 @@ def test_status_history_and_rollback_load_neither_prefect_nor_tensorflow(
     assert "is not registered" in history["out"]
     rollback = _fresh(project, "rollback")
     assert rollback["heavy"] == [] and rollback["code"] == 2  # nothing to roll back to
+
+
+def test_status_and_history_of_a_champion_import_no_mlflow(project: Project) -> None:
+    res = cli("bootstrap", "--config", str(project.config), "--data", str(project.bootstrap_csv))
+    assert res.code == 0, res.err
+    status = _fresh(project, "status", heavy=READS)
+    assert status["heavy"] == [] and status["code"] == 0
+    assert "  champion: version 1 (initial, parent -), reference accuracy " in status["out"]
+    assert "  previous: version -\n" in status["out"]
+    as_json = _fresh(project, "status", "--json", heavy=READS)
+    assert as_json["heavy"] == [] and json.loads(as_json["out"])["champion_version"] == "1"
+    history = _fresh(project, "history", "--json", heavy=READS)
+    assert history["heavy"] == [] and history["code"] == 0
+    (move,) = [json.loads(line) for line in history["out"].splitlines()]
+    assert (move["alias"], move["from_version"], move["to_version"]) == ("champion", None, "1")
+    assert move["trigger"] == "bootstrap:bootstrap.csv"
+    table = _fresh(project, "history", heavy=READS)
+    assert table["heavy"] == [] and "bootstrap:bootstrap.csv" in table["out"]
 
 
 def test_run_with_nothing_waiting_finishes_an_interrupted_move_without_prefect(
