@@ -182,3 +182,21 @@ def test_a_version_of_an_older_release_keeps_its_replay_rows_and_tags(tmp_path) 
     assert old.record.reference.score == round(record.reference.score, 6)
     pd.testing.assert_frame_equal(old.replay, old_rows)
     assert old.replay_buffer.seen == {"0": 1, "1": 599}
+
+
+def test_a_process_loads_the_champion_once_until_its_version_changes(tmp_path) -> None:
+    stream = make_stream(seed=3, rows=600)
+    cfg = _cfg(tmp_path)
+    _bootstrap(cfg, stream.bootstrap)
+    opts = model_options(cfg)
+    client = connect(opts.store)
+    first = load_champion(opts.store, client, "m")
+    assert load_champion(opts.store, connect(opts.store), "m") is first  # another run, same one
+    assert first.reference is first.reference  # the profile is parsed once
+    assert load_version(opts.store, client, "m", "1") is not first  # a recall reads it anew
+    client.update_model_version("m", "1", description="changed by hand")
+    again = load_champion(opts.store, client, "m")
+    assert again is not first and again.version == "1"
+    assert _challenge(cfg, stream.batches[5].frame, "shifted.csv").decision.promote
+    promoted = load_champion(opts.store, client, "m")
+    assert promoted.version == "2" and load_champion(opts.store, client, "m") is promoted
