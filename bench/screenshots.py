@@ -9,11 +9,13 @@ It starts a real Prefect server (``prefect server start`` on a free port of 127.
 home in a temporary folder), runs the demo (600 rows per batch, seed 0) against it into a
 temporary folder, and writes ``bench/screenshots/drift-over-time.png``,
 ``bench/screenshots/batch-report.png`` (the report of the first promoted batch) and
-``bench/screenshots/prefect-flow-runs.png`` (the server's Runs page: one run per batch, named
-after it, with its model, verdict and action tags). With ``--demo-dir`` naming a folder that
-has ``reports/drift-over-time.html`` the two reports come from there (the demo still runs
-for the Prefect page). Each PNG is cropped to its content and stored with a 64-colour palette
-to stay small. Chromium: ``/usr/bin/chromium`` (Debian:
+``bench/screenshots/prefect-flow-runs.png`` (the server's Runs page: the demo's `monitor`
+runs, one per batch, each tagged with its model and its batch's verdict and action) and
+``bench/screenshots/prefect-batch-task-runs.png`` (the page of the first run that promoted a
+challenger: its `process-batch/<file>` task run and the stages inside it). With
+``--demo-dir`` naming a folder that has ``reports/drift-over-time.html`` the two reports come
+from there (the demo still runs for the Prefect pages). Each PNG is cropped to its content
+and stored with a 64-colour palette to stay small. Chromium: ``/usr/bin/chromium`` (Debian:
 ``apt-get install -y chromium``), or the path in ``$CHROMIUM``. Nothing is fetched from a
 network: the pages are self-contained and Chromium runs with its background traffic off.
 
@@ -146,6 +148,23 @@ def run_demo_against(api_url: str, folder: Path) -> Path:
     return folder / "reports"
 
 
+def promoted_run(url: str) -> str:
+    """The id of the oldest flow run tagged `action:promoted` on the Prefect server at ``url``."""
+    import json
+
+    body = {"flow_runs": {"tags": {"all_": ["action:promoted"]}}, "sort": "START_TIME_ASC"}
+    request = urllib.request.Request(
+        f"{url}/api/flow_runs/filter",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        runs = json.loads(answer.read())
+    if not runs:
+        raise RuntimeError("no flow run of the demo is tagged action:promoted")
+    return str(runs[0]["id"])
+
+
 UI_HOST = "mlflow.driftloop.test"  # resolved to 127.0.0.1 by Chromium itself, not by DNS
 
 
@@ -229,7 +248,10 @@ def main() -> None:
     with prefect_server(tmp / "prefect") as url:
         reports = run_demo_against(url, tmp / "demo")
         runs = shoot(f"{url}/runs", args.out / "prefect-flow-runs.png", "1600,1840", 20000)
+        page = f"{url}/runs/flow-run/{promoted_run(url)}"
+        tasks = shoot(page, args.out / "prefect-batch-task-runs.png", "1600,1400", 20000)
     print(shrink(runs))
+    print(shrink(tasks))
     given = args.demo_dir / "reports" if args.demo_dir else None
     if given is not None and (given / "drift-over-time.html").is_file():
         reports = given
