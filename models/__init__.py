@@ -7,12 +7,11 @@ the registry with) stays light. Keras loads on first use of a model.
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # what the names are, for type checkers; loaded by __getattr__ at run time
+from driftloop.core.lazy import make_lazy
+
+if TYPE_CHECKING:  # what the names are, for type checkers; loaded on first use at run time
     from driftloop.models.bootstrap import bootstrap_model
     from driftloop.models.challenger import ChallengeOutcome, ChallengeRequest, challenge
     from driftloop.models.champion import Champion, load_champion, load_version
@@ -104,20 +103,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """A name of this package, imported from its module on first use."""
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-
-
-class _Package(types.ModuleType):
-    """This package: the submodule `finetune` is bound as the function of that name."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if _HOME.get(name) == name and isinstance(value, types.ModuleType):
-            value = getattr(value, name)  # the import system binds a loaded submodule here
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+make_lazy(__name__, _HOME)

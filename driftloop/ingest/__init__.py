@@ -7,12 +7,11 @@ status` reads) comes without pandas, pandera and fsspec. As when they were impor
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # what the names are, for type checkers; loaded by __getattr__ at run time
+from driftloop.core.lazy import make_lazy
+
+if TYPE_CHECKING:  # what the names are, for type checkers; loaded on first use at run time
     from driftloop.ingest.admit import Admission, admit, complete, fail, quarantine, zone_of
     from driftloop.ingest.fingerprint import sha256_of
     from driftloop.ingest.ledger import Ledger
@@ -65,20 +64,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """A name of this package, imported from its module on first use."""
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-
-
-class _Package(types.ModuleType):
-    """This package: the submodules `admit` and `recover` are bound as their functions."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if _HOME.get(name) == name and isinstance(value, types.ModuleType):
-            value = getattr(value, name)  # the import system binds a loaded submodule here
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+make_lazy(__name__, _HOME)
