@@ -127,7 +127,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg, path = _load(args)
     records: list[BatchRecord | LabelRecord] = []
     if _waiting(cfg):  # else Prefect, its embedded server and the models are not loaded
-        _start_early()
+        if args.own_process:
+            _start_early()
         from driftloop.flows.monitor import run_monitor
 
         _champion_before_batches(cfg)
@@ -177,7 +178,11 @@ def _labels_waiting(cfg: Config, zone: Zone) -> bool:
 
 
 def _start_early() -> None:
-    """Boot the embedded Prefect server now, while this process imports the stack (see there)."""
+    """Boot the embedded Prefect server now, while this process imports the stack.
+
+    flows/early_server.py says why; it sets PREFECT_API_URL for the rest of the process, so it
+    is for the command's own process only, never a host calling `main` in-process.
+    """
     from driftloop.core.quick_exit import freeze_at_exit
     from driftloop.flows.early_server import start_early_server
 
@@ -488,6 +493,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `driftloop` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # No argv: this process is the command itself (the installed script, `python -m`), not a
+    # host calling main in-process (a test): only then may `run` start Prefect's server early.
+    args.own_process = argv is None
     if args.verbose and args.quiet:
         parser.error("-v (--verbose) and -q (--quiet) exclude each other; give one")
     verbosity = verbosity_of(args.verbose, args.quiet)
