@@ -47,6 +47,7 @@ class EarlyServer:
     port: int
     started: float = field(default_factory=time.perf_counter)
     ready: bool = False
+    adopted: bool = False  # PREFECT_API_URL names it (flows/embedded.py)
 
     @property
     def address(self) -> str:
@@ -125,7 +126,7 @@ def wait_ready(server: EarlyServer, timeout_s: float) -> float:
     with httpx.Client() as client:
         while time.perf_counter() < deadline:
             code = server.process.poll()
-            if code == PORT_IN_USE:  # the port was taken between the pick and the bind
+            if code == PORT_IN_USE:  # taken between the pick and the bind (the caller re-points)
                 server.port = kernel_port()
                 server.process = _spawn(server.port)
                 continue

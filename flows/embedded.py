@@ -35,13 +35,16 @@ __all__ = ["adopt_early_server", "kernel_port", "pin_embedded_port"]
 def adopt_early_server() -> EarlyServer | None:
     """Point Prefect at the server started early, unless the user's settings name an API."""
     server = early_server()
-    if server is None or os.environ.get("PREFECT_API_URL") == server.api_url:
-        return server
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        server.stop()  # the user's Prefect settings name an API (or forbid an embedded one)
+    if server is None:
         return None
-    os.environ["PREFECT_API_URL"] = server.api_url
-    prefect.context.refresh_global_settings_context()
+    if not server.adopted:
+        if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+            server.stop()  # the user's Prefect settings name an API (or forbid an embedded one)
+            return None
+        server.adopted = True
+    if os.environ.get("PREFECT_API_URL") != server.api_url:  # adopted now, or its port moved
+        os.environ["PREFECT_API_URL"] = server.api_url
+        prefect.context.refresh_global_settings_context()
     return server
 
 

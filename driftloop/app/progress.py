@@ -110,10 +110,12 @@ def _wait_early(sink: Progress, early: EarlyServer) -> float | None:
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
     from driftloop.flows.early_server import wait_ready
+    from driftloop.flows.embedded import adopt_early_server
 
     if early.ready:
         return None
     sink.update(WAIT_LINE)
     took = wait_ready(early, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    adopt_early_server()  # PREFECT_API_URL follows the server if a retry moved its port
     sink.line(f"embedded Prefect server ready in {took:.1f} s at {early.address}")
     return took
