@@ -8,7 +8,8 @@ whatever the run did. So:
 - a batch is a task run of the `monitor` run (flows/process_batch.py), not a flow run, so it
   has no heartbeat of its own; the `monitor` run's heartbeats stop when its process dies (and
   a batch a crash interrupted is finished by the ledger's recovery, not by Prefect);
-- with the embedded server (no PREFECT_API_URL) no flow run makes any: that server lives and
+- with the embedded server (no PREFECT_API_URL, or the one `run` started early and named
+  there, flows/early_server.py) no flow run makes any: that server lives and
   dies with the process, so nothing is there to notice a missing heartbeat.
 
 Each is a default: PREFECT_FLOWS_HEARTBEAT_FREQUENCY, when set, wins everywhere.
@@ -21,6 +22,8 @@ from contextlib import contextmanager
 
 import prefect.context
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, Settings, get_current_settings
+
+from driftloop.flows.early_server import early_server
 
 # (settings, the same without heartbeats): deriving them re-reads every settings source, about
 # 0.1-0.3 s, so it is done once per base settings (the pair keeps the base alive).
@@ -53,5 +56,7 @@ def _quiet(base: Settings) -> Settings:
 
 
 def embedded() -> bool:
-    """Whether flow runs go to the embedded server of this process (no Prefect API URL set)."""
-    return not get_current_settings().api.url
+    """Whether flow runs go to the embedded server of this process (Prefect's, or started early)."""
+    url = get_current_settings().api.url
+    server = early_server()
+    return not url or (server is not None and url == server.api_url)

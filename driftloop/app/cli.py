@@ -127,10 +127,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg, path = _load(args)
     records: list[BatchRecord | LabelRecord] = []
     if _waiting(cfg):  # else Prefect, its embedded server and the models are not loaded
+        if args.own_process:
+            _start_early()
         from driftloop.flows.monitor import run_monitor
 
         _champion_before_batches(cfg)
-        embedded_server(current())
+        _models_ready(cfg)
+        embedded_server(current())  # waits for the server started early, if it is not ready
         start = time.perf_counter()
         records = run_monitor(config_path=path)
         if records:  # ends the redrawn "batch i/n" line on a terminal before the table
@@ -172,6 +175,28 @@ def _labels_waiting(cfg: Config, zone: Zone) -> bool:
 
     recover_labels(zone, LabelStore(cfg.ledger_url))
     return bool(pending_labels(zone, label_folders(zone)))
+
+
+def _start_early() -> None:
+    """Boot the embedded Prefect server now, while this process imports the stack.
+
+    flows/early_server.py says why; it sets PREFECT_API_URL for the rest of the process, so it
+    is for the command's own process only, never a host calling `main` in-process.
+    """
+    from driftloop.core.quick_exit import freeze_at_exit
+    from driftloop.flows.early_server import start_early_server
+
+    freeze_at_exit()  # registered first: runs after Prefect's drains and the server's stop
+    start_early_server()
+
+
+def _models_ready(cfg: Config) -> None:
+    """Import Keras (TensorFlow) now when batches wait, while the embedded server boots."""
+    from driftloop.ingest import zone_of
+    from driftloop.models._keras import keras_module
+
+    if zone_of(cfg).pending():  # late labels alone need no model
+        keras_module()
 
 
 def _champion_before_batches(cfg: Config) -> None:
@@ -463,6 +488,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `driftloop` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # No argv: this process is the command itself (the installed script, `python -m`), not a
+    # host calling main in-process (a test): only then may `run` start Prefect's server early.
+    args.own_process = argv is None
     if args.verbose and args.quiet:
         parser.error("-v (--verbose) and -q (--quiet) exclude each other; give one")
     verbosity = verbosity_of(args.verbose, args.quiet)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from driftloop.core.progress import Progress, Silent, install
+
+if TYPE_CHECKING:
+    from driftloop.flows.early_server import EarlyServer
 
 __all__ = ["Terminal", "embedded_server", "show_progress"]
 
@@ -77,19 +80,42 @@ def show_progress(quiet: bool, steps: bool = True) -> Progress:
 
 
 def embedded_server(sink: Progress) -> float | None:
-    """Start Prefect's embedded server now, telling `sink`; its start time in s (None: not used).
+    """Have the embedded Prefect server ready now, telling `sink`; its start in s (None: not used).
 
-    Without PREFECT_API_URL the first flow run starts a temporary server (10 to 25 s) and says
-    nothing meanwhile; started here, the wait is announced. A later flow run reuses it.
+    Without PREFECT_API_URL the first flow run starts a temporary server (5 to 25 s) and says
+    nothing meanwhile; started here, the wait is announced. When `run` started it early
+    (flows/early_server.py) this only waits for it, and the figure counts from that start.
     """
-    from driftloop.flows.embedded import pin_embedded_port
+    from driftloop.flows.embedded import adopt_early_server, pin_embedded_port
 
+    early = adopt_early_server()
+    if early is not None:
+        return _wait_early(sink, early)
     server = pin_embedded_port()
     if server is None or server.running:
         return None
     start = time.perf_counter()
-    sink.update("starting the embedded Prefect server (~10 s; PREFECT_API_URL names yours)...")
+    sink.update(WAIT_LINE)
     server.start()
     took = time.perf_counter() - start
     sink.line(f"embedded Prefect server ready in {took:.1f} s at {server.address}")
+    return took
+
+
+WAIT_LINE = "starting the embedded Prefect server (~10 s; PREFECT_API_URL names yours)..."
+
+
+def _wait_early(sink: Progress, early: EarlyServer) -> float | None:
+    """Wait for the server started early (announced if it is not ready yet)."""
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+    from driftloop.flows.early_server import wait_ready
+    from driftloop.flows.embedded import adopt_early_server
+
+    if early.ready:
+        return None
+    sink.update(WAIT_LINE)
+    took = wait_ready(early, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    adopt_early_server()  # PREFECT_API_URL follows the server if a retry moved its port
+    sink.line(f"embedded Prefect server ready in {took:.1f} s at {early.address}")
     return took
