@@ -198,9 +198,7 @@ def track_task(
     """The batch's MLflow run, written once its action is known (metrics at `step`, its data,
     the report with the action); its id and link. It fills the run `open_run_task` opened."""
     if not record.mlflow_run_id:  # kept on the record: a retry fills the run made before
-        record.mlflow_run_id = open_batch_run(
-            ctx.client, ctx.options.store.experiment, adm.path.name, _batch_tags(adm, report)
-        )
+        record.mlflow_run_id = open_run_task.fn(ctx, adm, report)
     run_id = start_batch_run(
         ctx.client,
         ctx.options.store.experiment,
