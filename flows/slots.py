@@ -105,11 +105,11 @@ def release_dead(client: SyncPrefectClient, model: str, holder: Holder | None) -
     )
 
 
-def _busy(model: str, holder: Holder | None, waited: float) -> SlotBusy:
+def _busy(model: str, holder: Holder | None, wait_seconds: float) -> SlotBusy:
     who = holder.describe() if holder else "a holder that left no record"
     return SlotBusy(
         f"the retrain slot of {model!r} ({limit_name(model)}) is held by {who}; waited "
-        f"{waited:.0f} s ([prefect] retrain_wait_seconds). Nothing was counted against the "
+        f"{wait_seconds:g} s ([prefect] retrain_wait_seconds). Nothing was counted against the "
         "batch. Run again when that retrain ends; if that process is gone, `driftloop "
         "unlock` releases the slot (it refuses while the holder is alive)."
     )
@@ -137,7 +137,7 @@ def _acquire(model: str, wait_seconds: float, lease_seconds: float) -> Holder:
                 release_dead(client, model, holder)
                 continue
             if now - start >= wait_seconds:
-                raise _busy(model, holder, now - start)
+                raise _busy(model, holder, wait_seconds)
             time.sleep(min(POLL_SECONDS, max(0.1, wait_seconds - (now - start))))
 
 
