@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from prefect import flow, task
+from prefect import flow, tags, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TagsContext
 from prefect.futures import PrefectFuture
 
 from driftloop.core.config import Config
 from driftloop.core.errors import ConfigError
+from driftloop.flows.publish import run_tags
 
 INSTALL = "pip install 'driftloop[dask]'"
 R = TypeVar("R")
@@ -46,9 +48,11 @@ def on_dask(cfg: Config, check: Callable[[], R]) -> R:
 
     @flow(name="drift-on-dask", task_runner=dask_task_runner(cfg))
     def drift_on_dask() -> R:
-        return check()
+        with TagsContext(current_tags=set()):  # untagged feature tasks: flows/monitor.py says why
+            return check()
 
-    return drift_on_dask()
+    with tags(*run_tags(cfg.model.name)):  # the flow run carries the model's tags
+        return drift_on_dask()
 
 
 class TaskSubmitter:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from prefect import flow, get_run_logger, tags
+from prefect import flow, get_run_logger
 
 import driftloop.flows.embedded  # noqa: F401  (the embedded server's port, before Prefect runs)
 from driftloop.core import progress
@@ -87,7 +87,7 @@ def monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
     records.
     """
     ctx = RunContext.open(config_path)
-    tag_this_run(run_tags(ctx.cfg.model.name))  # the monitor run too, not only its batches
+    tag_this_run(run_tags(ctx.cfg.model.name))  # its task runs are untagged: see below
     logger = get_run_logger()
     for done in recover(ctx.zone, ctx.ledger):
         logger.warning("%s: interrupted move finished: %s", done.batch, done.status)
@@ -97,7 +97,11 @@ def monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
         io(check_tracking_task, ctx.cfg)(ctx.cfg.mlflow_uri)
         # A state error: no batch touched, no attempt counted.
         require_champion(ctx.cfg, len(waiting), ctx.client)
-    with current(ctx), tags(*run_tags(ctx.cfg.model.name)):
+    # Its task runs carry no tags: Prefect asks the server for a tagged task run's tag
+    # concurrency slots first, a read-then-write that the embedded SQLite server refuses
+    # ("database is locked", a 503 retried after ~2 s) while it records the last batch's
+    # events: half the batches of 200,000 rows waited so. The run itself is tagged.
+    with current(ctx):
         # Labels already waiting join the batches processed before (a batch sooner), then the
         # labels of this run's batches, and those that came during it, join after them.
         early = join_late_labels(ctx)

@@ -169,11 +169,11 @@ def process_batch(path: str, config_path: str | None = None) -> BatchRecord:
 
     `path` is a file directly in the landing folder (a local path, or an fsspec URL when
     `[ingest] zone` is one); anything else is refused before it is read. The task run is named
-    after the batch; it carries the model's tags, its stages none.
+    after the batch; the monitor run, not the task run, carries the model's tags.
     """
     ctx = context_for(config_path)
-    # A tagged task run asks the server for its tags' concurrency slots first: one round trip
-    # per stage; the batch's own run keeps the model's tags.
+    # A tagged task run asks the server for its tags' concurrency slots first (flows/monitor.py
+    # says what that cost): the stages run untagged even when a caller tags this task.
     with TagsContext(current_tags=set()):
         record, link = _process(ctx, path)
     _announce(ctx.cfg.model.name, record, link)
