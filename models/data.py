@@ -20,14 +20,14 @@ def class_list(labels: pd.Series) -> list[Any]:
 def encode_labels(labels: pd.Series, classes: Sequence[Any], where: str) -> np.ndarray:
     """Map labels to class indices; a label the model does not know is a TrainingError."""
     index = {k: i for i, k in enumerate(label_keys(classes))}
-    keys = label_keys(labels)
-    unknown = sorted(set(keys) - set(index))
+    codes, distinct = pd.factorize(label_keys(labels))  # each distinct label looked up once
+    unknown = sorted(set(distinct) - set(index))
     if unknown:
         raise TrainingError(
             f"{where}: label(s) {unknown[:5]} are not classes the model knows ({list(classes)}); "
             "a new class needs a new model: run `driftloop bootstrap` on data that has it."
         )
-    return keys.map(index).to_numpy(dtype="int64")
+    return np.array([index[k] for k in distinct], dtype="int64")[codes]
 
 
 def encode_target(values: pd.Series, meta: dict[str, Any], where: str) -> np.ndarray:

@@ -76,7 +76,7 @@ class ReplayBuffer:
             return ReplayBuffer(merged, {ALL: total})
         keys_old = label_keys(self.frame[target]) if len(self.frame) else pd.Series(dtype=str)
         keys_new = label_keys(batch[target])
-        classes = sorted(set(self.seen) | set(keys_new))
+        classes = sorted(set(self.seen) | set(keys_new.unique()))
         share = capacity // max(len(classes), 1)
         parts: list[pd.DataFrame] = []
         seen: dict[str, int] = {}

@@ -42,7 +42,7 @@ def unknown_labels(
     """Why the batch's labels include classes the model does not know, or ""."""
     known = set(label_keys(classes))
     labels = label_keys(frame[target])
-    unknown = sorted(set(labels) - known)
+    unknown = sorted(set(labels.unique()) - known)
     if not unknown:
         return ""
     return (
