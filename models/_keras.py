@@ -16,10 +16,10 @@ def _without_matplotlib() -> Iterator[None]:
     tenth of Keras's import); no driftloop code uses them, so the import finds no matplotlib.
 
     They keep `plt = None` and raise their own "install matplotlib" error if called. Once
-    Keras is in, matplotlib imports normally (the demo's plots); a process that imported it
+    Keras is in, matplotlib imports normally (the demo's plots); a process that imported either
     first is left as it is.
     """
-    if "matplotlib" in sys.modules:
+    if "matplotlib" in sys.modules or "keras" in sys.modules:
         yield
         return
     sys.modules["matplotlib"] = None  # type: ignore[assignment]  # `import` raises ImportError
@@ -33,10 +33,8 @@ def _without_matplotlib() -> Iterator[None]:
 def keras_module(seed: int | None = None) -> Any:
     """Import Keras with the TensorFlow backend; seed Python, NumPy and TensorFlow if asked."""
     keras_defaults()
-    if "keras" not in sys.modules:
-        with _without_matplotlib():
-            import keras
-    import keras
+    with _without_matplotlib():
+        import keras
 
     if seed is not None:
         keras.utils.set_random_seed(seed)
