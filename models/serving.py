@@ -48,12 +48,22 @@ def frame_to_inputs(frame: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, n
             values.fillna(fill[col]).to_numpy(dtype="float32").reshape(-1, 1)
         )
     for col in meta["categorical"]:
-        raw = frame[col]
-        if isinstance(raw.dtype, pd.CategoricalDtype):
-            raw = raw.astype(object)
-        text = raw.astype("str").where(raw.notna(), MISSING_CATEGORY)
-        inputs[names.get(col, col)] = text.to_numpy(dtype=object).reshape(-1, 1)
+        inputs[names.get(col, col)] = category_text(frame[col]).reshape(-1, 1)
     return inputs
+
+
+def category_text(raw: pd.Series) -> np.ndarray:
+    """``str()`` of each value (MISSING_CATEGORY where missing), once per distinct value.
+
+    The same as driftloop.core.text.as_text, which this file may not import (see above).
+    """
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        raw = raw.astype(object)
+    codes, uniques = pd.factorize(raw)
+    if not all(isinstance(u, str) for u in uniques):  # pandas takes 1, 1.0 and True as one
+        codes, uniques = pd.factorize(raw.astype("str"))
+    table = np.array([*(str(u) for u in uniques), MISSING_CATEGORY], dtype=object)
+    return table[codes]
 
 
 def numbers(values: pd.Series) -> pd.Series:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from driftloop.core.labels import label_keys
+from driftloop.core.text import text_codes
 
 
 def unseen_category_flood(
@@ -22,11 +24,12 @@ def unseen_category_flood(
     for col, categories in known.items():
         if col not in frame.columns or not rows:
             continue
-        values = frame[col]
-        unseen = values.notna() & ~values.astype("str").isin(set(categories))
-        n = int(unseen.sum())
+        codes, texts = text_codes(frame[col])
+        known_texts = set(categories)
+        fresh = np.array([t not in known_texts for t in texts] + [False])  # -1: missing
+        n = int(fresh[codes].sum())
         if n / rows > limit:
-            examples = sorted(set(values[unseen].astype("str")))[:5]
+            examples = sorted(t for t, f in zip(texts, fresh, strict=False) if f)[:5]
             return (
                 f"{name}: column {col!r} holds {n} of {rows} row(s) ({n / rows:.0%}) "
                 f"with categories champion version {version} never saw (e.g. "

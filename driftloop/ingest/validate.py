@@ -17,6 +17,7 @@ import pandera.pandas as pa
 
 from driftloop.core.errors import SchemaError
 from driftloop.core.labels import canonical_labels
+from driftloop.core.text import as_text
 from driftloop.ingest.sample import RowSample
 from driftloop.ingest.schema import Rules, build_schema
 
@@ -170,8 +171,7 @@ class BatchChecker:
     def _model_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
         out: dict[str, pd.Series] = {c: frame[c].astype("float64") for c in self.rules.numeric}
         for col in self.rules.categorical:
-            raw = frame[col]
-            out[col] = raw.astype("str").where(raw.notna(), None).astype("object")
+            out[col] = pd.Series(as_text(frame[col]), index=frame.index, dtype=object)
         target = self.rules.target
         out[target] = frame[target] if target in frame.columns else pd.Series(None, frame.index)
         ident = self.rules.id_column
