@@ -34,6 +34,8 @@ SUFFIXES = {
 }
 TEXT_FORMATS = ("csv", "jsonl")
 PARQUET_BATCH_ROWS = 65_536
+WHOLE_FILE_BLOCK = 1 << 20
+"""Parse blocks of a CSV read whole: its threads share them."""
 Opener = Callable[[], BinaryIO]
 
 
@@ -114,30 +116,54 @@ def _csv_error(name: str, err: Exception, fp: Fingerprint, block_mib: int) -> In
     return IngestError(f"{name}: cannot be read as csv: {text[:300]}")
 
 
-def _as_numbers(batch: pa.RecordBatch, numeric: Sequence[str]) -> pd.DataFrame:
+def _as_numbers(table: pa.Table, numeric: Sequence[str]) -> pd.DataFrame:
     """Cast numeric text columns in pyarrow (fast); a column with a bad cell stays text."""
     arrays = []
-    for name, col in zip(batch.schema.names, batch.columns, strict=True):
+    for name, col in zip(table.schema.names, table.columns, strict=True):
         if name in numeric:
             # A column with a bad cell stays text: validation counts and names the bad cells.
             with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 col = col.cast(pa.float64())
         arrays.append(col)
-    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names).to_pandas()
+    return pa.Table.from_arrays(arrays, names=table.schema.names).to_pandas()
+
+
+def _read_table(opener: Opener, conv: pacsv.ConvertOptions, block: int) -> pa.Table:
+    with opener() as fh:
+        opts = pacsv.ReadOptions(block_size=block)
+        return pacsv.read_csv(fh, read_options=opts, convert_options=conv)
+
+
+def _read_whole(opener: Opener, conv: pacsv.ConvertOptions, block: int) -> pa.Table:
+    """A CSV of at most one block, parsed on every core in small blocks (the streaming reader
+    parses on one); a row longer than a small block is read again in one block."""
+    small = min(block, WHOLE_FILE_BLOCK)
+    try:
+        return _read_table(opener, conv, small)
+    except pa.ArrowInvalid as err:
+        if small == block or "straddl" not in str(err):
+            raise
+    return _read_table(opener, conv, block)
 
 
 def _csv_chunks(
-    opener: Opener, header: Sequence[str], block: int, numeric: Sequence[str]
+    opener: Opener, header: Sequence[str], block: int, numeric: Sequence[str], size: int
 ) -> Iterator[pd.DataFrame]:
+    """The CSV as frames of one block each (one frame when the file fits in one block)."""
     conv = pacsv.ConvertOptions(
         column_types={c: pa.string() for c in header}, strings_can_be_null=True
     )
+    if size <= block:
+        table = _read_whole(opener, conv, block)
+        if table.num_rows:  # as the streaming reader: a header alone gives no block
+            yield _as_numbers(table, numeric)
+        return
     with opener() as fh:
         reader = pacsv.open_csv(
             fh, read_options=pacsv.ReadOptions(block_size=block), convert_options=conv
         )
         for batch in reader:
-            yield _as_numbers(batch, numeric)
+            yield _as_numbers(pa.Table.from_batches([batch]), numeric)
 
 
 def _parquet_chunks(name: str, opener: Opener) -> Iterator[pd.DataFrame]:
@@ -175,7 +201,8 @@ def iter_chunks(
     block = block_mib << 20
     try:
         if fmt == "csv":
-            yield from _csv_chunks(opener, csv_header(name, opener, block), block, numeric)
+            header = csv_header(name, opener, block)
+            yield from _csv_chunks(opener, header, block, numeric, fp.size)
         elif fmt == "parquet":
             yield from _parquet_chunks(name, opener)
         else:
