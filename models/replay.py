@@ -32,16 +32,29 @@ def merge_replay(
         >>> len(merged), seen
         (8, 40)
     """
-    total = seen + len(batch)
+    return _merge_rows(buffer, seen, batch, np.arange(len(batch)), capacity, seed)
+
+
+def _merge_rows(
+    buffer: pd.DataFrame,
+    seen: int,
+    batch: pd.DataFrame,
+    rows: np.ndarray,
+    capacity: int,
+    seed: int,
+) -> tuple[pd.DataFrame, int]:
+    """`merge_replay` of the batch's rows at positions `rows` (one class's), copying only those
+    sampled."""
+    total = seen + len(rows)
     if capacity <= 0 or total == 0:
         return batch.iloc[0:0].reset_index(drop=True), total
     rng = np.random.default_rng(seed)
     if total <= capacity:
-        return _concat(buffer, batch), total
-    n_new = int(rng.hypergeometric(len(batch), seen, capacity)) if seen else capacity
-    n_new = min(n_new, len(batch))
+        return _concat(buffer, batch.iloc[rows]), total
+    n_new = int(rng.hypergeometric(len(rows), seen, capacity)) if seen else capacity
+    n_new = min(n_new, len(rows))
     n_old = min(capacity - n_new, len(buffer))
-    new_rows = batch.iloc[np.sort(rng.choice(len(batch), n_new, replace=False))]
+    new_rows = batch.iloc[rows[np.sort(rng.choice(len(rows), n_new, replace=False))]]
     old_rows = buffer.iloc[np.sort(rng.choice(len(buffer), n_old, replace=False))]
     return _concat(old_rows, new_rows), total
 
@@ -75,15 +88,17 @@ class ReplayBuffer:
             merged, total = merge_replay(self.frame, self.seen.get(ALL, 0), batch, capacity, seed)
             return ReplayBuffer(merged, {ALL: total})
         keys_old = label_keys(self.frame[target]) if len(self.frame) else pd.Series(dtype=str)
-        keys_new = label_keys(batch[target])
-        classes = sorted(set(self.seen) | set(keys_new.unique()))
+        codes, texts = pd.factorize(label_keys(batch[target]))
+        classes = sorted(set(self.seen) | set(texts))
         share = capacity // max(len(classes), 1)
         parts: list[pd.DataFrame] = []
         seen: dict[str, int] = {}
+        code_of = {text: code for code, text in enumerate(texts)}
         for i, cls in enumerate(classes):
             old = self.frame[keys_old == cls] if len(self.frame) else self.frame
-            merged, seen[cls] = merge_replay(
-                old, self.seen.get(cls, 0), batch[keys_new == cls], share, seed + i
+            rows = np.flatnonzero(codes == code_of.get(cls, -2))  # -2: a class not in the batch
+            merged, seen[cls] = _merge_rows(
+                old, self.seen.get(cls, 0), batch, rows, share, seed + i
             )
             parts.append(merged)
         kept = [p for p in parts if len(p)]
