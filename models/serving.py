@@ -60,7 +60,8 @@ def category_text(raw: pd.Series) -> np.ndarray:
     if isinstance(raw.dtype, pd.CategoricalDtype):
         raw = raw.astype(object)
     codes, uniques = pd.factorize(raw)
-    if not all(isinstance(u, str) for u in uniques):  # pandas takes 1, 1.0 and True as one
+    exact = raw.dtype.kind in "iub" or all(isinstance(u, str) for u in uniques)
+    if not exact:  # pandas takes 1, 1.0 and True (or 0.0 and -0.0) as one value
         codes, uniques = pd.factorize(raw.astype("str"))
     table = np.array([*(str(u) for u in uniques), MISSING_CATEGORY], dtype=object)
     return table[codes]

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from driftloop.core.text import as_text
+
 _BOOL_TEXT = {"true": 1.0, "false": 0.0}
 _WHOLE_LIMIT = 2.0**53  # floats above this are not exact integers: keep them as floats
 
@@ -66,8 +68,16 @@ def canonical_labels(values: pd.Series | Iterable[Any]) -> pd.Series:
 
 
 def label_keys(values: pd.Series | Iterable[Any]) -> pd.Series:
-    """The text of each canonical label: equal keys are the same class."""
-    return canonical_labels(values).astype("str")
+    """The text of each canonical label (NaN where missing): equal keys are the same class.
+
+    Examples:
+        >>> label_keys(pd.Series([1.0, None, 0.0])).tolist()
+        ['1.0', nan, '0.0']
+        >>> label_keys(["1", True]).tolist()
+        ['1', '1']
+    """
+    canonical = canonical_labels(values)
+    return pd.Series(as_text(canonical, np.nan), index=canonical.index, dtype=object)
 
 
 def canonical_classes(classes: Iterable[Any]) -> list[Any]:

@@ -24,7 +24,8 @@ def text_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(object)
     codes, uniques = pd.factorize(values)
-    if not all(isinstance(u, str) for u in uniques):  # pandas takes 1, 1.0 and True as one
+    exact = values.dtype.kind in "iub" or all(isinstance(u, str) for u in uniques)
+    if not exact:  # pandas takes 1, 1.0 and True (or 0.0 and -0.0) as one value
         codes, uniques = pd.factorize(values.astype("str"))
     return np.asarray(codes), [str(u) for u in uniques]
 
