@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, tags
+from prefect.context import TagsContext
 
 import driftloop.flows.embedded  # noqa: F401  (the embedded server's port, before Prefect runs)
 from driftloop.core import progress
-from driftloop.core.errors import TrackingUnreachable
+from driftloop.core.config import load_config
+from driftloop.core.errors import DriftloopError, TrackingUnreachable
 from driftloop.core.faults import system_fault
 from driftloop.core.records import Action, BatchRecord, LabelRecord, Status
 from driftloop.flows.context import RunContext, current
@@ -88,6 +90,16 @@ def monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
     """
     ctx = RunContext.open(config_path)
     tag_this_run(run_tags(ctx.cfg.model.name))  # its task runs are untagged: see below
+    # Its task runs carry no tags: Prefect asks the server for a tagged task run's tag
+    # concurrency slots first, a read-then-write that the embedded SQLite server refuses
+    # ("database is locked", a 503 retried after ~2 s) while it records the last batch's
+    # events: half the batches of 200,000 rows waited so. The run itself is tagged.
+    with TagsContext(current_tags=set()):
+        return _monitor(ctx)
+
+
+def _monitor(ctx: RunContext) -> list[BatchRecord | LabelRecord]:
+    """The body of `monitor`, its task runs untagged."""
     logger = get_run_logger()
     for done in recover(ctx.zone, ctx.ledger):
         logger.warning("%s: interrupted move finished: %s", done.batch, done.status)
@@ -97,10 +109,6 @@ def monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
         io(check_tracking_task, ctx.cfg)(ctx.cfg.mlflow_uri)
         # A state error: no batch touched, no attempt counted.
         require_champion(ctx.cfg, len(waiting), ctx.client)
-    # Its task runs carry no tags: Prefect asks the server for a tagged task run's tag
-    # concurrency slots first, a read-then-write that the embedded SQLite server refuses
-    # ("database is locked", a 503 retried after ~2 s) while it records the last batch's
-    # events: half the batches of 200,000 rows waited so. The run itself is tagged.
     with current(ctx):
         # Labels already waiting join the batches processed before (a batch sooner), then the
         # labels of this run's batches, and those that came during it, join after them.
@@ -113,6 +121,13 @@ def monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
 
 
 def run_monitor(config_path: str | None = None) -> list[BatchRecord | LabelRecord]:
-    """`monitor` in this process, as `driftloop run` calls it (no heartbeats when embedded)."""
-    with without_heartbeats(embedded()):
+    """`monitor` in this process, as `driftloop run` calls it (no heartbeats when embedded).
+
+    The run is created with the model's tags, so it need not add them itself (a round trip).
+    """
+    try:
+        model = load_config(config_path).model.name
+    except (DriftloopError, OSError):  # the flow reports the config's problem itself
+        return monitor(config_path=config_path)
+    with without_heartbeats(embedded()), tags(*run_tags(model)):
         return monitor(config_path=config_path)

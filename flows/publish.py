@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from uuid import UUID
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
 from prefect.runtime import flow_run, task_run
 
 import driftloop.flows.embedded  # noqa: F401  (the embedded server's port, before Prefect runs)
@@ -116,11 +116,13 @@ def monitor_run_name() -> str:
 
 def tag_this_run(tags: list[str]) -> None:
     """Add `tags` to the current flow run (the UI's run list shows them and filters by them)."""
-    run_id = flow_run.get_id()
-    if not run_id:
-        return
+    run = FlowRunContext.get()
+    if run is None or run.flow_run is None or set(tags) <= set(run.flow_run.tags):
+        return  # no run, or tagged so already (when it was created): no round trip
+    wanted = sorted({*run.flow_run.tags, *tags})
     with get_client(sync_client=True) as client:
-        client.update_flow_run(UUID(run_id), tags=sorted({*flow_run.tags, *tags}))
+        client.update_flow_run(run.flow_run.id, tags=wanted)
+    run.flow_run.tags = wanted
 
 
 def run_tags(model: str) -> list[str]:
