@@ -27,11 +27,11 @@ from driftloop.flows.publish import (
 )
 from driftloop.flows.slots import retrain_slot, slot_options
 from driftloop.flows.tasks import (
+    check_labels,
     complete_task,
     drift_task,
     ingest_task,
     io,
-    labels_task,
     load_champion_task,
     open_run_task,
     predict_task,
@@ -187,7 +187,7 @@ def _process(ctx: RunContext, path: str) -> tuple[BatchRecord, str]:
     if adm.status != Status.ACCEPTED or adm.frame is None:
         return _ended(adm), ""
     champion = io(load_champion_task, cfg)(ctx)
-    adm = lean(labels_task)(adm, champion, cfg, ledger)
+    adm = check_labels(adm, champion, cfg, ledger)
     if adm.status != Status.ACCEPTED or adm.frame is None:
         return _ended(adm), ""
     seen = lean(predict_task)(champion, adm.frame, adm.has_labels)
