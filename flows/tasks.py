@@ -105,7 +105,7 @@ def check_labels(adm: Admission, champion: Champion, cfg: Config, ledger: Ledger
     """Quarantine a batch with label classes or a flood of categories the champion never saw.
 
     A step of the batch's task run, not a task run of its own: a task run costs the embedded
-    server about 40 ms of CPU (its events), more than this check.
+    server 25-50 ms of CPU (its state events), more than this check.
     """
     if adm.frame is None:
         return adm
