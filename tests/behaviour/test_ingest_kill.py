@@ -100,9 +100,9 @@ def test_kill_9_at_random_points_loses_nothing_and_processes_nothing_twice(
             spec = f"{rng.choice(STEPS)}:{rng.randint(1, 2)}"
             rc = _run({**env, KILL_ENV: spec}, None)
         else:
-            # Within 2 s of the first batch: a batch takes well under a second now, and a
-            # run given 4 s once finished every file before the kill came.
-            spec = f"{rng.uniform(0.0, 2.0):.2f}s"
+            # Within 1 s of the first batch: a batch takes a fraction of a second, and runs
+            # given 4 s, then 2 s, finished the files left before the kill came.
+            spec = f"{rng.uniform(0.0, 1.0):.2f}s"
             rc = _run(env, float(spec[:-1]))
         kills.append((spec, rc))
         # A rename is atomic: between runs, every batch is in exactly one folder.
