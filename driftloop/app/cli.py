@@ -31,7 +31,7 @@ from driftloop.core.errors import ConfigError
 from driftloop.core.faults import system_fault
 from driftloop.core.progress import current
 from driftloop.core.quiet import Verbosity
-from driftloop.core.records import Action, BatchRecord, LabelRecord, Status
+from driftloop.core.records import Action, BatchRecord, LabelAction, LabelRecord, Status
 from driftloop.core.redact import redact
 from driftloop.core.runtime import prepare_environment, setup_logging
 
@@ -75,8 +75,22 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(f"  numeric:     {cfg.features.numeric}")
     print(f"  categorical: {cfg.features.categorical}")
     print(f"  drop batches into {cfg.landing_dir}")
+    if cfg.model.id_column:
+        m = cfg.model
+        print(f"  late labels ({m.id_column!r} and {m.target!r} columns) into {_labels_dir(cfg)}")
     print(f"next: driftloop bootstrap --config {path} --data {args.data}")
     return 0
+
+
+def _labels_dir(cfg: Config) -> str:
+    """The zone's folder for late label files, created now so a user finds it."""
+    from driftloop.ingest import zone_of
+    from driftloop.ingest.labels_admit import label_folders
+
+    zone = zone_of(cfg)
+    folder = label_folders(zone).waiting
+    zone.fs.makedirs(folder, exist_ok=True)
+    return zone.url(folder)
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
@@ -138,7 +152,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         records = run_monitor(config_path=path)
         if records:  # ends the redrawn "batch i/n" line on a terminal before the table
             done = sum(isinstance(r, BatchRecord) for r in records)
-            current().line(f"{done} batch(es) in {time.perf_counter() - start:.0f} s")
+            also = f", {len(records) - done} late-label join(s)" if len(records) > done else ""
+            current().line(f"{done} batch(es){also} in {time.perf_counter() - start:.0f} s")
     if args.json:
         for r in records:
             print(json.dumps(r.to_dict(), default=str), flush=True)
@@ -148,8 +163,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(format_row(r))
         if not records:
             print(f"(no batch waiting in {cfg.landing_dir})")
-    batches = [r for r in records if isinstance(r, BatchRecord)]  # label records: no exit code
-    return run_exit_code(batches, cfg.ingest.max_attempts)
+    batches = [r for r in records if isinstance(r, BatchRecord)]
+    code = run_exit_code(batches, cfg.ingest.max_attempts)
+    refused = labels_exit_code([r for r in records if isinstance(r, LabelRecord)])
+    return code if code == 1 else max(code, refused)
 
 
 def _waiting(cfg: Config) -> bool:
@@ -174,7 +191,21 @@ def _labels_waiting(cfg: Config, zone: Zone) -> bool:
     from driftloop.ingest.labels_store import LabelStore
 
     recover_labels(zone, LabelStore(cfg.ledger_url))
-    return bool(pending_labels(zone, label_folders(zone)))
+    return bool(pending_labels(zone, label_folders(zone))) or _refusal_to_retry(cfg)
+
+
+def _refusal_to_retry(cfg: Config) -> bool:
+    """Whether labels refused for unknown classes wait on a champion other than the refuser."""
+    from driftloop.ingest.labels_store import LabelStore
+    from driftloop.models.history import CHAMPION
+    from driftloop.models.registry_view import open_view
+
+    refused = LabelStore(cfg.ledger_url).refused_by(cfg.model.name)
+    if not refused:
+        return False
+    model = open_view(cfg.mlflow_uri).model(cfg.model.name)
+    champion = model.aliases.get(CHAMPION) if model else None
+    return any(version != champion for version in refused.values())
 
 
 def _start_early() -> None:
@@ -210,6 +241,19 @@ def _champion_before_batches(cfg: Config) -> None:
         # An outage is left to the flow: it checks the server again, with retries.
         with contextlib.suppress(TrackingUnreachable):
             require_champion(cfg, len(waiting))
+
+
+def labels_exit_code(joins: list[LabelRecord]) -> int:
+    """3 when some batch's late labels hold classes the champion does not know, else 0."""
+    refused = [r.batch for r in joins if r.action == LabelAction.UNKNOWN_CLASSES]
+    if refused:
+        print(
+            f"driftloop run: the late labels of {len(refused)} batch(es) hold classes the "
+            f"champion does not know: {refused}; they are kept, not tested. Bootstrap a model "
+            "on data with these classes; the next `driftloop run` tests them.",
+            file=sys.stderr,
+        )
+    return 3 if refused else 0
 
 
 def run_exit_code(records: list[BatchRecord], max_attempts: int) -> int:

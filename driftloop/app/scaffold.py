@@ -18,9 +18,9 @@ TEMPLATE = """\
 # driftloop configuration, written by `driftloop init` from {sample}.
 # Paths are relative to this file. Every key below is at its default; edit what you need.
 
-# Work folder: landing/ (drop new batches here), processed/, quarantine/,
-# the embedded MLflow store (mlflow.db, which also holds the batch ledger; mlartifacts/)
-# and Prefect's store (prefect/).
+# Work folder: landing/ (drop new batches here), labels/ (late label files, joined by
+# [model] id_column), processed/, quarantine/, the embedded MLflow store (mlflow.db, which
+# also holds the batch ledger; mlartifacts/) and Prefect's store (prefect/).
 work_dir = {work_dir}
 
 [model]

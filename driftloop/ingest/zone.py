@@ -1,7 +1,8 @@
 """The landing zone on any fsspec file system: which files wait, confinement, hashing, moves.
 
 The zone is one folder (a local path or an fsspec URL such as ``memory://z`` or ``s3://b/z``)
-holding ``landing/``, ``processed/`` and ``quarantine/``. A batch is a file placed directly in
+holding ``landing/``, ``processed/`` and ``quarantine/`` (and ``labels/``, for late labels:
+ingest/labels_admit.py). A batch is a file placed directly in
 ``landing/``. Files whose names start with ``.`` or end in a temporary suffix are still being
 written (write to ``.name.tmp``, then rename), as are files changed less than
 ``settle_seconds`` ago. Moves are one rename on a local disk (atomic); across two local file
@@ -148,6 +149,20 @@ class Zone:
             return value.timestamp() if hasattr(value, "timestamp") else float(value)
         return 0.0
 
+    def _left_alone(self, path: str, kind: str) -> str:
+        """The warning for something in landing/ that is not a batch file: what to do with it."""
+        name = self.name(path)
+        if name.lower() == "labels":  # late labels put where batches go
+            where = (os.path.join if self.local else posixpath.join)(self.root, "labels")
+            return (
+                f"{name}: {kind} in the landing folder, left alone: late-label files go in "
+                f"{where} (beside landing/, not in it); move them there"
+            )
+        return (
+            f"{name}: {kind} in the landing folder, left alone: driftloop takes only files "
+            "placed directly in it (move the files it holds up into landing/)"
+        )
+
     def _entries(self) -> list[tuple[str, float]]:
         if self.local:
             if not os.path.isdir(self.landing):
@@ -159,19 +174,14 @@ class Zone:
                 if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
                     batches.append((path, st.st_mtime))
                     continue
-                log.warning(
-                    "%s: %s in the landing folder, left alone: driftloop takes only files "
-                    "placed directly in it (move the files it holds up into landing/)",
-                    self.name(path),
-                    _kind(st.st_mode),
-                )
+                log.warning(self._left_alone(path, _kind(st.st_mode)))
             return batches
         if not self.fs.exists(self.landing):
             return []
         infos = self.fs.ls(self.landing, detail=True)
         for i in infos:
             if i.get("type") != "file":
-                log.warning("%s: a folder in the landing folder, left alone", self.name(i["name"]))
+                log.warning(self._left_alone(i["name"], "a folder"))
         return [(i["name"], self._mtime(i)) for i in infos if i.get("type") == "file"]
 
     def _waits(self, name: str, mtime: float, now: float) -> bool:
