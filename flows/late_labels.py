@@ -6,7 +6,9 @@ After the batches of a run: label files waiting in the zone's ``labels/`` folder
 share reaches `[labels] min_fraction`, the champion's errors on its labelled rows are
 performance-tested; if they drifted, the labelled rows take the challenge path of drifted
 labelled batches (flows/challenge.py: recall, fine-tune with replay, gate, promotion). A batch
-is tested once; labels that come after are recorded only.
+is tested once; labels that come after are recorded only. Labels of classes the champion does
+not know are not tested (`unknown-classes`): the join is tried again at every run, and tested
+once a champion knows them (bootstrapped on data with those classes).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from driftloop.ingest import Admission
 from driftloop.ingest.labels_admit import LabelSpec, admit_waiting_labels
 from driftloop.ingest.labels_join import Joined
 from driftloop.ingest.labels_keep import join_kept, keep_rows
-from driftloop.ingest.labels_store import KeptBatch, LabelStore
+from driftloop.ingest.labels_store import REFUSED_ROWS, KeptBatch, LabelStore
+from driftloop.ingest.model_checks import unknown_labels
 from driftloop.models.champion import Champion
 from driftloop.models.performance import performance_test
 from driftloop.models.tracking import start_batch_run
@@ -129,6 +132,8 @@ def _join_one(
         record.reason = f"labelled share below [labels] min_fraction = {cfg.labels.min_fraction}"
     else:
         _test_and_challenge(ctx, record, joined.frame)
+    if record.action == LabelAction.UNKNOWN_CLASSES:
+        return _refused(ctx, store, batch, joined, record)
     tested = batch.challenged or record.action != LabelAction.WAITING
     now = replace(batch, joined=joined.labelled, challenged=tested, label_rows=joined.label_rows)
     store.record_join(cfg.model.name, now, json.dumps(record.to_dict()))
@@ -136,10 +141,44 @@ def _join_one(
     return record
 
 
+def _refused(
+    ctx: RunContext, store: LabelStore, batch: KeptBatch, joined: Joined, record: LabelRecord
+) -> LabelRecord | None:
+    """Keep a join refused for unknown classes to be tried again; None for a repeat refusal."""
+    model, logger = ctx.cfg.model.name, get_run_logger()
+    again = batch.label_rows == REFUSED_ROWS and batch.joined == joined.labelled
+    if again and store.refused_by(model).get(batch.sha256) == record.champion_version:
+        logger.info("%s: still not tested: %s", batch.batch, record.reason)
+        return None
+    now = replace(batch, joined=joined.labelled, label_rows=REFUSED_ROWS)
+    store.record_join(model, now, json.dumps(record.to_dict()))
+    logger.warning("%s: %s", batch.batch, record.reason)
+    return record
+
+
+def _unknown_classes(
+    ctx: RunContext, champion: Champion, record: LabelRecord, frame: pd.DataFrame
+) -> bool:
+    """Mark the record when the labels hold classes the champion does not know."""
+    if "classes" not in champion.meta:  # a regressor has no classes
+        return False
+    target, classes = ctx.cfg.model.target, champion.meta["classes"]
+    why = unknown_labels(frame, "late labels", target, classes, champion.version)
+    if why:
+        record.action, record.champion_version = LabelAction.UNKNOWN_CLASSES, champion.version
+        record.reason = (
+            why
+            + " The labels are kept: once a champion knows these classes, the next run tests them."
+        )
+    return bool(why)
+
+
 def _test_and_challenge(ctx: RunContext, record: LabelRecord, frame: pd.DataFrame) -> None:
     """Performance-test the champion on the labelled rows; challenge it if its errors drifted."""
     cfg = ctx.cfg
     champion = io(load_champion_task, cfg)(ctx)
+    if _unknown_classes(ctx, champion, record, frame):
+        return
     seen = lean(predict_task)(champion, frame, True)
     assert seen.errors is not None  # labelled rows always have errors
     test = performance_test(champion, seen.errors)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from driftloop.core.errors import ChampionMoved, RegistryError
+from driftloop.core.errors import ChampionMoved, RegistryError, TrainingError
 from driftloop.models.champion import Champion, load_version
 from driftloop.models.evaluate import errors, metric_name, summary
 from driftloop.models.gate import GateDecision, judge
@@ -67,7 +67,11 @@ def recall(
         except RegistryError as err:  # its files are gone: train a challenger instead
             log.warning("version %s cannot be recalled: %s", version, err)
             continue
-        errs = errors(past.model, holdout, past.meta)
+        try:
+            errs = errors(past.model, holdout, past.meta)
+        except TrainingError as err:  # labels of a class it never knew: it cannot fit them
+            log.info("version %s cannot be recalled: %s", version, err)
+            continue
         fit = performance_test(past, errs)
         if fit.p_value < gate.alpha:  # not the data it was made for
             continue

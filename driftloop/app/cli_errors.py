@@ -20,7 +20,8 @@ RUN_CODES = """exit status:
      [ingest] max_attempts), or an unexpected error (-v shows its traceback)
   2  a usage, config or state error (for example no champion yet); no batch was touched
   3  some batch went to quarantine (bad data, unknown classes, or a duplicate); fix the
-     cause, then `driftloop requeue NAME` or `driftloop requeue --quarantined`
+     cause, then `driftloop requeue NAME` or `driftloop requeue --quarantined`; or some
+     batch's late labels hold classes the champion does not know (kept, not tested)
 1 wins over 3 when both happened."""
 
 __all__ = [

@@ -137,6 +137,7 @@ class LabelAction(StrEnum):
     REJECTED = "rejected"
     RECALLED = "recalled"
     RECORDED = "recorded"  # challenged (or tested) before: the new labels are recorded only
+    UNKNOWN_CLASSES = "unknown-classes"  # labels of classes the champion lacks: not tested yet
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -22,6 +23,9 @@ from driftloop.ingest.ledger_tables import META, now
 
 TABLES = [LABEL_FILES, LABEL_MOVES, LABELS, LABEL_BATCHES, LABEL_RECORDS]
 ID_CHUNK = 500  # ids per IN (...) query
+REFUSED_ROWS = -1
+"""`label_rows` of a kept batch whose labels hold classes its champion did not know: its join
+is tried again at every run, so a champion that knows them tests it."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,24 @@ class LabelStore:
                     model=model, batch_sha256=batch.sha256, record=record, recorded_at=now()
                 )
             )
+
+    def refused_by(self, model: str) -> dict[str, str | None]:
+        """The model's kept batches whose join was refused for unknown classes: sha256 -> the
+        champion version that refused it (from the batch's last record)."""
+        refused = (
+            sa.select(LABEL_BATCHES.c.sha256)
+            .where(LABEL_BATCHES.c.model == model)
+            .where(LABEL_BATCHES.c.label_rows == REFUSED_ROWS)
+        )
+        query = (
+            sa.select(LABEL_RECORDS.c.batch_sha256, LABEL_RECORDS.c.record)
+            .where(LABEL_RECORDS.c.model == model)
+            .where(LABEL_RECORDS.c.batch_sha256.in_(refused))
+            .order_by(LABEL_RECORDS.c.id)
+        )
+        with engine_for(self.url).begin() as con:
+            last = {r[0]: str(r[1]) for r in con.execute(query).all()}  # the newest wins
+        return {sha: json.loads(record).get("champion_version") for sha, record in last.items()}
 
     def records(self, model: str) -> list[str]:
         """The model's label records (JSON), oldest first."""

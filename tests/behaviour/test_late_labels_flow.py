@@ -111,3 +111,34 @@ def test_late_labels_join_in_parts_and_the_concept_batch_is_challenged_once(
         "labels": "480",
         "trigger": "late-labels",
     }
+
+
+def test_late_labels_of_a_class_the_champion_lacks_wait_for_a_champion_that_knows_it(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path)
+    cfg_path = str(project.config)
+    assert cli("bootstrap", "--config", cfg_path, "--data", str(project.bootstrap_csv)).code == 0
+    stable = _with_ids(project.stream.batches[0].frame, "s")
+    project.drop(stable.drop(columns="label"), "stable.csv")
+    assert [r["action"] for r in _run(project)] == ["none"]
+    _labels(project, stable.assign(label=lambda f: f["label"].where(f.index >= 30, 2)), "l.csv")
+    refused = cli("run", "--config", cfg_path, "--json")
+    assert refused.code == 3, refused.err
+    (lab,) = refused.json_lines()
+    assert (lab["action"], lab["champion_version"]) == ("unknown-classes", "1")
+    assert "holds 30 row(s) with class(es) ['2'] that champion version 1" in str(lab["reason"])
+    assert "the late labels of 1 batch(es) hold classes the champion" in refused.err
+    assert _run(project) == []  # the same champion: nothing to try again, nothing recorded
+    boot = pd.read_csv(project.bootstrap_csv)
+    boot = pd.concat([boot, boot.iloc[:80].assign(label=2)], ignore_index=True)
+    boot.to_csv(tmp_path / "with-2.csv", index=False)
+    forced = cli(
+        "bootstrap", "--config", cfg_path, "--force", "--data", str(tmp_path / "with-2.csv")
+    )
+    assert forced.code == 0, forced.err
+    (tested,) = _run(project)  # a champion that knows class 2: the labels are tested now
+    assert tested["batch"] == "stable.csv" and tested["labels_joined"] == len(stable)
+    assert tested["action"] in ("no-loss", "promoted", "rejected", "recalled")
+    assert tested["champion_version"] == "2" and tested["p_value"] is not None
+    assert _run(project) == []  # tested once
