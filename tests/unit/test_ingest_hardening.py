@@ -192,6 +192,19 @@ def test_folders_pipes_hidden_and_traversal_names_each_get_a_line_and_their_outc
     assert adm.status == QUARANTINED and "holds a path traversal" in adm.reason
 
 
+def test_a_labels_folder_inside_landing_is_named_with_the_labels_folder_it_belongs_in(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, cfg = _cfg(tmp_path)
+    (cfg.landing_dir / "Labels").mkdir()
+    with caplog.at_level(logging.WARNING, logger="driftloop.ingest.zone"):
+        assert zone_of(cfg).pending() == []
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Labels: a folder in the landing folder, left alone: late-label files go in "
+        f"{cfg.work_dir / 'labels'} (beside landing/, not in it); move them there"
+    ]
+
+
 def test_a_second_holder_of_the_zone_is_refused_with_who_holds_it(tmp_path: Path) -> None:
     _, cfg = _cfg(tmp_path)
     with zone_lock(cfg), zone_lock(cfg):  # re-entrant in the holding process
