@@ -2,12 +2,12 @@
 
 The zone is one folder (a local path or an fsspec URL such as ``memory://z`` or ``s3://b/z``)
 holding ``landing/``, ``processed/`` and ``quarantine/`` (and ``labels/``, for late labels:
-ingest/labels_admit.py). A batch is a file placed directly in
-``landing/``. Files whose names start with ``.`` or end in a temporary suffix are still being
-written (write to ``.name.tmp``, then rename), as are files changed less than
-``settle_seconds`` ago. Moves are one rename on a local disk (atomic); across two local file
-systems (EXDEV) and on object stores they copy, then delete, which recovery completes if a
-crash falls between the two. Names derived from a batch's name fit the file system's limit.
+ingest/labels_admit.py). A batch is a file placed directly in ``landing/``. Files whose names
+start with ``.`` or end in a temporary suffix are still being written (write to ``.name.tmp``,
+then rename), as are files changed less than ``settle_seconds`` ago. Moves are one rename on a
+local disk (atomic); across two local file systems (EXDEV) and on object stores they copy, then
+delete, which recovery completes if a crash falls between the two. Names derived from a batch's
+name fit the file system's limit.
 """
 
 from __future__ import annotations
