@@ -62,6 +62,24 @@ def prepare_strategy(model: Any, meta: dict[str, Any], f: FinetuneOptions) -> st
     return "all layers, compiled fresh (no optimizer state stored)"
 
 
+def _drop_torn_backup(checkpoint_dir: Path) -> None:
+    """Remove a backup that a kill left half-written (Keras writes it in place): start over."""
+    import h5py
+
+    weights = checkpoint_dir / "latest.weights.h5"
+    if not weights.exists():
+        return
+    try:
+        h5py.File(weights, "r").close()
+    except OSError as err:
+        log.warning(
+            "fine-tune backup %s is unreadable (%s); starting the fine-tune over", weights, err
+        )
+        for path in checkpoint_dir.iterdir():
+            if path.is_file():
+                path.unlink()
+
+
 def _callbacks(
     f: FinetuneOptions, checkpoint_dir: Path | None, log_dir: Path | None, extra: Sequence[Any]
 ) -> list[Any]:
@@ -75,6 +93,7 @@ def _callbacks(
     ]
     if checkpoint_dir is not None:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        _drop_torn_backup(checkpoint_dir)
         out.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir)))
     if log_dir is not None:
         out.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
